@@ -1,0 +1,144 @@
+/**
+ * The terminal WebSocket protocol, imported by both the browser (app/) and the server (server/terminal/).
+ * docs/protocol.md describes it for humans; this file is the definition.
+ *
+ * Framing:
+ *  - Binary frames, server → client: raw terminal output bytes, nothing else.
+ *  - Text frames, both ways: one JSON object with a string-literal `type`, validated by the schemas below.
+ *  - Binary frames client → server are rejected (keystrokes travel as `input` JSON so they can be validated).
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Resize bounds: anything outside is clamped, non-integers are rejected. */
+export const MIN_COLS = 2;
+export const MAX_COLS = 500;
+export const MIN_ROWS = 1;
+export const MAX_ROWS = 200;
+
+/** Largest text frame the server accepts (a 1 MB paste is split by the client into `input` frames below this). */
+export const MAX_CLIENT_FRAME_BYTES = 256 * 1024;
+/** The client splits pastes into chunks of at most this many UTF-16 code units. */
+export const INPUT_CHUNK_CHARS = 32 * 1024;
+
+/**
+ * Flow control (see docs/protocol.md#flow-control, ../shared/notes/terminal-path.md).
+ * The client acks consumed output bytes in steps of ACK_EVERY_BYTES; the server pauses the shell when
+ * un-acked bytes exceed HIGH_WATERMARK and resumes below LOW_WATERMARK.
+ * Invariant: ACK_EVERY_BYTES < LOW_WATERMARK < HIGH_WATERMARK, so a client that has consumed everything
+ * it was sent has always acked enough to bring the server below LOW_WATERMARK: the shell cannot stay
+ * paused forever because of an ack rounded away.
+ */
+export const ACK_EVERY_BYTES = 64 * 1024;
+export const LOW_WATERMARK = 256 * 1024;
+export const HIGH_WATERMARK = 1024 * 1024;
+
+const dim = z.number().int().finite();
+
+export const clientMessage = z.discriminatedUnion('type', [
+  /** First message: nothing is spawned until it arrives. */
+  z.object({
+    type: z.literal('hello'),
+    version: z.literal(PROTOCOL_VERSION),
+    cols: dim,
+    rows: dim,
+    /** Set by a reconnecting client: the screen is restored from the server's terminal state. */
+    resume: z.boolean().optional(),
+  }).strict(),
+  z.object({ type: z.literal('input'), data: z.string().max(INPUT_CHUNK_CHARS) }).strict(),
+  z.object({ type: z.literal('resize'), cols: dim, rows: dim }).strict(),
+  z.object({ type: z.literal('ack'), bytes: z.number().int().positive().max(HIGH_WATERMARK * 4) }).strict(),
+  /** Run a lab block: the server types `run` into the shell line by line (see docs/protocol.md). */
+  z.object({
+    type: z.literal('run'),
+    labId: z.string().max(200),
+    blockId: z.string().max(200),
+  }).strict(),
+  /** Progress report: the attendee is on step `step` of lab `labId`. */
+  z.object({ type: z.literal('progress'), labId: z.string().max(200), step: z.number().int().min(0).max(10_000) }).strict(),
+  /** Ask for a fresh sandbox (after the sandbox died, or by the attendee's own choice). */
+  z.object({ type: z.literal('recreate') }).strict(),
+  z.object({ type: z.literal('ping'), t: z.number().finite() }).strict(),
+]);
+export type ClientMessage = z.infer<typeof clientMessage>;
+
+export type SessionState = 'starting' | 'ready' | 'closing' | 'done';
+
+export type ServerMessage =
+  /** Sandbox start progress; `fraction` in [0, 1]. */
+  | { type: 'progress'; phase: string; fraction: number }
+  /** The shell is attached; output follows as binary frames. */
+  | {
+      type: 'ready';
+      attendee: string;
+      driver: string;
+      isolation: string;
+      /** True when this is the same shell as before the reconnect (the screen was restored). */
+      resumed: boolean;
+      /** Set when the previous shell was lost and this is a new one, with the reason. */
+      replaced?: string;
+    }
+  /** Serialized terminal state to write before any further output, on reconnect. */
+  | { type: 'screen'; data: string }
+  /** The shell exited; a `recreate` message (or the page's button) starts a new one. */
+  | { type: 'exit'; code: number | null; signal: number | null }
+  /** The sandbox was reset; the client clears its screen and waits for `ready`. */
+  | { type: 'reset'; by: 'instructor' | 'attendee' }
+  /** The sandbox is gone or broken; `recreate` is the way forward. */
+  | { type: 'sandbox-lost'; message: string }
+  /** Another tab of the same attendee took over this shell. */
+  | { type: 'taken-over' }
+  /** The server is shutting down; reconnect after it comes back. */
+  | { type: 'bye'; reason: string }
+  | { type: 'pong'; t: number }
+  /** A rejected message or a failed action; the session goes on unless `fatal`. */
+  | { type: 'error'; code: ErrorCode; message: string; fatal?: boolean };
+
+export type ErrorCode =
+  | 'bad-json'
+  | 'bad-message'
+  | 'too-large'
+  | 'binary-not-accepted'
+  | 'not-ready'
+  | 'unknown-block'
+  | 'spawn-failed'
+  | 'limit'
+  | 'too-many-errors';
+
+export interface ParseResult {
+  ok: boolean;
+  message?: ClientMessage;
+  error?: { code: ErrorCode; message: string };
+}
+
+/** Parse and validate one text frame from a client. Never throws. */
+export function parseClientMessage(text: string): ParseResult {
+  if (text.length > MAX_CLIENT_FRAME_BYTES) {
+    return { ok: false, error: { code: 'too-large', message: `frame of ${text.length} chars exceeds ${MAX_CLIENT_FRAME_BYTES}` } };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, error: { code: 'bad-json', message: 'frame is not valid JSON' } };
+  }
+  const parsed = clientMessage.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    return { ok: false, error: { code: 'bad-message', message: `invalid message${where}: ${issue?.message ?? 'unknown'}` } };
+  }
+  return { ok: true, message: parsed.data };
+}
+
+/** Clamp a validated size into the bounds above. */
+export function clampSize(cols: number, rows: number): { cols: number; rows: number } {
+  return {
+    cols: Math.min(MAX_COLS, Math.max(MIN_COLS, cols)),
+    rows: Math.min(MAX_ROWS, Math.max(MIN_ROWS, rows)),
+  };
+}
+
+/** The WebSocket path of the terminal endpoint. */
+export const TERMINAL_PATH = '/ws/terminal';

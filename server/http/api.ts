@@ -1,0 +1,190 @@
+/**
+ * The JSON API and lab assets, served before Next.js gets the request. Contract: docs/protocol.md.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { LabCatalog } from '../labs/catalog.js';
+import type { SessionManager } from '../terminal/sessions.js';
+import type { Store } from '../store/store.js';
+import type { DriverInfo } from '../sandbox/driver.js';
+import type { TerminalGateway } from '../terminal/gateway.js';
+import type { Auth } from './auth.js';
+import type { Logger } from '../log.js';
+
+export interface ApiDeps {
+  labs: LabCatalog;
+  sessions: SessionManager;
+  store: Store;
+  auth: Auth;
+  driver: DriverInfo;
+  gateway: TerminalGateway;
+  log: Logger;
+  isReady(): boolean;
+}
+
+const MAX_BODY = 16 * 1024;
+const ASSET_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.webp': 'image/webp',
+};
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new Error('body too large');
+    chunks.push(c as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+}
+
+/**
+ * Handles the request if it is ours and returns true; otherwise returns false and Next takes it.
+ * `attendee` is the caller's session (the cookie was set before this runs).
+ */
+export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, attendee: string, deps: ApiDeps): Promise<boolean> {
+  const p = url.pathname;
+  const method = req.method ?? 'GET';
+
+  if (p === '/healthz') {
+    if (deps.isReady()) json(res, 200, { ok: true, labs: deps.labs.size });
+    else json(res, 503, { ok: false, error: 'starting' });
+    return true;
+  }
+
+  const asset = /^\/labs\/([^/]+)\/assets\/(.+)$/.exec(p);
+  if (asset && method === 'GET') {
+    await serveAsset(res, deps.labs, decodeURIComponent(asset[1]!), decodeURIComponent(asset[2]!));
+    return true;
+  }
+
+  if (!p.startsWith('/api/')) return false;
+
+  if (p === '/api/labs' && method === 'GET') {
+    json(res, 200, deps.labs.summaries());
+    return true;
+  }
+  if (p === '/api/lab-failures' && method === 'GET') {
+    json(res, 200, deps.labs.failures);
+    return true;
+  }
+  const labMatch = /^\/api\/labs\/([^/]+)$/.exec(p);
+  if (labMatch && method === 'GET') {
+    const lab = deps.labs.lab(decodeURIComponent(labMatch[1]!));
+    if (lab) json(res, 200, lab);
+    else json(res, 404, { error: `no lab named ${labMatch[1]}` });
+    return true;
+  }
+
+  if (p === '/api/me') {
+    if (method === 'POST') {
+      let body: unknown;
+      try {
+        body = await readJson(req);
+      } catch (err) {
+        json(res, 400, { error: `bad request: ${String(err instanceof Error ? err.message : err)}` });
+        return true;
+      }
+      const name = typeof (body as { name?: unknown }).name === 'string' ? (body as { name: string }).name.trim().slice(0, 60) : '';
+      if (!name) {
+        json(res, 400, { error: 'name must be a non-empty string' });
+        return true;
+      }
+      deps.store.setName(attendee, name);
+    }
+    json(res, 200, { attendee, name: deps.store.nameOf(attendee), driver: deps.driver.name, isolation: deps.driver.isolation, warnings: deps.driver.warnings });
+    return true;
+  }
+
+  // Everything below is the instructor's.
+  if (p.startsWith('/api/instructor/') || p.startsWith('/api/sandboxes/') || p === '/api/stats') {
+    if (!deps.auth.isInstructor(req)) {
+      json(res, 401, { error: 'instructor token required (Authorization: Bearer <token>)' });
+      return true;
+    }
+    return instructorApi(res, p, method, deps);
+  }
+
+  json(res, 404, { error: `no API route ${method} ${p}` });
+  return true;
+}
+
+async function instructorApi(res: ServerResponse, p: string, method: string, deps: ApiDeps): Promise<boolean> {
+  if (p === '/api/instructor/attendees' && method === 'GET') {
+    const rows = deps.store.attendees();
+    const out = await Promise.all(
+      rows.map(async (r) => {
+        const s = deps.sessions.get(r.attendee);
+        return {
+          attendee: r.attendee,
+          name: r.name,
+          labId: s?.labId ?? r.labId,
+          step: s?.step ?? r.step,
+          runs: r.runs,
+          connected: s?.connected ?? false,
+          sandbox: s?.sandboxInfo ?? (r.sandboxId ? { id: r.sandboxId, driver: r.driver } : null),
+          lastSeen: s?.lastSeen ?? r.lastSeen,
+        };
+      }),
+    );
+    json(res, 200, out);
+    return true;
+  }
+  const notes = /^\/api\/instructor\/labs\/([^/]+)\/notes$/.exec(p);
+  if (notes && method === 'GET') {
+    const n = deps.labs.notes(decodeURIComponent(notes[1]!));
+    if (n) json(res, 200, n);
+    else json(res, 404, { error: `no lab named ${notes[1]}` });
+    return true;
+  }
+  const reset = /^\/api\/sandboxes\/([^/]+)\/reset$/.exec(p);
+  if (reset && method === 'POST') {
+    const attendee = decodeURIComponent(reset[1]!);
+    try {
+      const done = await deps.sessions.reset(attendee, 'instructor');
+      if (done) json(res, 200, { ok: true });
+      else json(res, 404, { error: `attendee ${attendee} has no sandbox` });
+    } catch (err) {
+      deps.log.error('reset failed', { attendee, err: String(err) });
+      json(res, 500, { error: `reset failed: ${String(err instanceof Error ? err.message : err)}` });
+    }
+    return true;
+  }
+  if (p === '/api/stats' && method === 'GET') {
+    json(res, 200, { sessions: deps.sessions.size, gateway: deps.gateway.stats, memory: process.memoryUsage() });
+    return true;
+  }
+  json(res, 404, { error: `no API route ${method} ${p}` });
+  return true;
+}
+
+async function serveAsset(res: ServerResponse, labs: LabCatalog, labId: string, rel: string): Promise<void> {
+  const lab = labs.lab(labId);
+  const type = ASSET_TYPES[path.extname(rel).toLowerCase()];
+  if (!lab || !type) return json(res, 404, { error: 'no such asset' });
+  const labDir = path.resolve(labs.dir, path.dirname(lab.source));
+  const file = path.resolve(labDir, rel);
+  // Only files inside the lab's own folder.
+  if (!file.startsWith(labDir + path.sep)) return json(res, 404, { error: 'no such asset' });
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) return json(res, 404, { error: 'no such asset' });
+    res.writeHead(200, { 'Content-Type': type, 'Content-Length': st.size, 'Cache-Control': 'public, max-age=300' });
+    createReadStream(file).pipe(res);
+  } catch {
+    json(res, 404, { error: 'no such asset' });
+  }
+}

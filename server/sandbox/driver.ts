@@ -1,0 +1,82 @@
+/**
+ * The sandbox layer: where an attendee's environment is created, reset and destroyed.
+ * One interface, one driver per engine (local.ts, podman.ts; a future kubernetes.ts). Anything
+ * engine-specific stays inside its driver; only server/main.ts chooses and wires a driver.
+ */
+
+export interface TermSize {
+  cols: number;
+  rows: number;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** An interactive shell attached to a sandbox: a pty, wherever it lives. */
+export interface Shell {
+  /** Host pid of the process that owns the pty (bash itself, or `podman exec`). */
+  readonly pid: number;
+  /** Write keystrokes (UTF-8 text) to the shell. */
+  write(data: string): void;
+  /** Resize the pty; callers pass already-clamped sizes. */
+  resize(size: TermSize): void;
+  /** Stop reading output (flow control); the shell blocks once the kernel buffer fills. */
+  pause(): void;
+  resume(): void;
+  onData(listener: (chunk: Buffer) => void): Disposable;
+  /** Fires once, when the shell process is gone. */
+  onExit(listener: (e: { exitCode: number | null; signal: number | null }) => void): Disposable;
+  /** End the shell and everything it started in its session; idempotent. */
+  kill(): void;
+}
+
+export type SandboxHealth = 'running' | 'stopped' | 'missing';
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** One attendee's environment. */
+export interface Sandbox {
+  /** Driver-unique id: a folder name for local, a container id for podman. */
+  readonly id: string;
+  readonly driver: string;
+  /** The attendee it is assigned to, or null while it waits in the warm pool. */
+  attendee: string | null;
+  /** When it was created (ms since epoch). */
+  readonly createdAt: number;
+  /** Start an interactive login shell inside the sandbox. */
+  attach(size: TermSize, env?: Record<string, string>): Promise<Shell>;
+  /** Run a command out of band (preflight checks, lab checks); killed after `timeoutMs`. */
+  exec(argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** Is it still there and running? */
+  health(): Promise<SandboxHealth>;
+}
+
+export type ProgressListener = (phase: string, fraction: number) => void;
+
+export interface DriverInfo {
+  name: string;
+  /** e.g. `host shell (no isolation)`, `isolated container`, `privileged container`. */
+  isolation: string;
+  /** Shown to the instructor at start and in the UI (e.g. what privileged mode allows). */
+  warnings: string[];
+}
+
+export interface SandboxDriver {
+  readonly info: DriverInfo;
+  /** Create and start a new, unassigned sandbox. */
+  create(onProgress?: ProgressListener): Promise<Sandbox>;
+  /** Label/mark a sandbox as belonging to an attendee (persisted by the engine when it can). */
+  assign(sandbox: Sandbox, attendee: string | null): Promise<void>;
+  /** Find sandboxes this server (same workshop) created before a restart. */
+  adopt(): Promise<Sandbox[]>;
+  /** Destroy it and everything in it, within a deadline; idempotent. */
+  destroy(sandbox: Sandbox): Promise<void>;
+  /** Release resources held by the driver itself. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,161 @@
+/**
+ * Hands out sandboxes: each attendee keeps one, a warm pool of ready ones makes joining and resetting
+ * instant, and sandboxes found after a restart (driver.adopt) go back to their attendees or the pool.
+ * Works with any SandboxDriver; knows nothing of engines.
+ */
+import type { ProgressListener, Sandbox, SandboxDriver } from './driver.js';
+import type { Logger } from '../log.js';
+
+/** Where the attendee ↔ sandbox assignment survives a restart (SQLite in production). */
+export interface AssignmentStore {
+  attendeeOfSandbox(sandboxId: string): string | null;
+  setSandbox(attendee: string, sandboxId: string | null, driver: string): void;
+}
+
+export interface PoolOptions {
+  /** Ready, unassigned sandboxes to keep. 0 disables the pool. */
+  size: number;
+  /** Creations running at once while refilling. */
+  parallel?: number;
+}
+
+export class SandboxPool {
+  private readonly warm: Sandbox[] = [];
+  private readonly byAttendee = new Map<string, Sandbox>();
+  private readonly background = new Set<Promise<unknown>>();
+  private creating = 0;
+  private closed = false;
+
+  constructor(
+    readonly driver: SandboxDriver,
+    private readonly store: AssignmentStore,
+    private readonly opts: PoolOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Re-adopt what a previous run left, then fill the pool. */
+  async start(): Promise<{ adopted: number; pooled: number }> {
+    const found = await this.driver.adopt();
+    let pooled = 0;
+    for (const sb of found) {
+      const attendee = sb.attendee ?? this.store.attendeeOfSandbox(sb.id);
+      if (attendee && !this.byAttendee.has(attendee)) {
+        sb.attendee = attendee;
+        this.byAttendee.set(attendee, sb);
+      } else if (this.warm.length < this.opts.size) {
+        sb.attendee = null;
+        this.warm.push(sb);
+        pooled++;
+      } else {
+        this.track(this.driver.destroy(sb));
+      }
+    }
+    this.refill();
+    return { adopted: found.length, pooled };
+  }
+
+  get warmCount(): number {
+    return this.warm.length;
+  }
+
+  /** The attendee's current sandbox, if any (e.g. re-adopted after a restart). */
+  current(attendee: string): Sandbox | undefined {
+    return this.byAttendee.get(attendee);
+  }
+
+  /** The attendee's sandbox: their existing one, a warm one, or a new one. */
+  async acquire(attendee: string, onProgress?: ProgressListener): Promise<Sandbox> {
+    const existing = this.byAttendee.get(attendee);
+    if (existing) return existing;
+    const sb = await this.take(onProgress);
+    await this.bind(sb, attendee);
+    return sb;
+  }
+
+  /** Give the attendee a fresh sandbox and destroy the old one in the background. */
+  async replace(attendee: string, onProgress?: ProgressListener): Promise<Sandbox> {
+    const old = this.byAttendee.get(attendee);
+    this.byAttendee.delete(attendee);
+    if (old) this.track(this.destroy(old));
+    const sb = await this.take(onProgress);
+    await this.bind(sb, attendee);
+    return sb;
+  }
+
+  /** The attendee is gone: destroy their sandbox. */
+  release(attendee: string): Promise<void> {
+    const sb = this.byAttendee.get(attendee);
+    this.byAttendee.delete(attendee);
+    if (!sb) return Promise.resolve();
+    this.store.setSandbox(attendee, null, this.driver.info.name);
+    return this.track(this.destroy(sb));
+  }
+
+  /** Wait for background work (creations, destructions) to settle. */
+  async drain(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Stop refilling; sandboxes are left as they are (a restart re-adopts them). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drain();
+  }
+
+  private async take(onProgress?: ProgressListener): Promise<Sandbox> {
+    let sb: Sandbox | undefined;
+    while ((sb = this.warm.shift())) {
+      // A pooled sandbox may have died while it waited.
+      if ((await sb.health()) === 'running') break;
+      this.track(this.driver.destroy(sb));
+    }
+    if (sb) onProgress?.('sandbox ready (from the warm pool)', 1);
+    const result = sb ?? (await this.driver.create(onProgress));
+    this.refill();
+    return result;
+  }
+
+  private async bind(sb: Sandbox, attendee: string): Promise<void> {
+    await this.driver.assign(sb, attendee);
+    sb.attendee = attendee;
+    this.byAttendee.set(attendee, sb);
+    this.store.setSandbox(attendee, sb.id, this.driver.info.name);
+  }
+
+  private refill(): void {
+    const parallel = this.opts.parallel ?? 2;
+    while (!this.closed && this.warm.length + this.creating < this.opts.size && this.creating < parallel) {
+      this.creating++;
+      const p = this.driver
+        .create()
+        .then((sb) => {
+          if (this.closed) return this.driver.destroy(sb);
+          this.warm.push(sb);
+          return undefined;
+        })
+        .catch((err: unknown) => this.log.error('pool: could not create a sandbox', { err: String(err) }))
+        .finally(() => {
+          this.creating--;
+          // Keep going until full, but do not spin on a driver that keeps failing.
+          if (!this.closed) setTimeout(() => this.refill(), 200).unref();
+        });
+      this.track(p);
+    }
+  }
+
+  private destroy(sb: Sandbox): Promise<void> {
+    return this.driver.destroy(sb).catch((err: unknown) => {
+      this.log.error('pool: could not destroy a sandbox', { id: sb.id, err: String(err) });
+    });
+  }
+
+  private track<T>(p: Promise<T>): Promise<void> {
+    const settled = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.background.add(settled);
+    void settled.finally(() => this.background.delete(settled));
+    return settled;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * A Shell backed by a node-pty process. Shared by drivers whose shell is a local pty: `local` (bash
+ * itself) and `podman` (`podman exec -it`). Output is handed out as Buffers: utf8 decoding in node-pty
+ * costs ~15% throughput (../shared/notes/terminal-path.md) and the browser decodes anyway.
+ */
+import * as pty from 'node-pty';
+import type { Disposable, Shell, TermSize } from './driver.js';
+
+export interface PtyShellOptions {
+  file: string;
+  args: string[];
+  cwd: string;
+  /** The complete environment of the child: callers build it from an allow-list. */
+  env: Record<string, string>;
+  size: TermSize;
+  /** Extra clean-up after the pty process is killed (e.g. a process-tree sweep); may be async. */
+  onKill?: (pid: number) => void | Promise<void>;
+}
+
+export class PtyShell implements Shell {
+  readonly pid: number;
+  private readonly proc: pty.IPty;
+  private readonly dataListeners = new Set<(chunk: Buffer) => void>();
+  private readonly exitListeners = new Set<(e: { exitCode: number | null; signal: number | null }) => void>();
+  private exited: { exitCode: number | null; signal: number | null } | null = null;
+  private killed = false;
+
+  constructor(private readonly opts: PtyShellOptions) {
+    this.proc = pty.spawn(opts.file, opts.args, {
+      name: 'xterm-256color',
+      cols: opts.size.cols,
+      rows: opts.size.rows,
+      cwd: opts.cwd,
+      env: opts.env,
+      // null encoding: node-pty hands out Buffers (typed as string by its .d.ts).
+      encoding: null as unknown as string,
+    });
+    this.pid = this.proc.pid;
+    this.proc.onData((d) => {
+      const chunk = typeof d === 'string' ? Buffer.from(d, 'utf8') : (d as unknown as Buffer);
+      for (const l of this.dataListeners) l(chunk);
+    });
+    this.proc.onExit(({ exitCode, signal }) => {
+      this.exited = { exitCode: exitCode ?? null, signal: signal ?? null };
+      for (const l of this.exitListeners) l(this.exited);
+      this.exitListeners.clear();
+      this.dataListeners.clear();
+    });
+  }
+
+  write(data: string): void {
+    if (!this.exited) this.proc.write(data);
+  }
+
+  resize(size: TermSize): void {
+    if (!this.exited) this.proc.resize(size.cols, size.rows);
+  }
+
+  pause(): void {
+    if (!this.exited) this.proc.pause();
+  }
+
+  resume(): void {
+    if (!this.exited) this.proc.resume();
+  }
+
+  onData(listener: (chunk: Buffer) => void): Disposable {
+    this.dataListeners.add(listener);
+    return { dispose: () => this.dataListeners.delete(listener) };
+  }
+
+  onExit(listener: (e: { exitCode: number | null; signal: number | null }) => void): Disposable {
+    if (this.exited) {
+      const e = this.exited;
+      queueMicrotask(() => listener(e));
+      return { dispose: () => undefined };
+    }
+    this.exitListeners.add(listener);
+    return { dispose: () => this.exitListeners.delete(listener) };
+  }
+
+  kill(): void {
+    if (this.killed) return;
+    this.killed = true;
+    // The pty's child is a session leader: signalling the negative pid reaches its whole process group.
+    try {
+      process.kill(-this.pid, 'SIGHUP');
+    } catch {
+      /* already gone */
+    }
+    try {
+      this.proc.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    void this.opts.onKill?.(this.pid);
+  }
+}

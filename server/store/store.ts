@@ -1,0 +1,121 @@
+/**
+ * Persistence in one embedded SQLite file: attendees, their progress, which sandbox each one has (so a
+ * restarted server re-adopts sandboxes), and the server's own secrets (so cookies outlive restarts).
+ */
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { AssignmentStore } from '../sandbox/pool.js';
+import type { ProgressStore } from '../terminal/session.js';
+
+export interface AttendeeRow {
+  attendee: string;
+  name: string | null;
+  labId: string | null;
+  step: number | null;
+  runs: number;
+  sandboxId: string | null;
+  driver: string | null;
+  lastSeen: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS attendees (
+  id TEXT PRIMARY KEY,
+  name TEXT,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  lab_id TEXT,
+  step INTEGER,
+  sandbox_id TEXT,
+  driver TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+  attendee TEXT NOT NULL,
+  lab_id TEXT NOT NULL,
+  block_id TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_attendee ON runs(attendee);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+export class Store implements AssignmentStore, ProgressStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+  }
+
+  /** A persisted random secret, created on first use. */
+  secret(key: string, bytes = 32): string {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    if (row) return row.value;
+    const value = randomBytes(bytes).toString('base64url');
+    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(key, value);
+    return this.secret(key, bytes);
+  }
+
+  touch(attendee: string): void {
+    const now = Date.now();
+    this.db
+      .prepare('INSERT INTO attendees (id, created_at, last_seen) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen')
+      .run(attendee, now, now);
+  }
+
+  setName(attendee: string, name: string): void {
+    this.touch(attendee);
+    this.db.prepare('UPDATE attendees SET name = ? WHERE id = ?').run(name, attendee);
+  }
+
+  nameOf(attendee: string): string | null {
+    const row = this.db.prepare('SELECT name FROM attendees WHERE id = ?').get(attendee) as { name: string | null } | undefined;
+    return row?.name ?? null;
+  }
+
+  recordProgress(attendee: string, labId: string, step: number): void {
+    this.touch(attendee);
+    this.db.prepare('UPDATE attendees SET lab_id = ?, step = ? WHERE id = ?').run(labId, step, attendee);
+  }
+
+  recordRun(attendee: string, labId: string, blockId: string): void {
+    this.db.prepare('INSERT INTO runs (attendee, lab_id, block_id, at) VALUES (?, ?, ?, ?)').run(attendee, labId, blockId, Date.now());
+  }
+
+  /** True when the attendee was assigned a sandbox that has not been released (e.g. lost in a restart). */
+  hadSandbox(attendee: string): boolean {
+    const row = this.db.prepare('SELECT sandbox_id FROM attendees WHERE id = ?').get(attendee) as { sandbox_id: string | null } | undefined;
+    return row?.sandbox_id != null;
+  }
+
+  attendeeOfSandbox(sandboxId: string): string | null {
+    const row = this.db.prepare('SELECT id FROM attendees WHERE sandbox_id = ?').get(sandboxId) as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
+  setSandbox(attendee: string, sandboxId: string | null, driver: string): void {
+    this.touch(attendee);
+    this.db
+      .prepare('UPDATE attendees SET sandbox_id = ?, driver = ? WHERE id = ?')
+      .run(sandboxId, driver, attendee);
+  }
+
+  attendees(): AttendeeRow[] {
+    return this.db
+      .prepare(
+        `SELECT a.id AS attendee, a.name, a.lab_id AS labId, a.step, a.sandbox_id AS sandboxId, a.driver, a.last_seen AS lastSeen,
+                (SELECT COUNT(*) FROM runs r WHERE r.attendee = a.id) AS runs
+         FROM attendees a ORDER BY a.created_at`,
+      )
+      .all() as AttendeeRow[];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

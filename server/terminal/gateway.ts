@@ -1,0 +1,152 @@
+/**
+ * The terminal WebSocket endpoint: where a keystroke enters the server. It checks the upgrade (origin,
+ * session cookie), validates every frame against common/protocol.ts, and hands valid messages to the
+ * attendee's session (session.ts). Nothing is spawned before a valid `hello`.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { parseClientMessage, type ServerMessage, type ErrorCode } from '../../common/protocol.js';
+import type { Auth } from '../http/auth.js';
+import type { Logger } from '../log.js';
+import type { ClientLink } from './session.js';
+import type { SessionManager } from './sessions.js';
+
+export interface GatewayOptions {
+  /** Rejected frames a connection may send before it is closed (its shell lives on). */
+  maxBadFrames: number;
+  /** Keep-alive ping interval; a socket that misses one pong is terminated. */
+  pingEveryMs: number;
+}
+
+/** Counters exposed on /api/stats and used by tests. */
+export interface GatewayStats {
+  connections: number;
+  rejectedUpgrades: number;
+  badFrames: number;
+  droppedClients: number;
+}
+
+let nextClientId = 1;
+
+export class TerminalGateway {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
+  readonly stats: GatewayStats = { connections: 0, rejectedUpgrades: 0, badFrames: 0, droppedClients: 0 };
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+  private readonly pinger: NodeJS.Timeout;
+
+  constructor(
+    private readonly auth: Auth,
+    private readonly sessions: SessionManager,
+    private readonly log: Logger,
+    private readonly opts: GatewayOptions,
+  ) {
+    this.pinger = setInterval(() => {
+      for (const ws of this.wss.clients) {
+        if (this.alive.get(ws) === false) {
+          ws.terminate();
+          continue;
+        }
+        this.alive.set(ws, false);
+        ws.ping();
+      }
+    }, opts.pingEveryMs);
+    this.pinger.unref();
+  }
+
+  /** Handle an HTTP upgrade already routed to the terminal path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const reject = (status: number, why: string) => {
+      this.stats.rejectedUpgrades++;
+      this.log.warn('terminal upgrade rejected', { why, origin: req.headers.origin ?? '', addr: req.socket.remoteAddress ?? '' });
+      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${why}\n`);
+    };
+    if (!this.auth.originAllowed(req)) return reject(403, 'Forbidden origin');
+    const attendee = this.auth.attendeeFrom(req);
+    if (!attendee) return reject(401, 'No valid session; open the lab page first');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, attendee));
+  }
+
+  close(): void {
+    clearInterval(this.pinger);
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+  }
+
+  private onConnection(ws: WebSocket, attendee: string): void {
+    this.stats.connections++;
+    this.alive.set(ws, true);
+    ws.on('pong', () => this.alive.set(ws, true));
+    const link: ClientLink = {
+      id: nextClientId++,
+      sendJson: (msg: ServerMessage) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+      },
+      sendOutput: (data: Buffer) => {
+        if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
+      },
+      close: (code, reason) => {
+        if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+      },
+    };
+    let badFrames = 0;
+    let session: ReturnType<SessionManager['get']> | null = null;
+
+    const fail = (code: ErrorCode, message: string) => {
+      this.stats.badFrames++;
+      badFrames++;
+      if (badFrames > this.opts.maxBadFrames) {
+        this.stats.droppedClients++;
+        link.sendJson({ type: 'error', code: 'too-many-errors', message: `closed after ${badFrames} rejected frames; reload to reconnect`, fatal: true });
+        ws.close(4008, 'too many rejected frames');
+        return;
+      }
+      link.sendJson({ type: 'error', code, message });
+    };
+
+    ws.on('message', (raw: RawData, isBinary: boolean) => {
+      if (isBinary) return fail('binary-not-accepted', 'send input as JSON text frames');
+      const text = rawToString(raw);
+      const parsed = parseClientMessage(text);
+      if (!parsed.ok || !parsed.message) return fail(parsed.error!.code, parsed.error!.message);
+      const msg = parsed.message;
+      if (msg.type === 'hello') {
+        if (session) return fail('bad-message', 'hello was already received');
+        session = this.sessions.getOrCreate(attendee);
+        if (!session) {
+          link.sendJson({ type: 'error', code: 'limit', message: 'The server is full: no more sessions can be started.', fatal: true });
+          ws.close(4009, 'server full');
+          return;
+        }
+        void session.attach(link, { cols: msg.cols, rows: msg.rows }, msg.resume ?? false);
+        return;
+      }
+      if (msg.type === 'ping') return link.sendJson({ type: 'pong', t: msg.t });
+      if (!session) return fail('not-ready', 'send hello first');
+      switch (msg.type) {
+        case 'input':
+          return session.input(link, msg.data);
+        case 'resize':
+          return session.resize(link, msg.cols, msg.rows);
+        case 'ack':
+          return session.ack(link, msg.bytes);
+        case 'run':
+          void session.runBlock(link, msg.labId, msg.blockId);
+          return;
+        case 'progress':
+          return session.progress(msg.labId, msg.step);
+        case 'recreate':
+          void session.recreate(link);
+          return;
+      }
+    });
+    ws.on('close', () => session?.detach(link));
+    ws.on('error', (err) => this.log.warn('terminal socket error', { attendee, err: String(err) }));
+  }
+}
+
+function rawToString(raw: RawData): string {
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8');
+  return raw.toString('utf8');
+}

@@ -1,0 +1,418 @@
+/**
+ * One attendee's terminal session: where a keystroke goes after the WebSocket gateway, and where the
+ * shell's output comes from. It owns the attendee's sandbox (through the pool), the current shell, the
+ * output ring for screen restore, and flow control. At most one browser connection drives it; a newer
+ * tab takes over (the older one is told and closed).
+ *
+ * Lifecycle: the session moves forward only: starting → ready → closing → done. Each shell inside it
+ * (a ShellRun) does the same; a reset or recreate ends the current ShellRun and starts a new one.
+ */
+import {
+  ACK_EVERY_BYTES,
+  HIGH_WATERMARK,
+  LOW_WATERMARK,
+  clampSize,
+  type ServerMessage,
+  type SessionState,
+} from '../../common/protocol.js';
+import type { CodeBlock } from '../../common/lab-model.js';
+import type { DriverInfo, Disposable, Sandbox, Shell, TermSize } from '../sandbox/driver.js';
+import type { SandboxPool } from '../sandbox/pool.js';
+import type { Logger } from '../log.js';
+import { ByteRing, renderScreen } from './screen.js';
+
+/** The browser end of a session, as the gateway presents it. */
+export interface ClientLink {
+  readonly id: number;
+  sendJson(msg: ServerMessage): void;
+  sendOutput(data: Buffer): void;
+  close(code: number, reason: string): void;
+}
+
+/** What a session records for the instructor (SQLite in production). */
+export interface ProgressStore {
+  recordProgress(attendee: string, labId: string, step: number): void;
+  recordRun(attendee: string, labId: string, blockId: string): void;
+  hadSandbox(attendee: string): boolean;
+}
+
+export interface SessionDeps {
+  pool: SandboxPool;
+  driverInfo: DriverInfo;
+  findBlock(labId: string, blockId: string): CodeBlock | undefined;
+  store: ProgressStore;
+  log: Logger;
+  /** How long a shell without any connected browser lives on. */
+  graceMs: number;
+  /** Bytes of recent output kept for screen restore. */
+  ringBytes: number;
+  onDone(attendee: string): void;
+}
+
+// Flow control invariant (see common/protocol.ts): ACK_EVERY_BYTES < LOW_WATERMARK < HIGH_WATERMARK.
+if (!(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK)) {
+  throw new Error('flow-control watermarks violate ACK < LOW < HIGH');
+}
+
+/** Run-line pacing: wait for the shell to go quiet between the lines of a block, within bounds. */
+const RUN_QUIET_MS = 120;
+const RUN_MAX_WAIT_MS = 1500;
+
+class ShellRun {
+  state: SessionState = 'starting';
+  readonly ring: ByteRing;
+  private readonly subs: Disposable[] = [];
+  lastOutputAt = 0;
+
+  constructor(
+    readonly shell: Shell,
+    ringBytes: number,
+    public size: TermSize,
+  ) {
+    this.ring = new ByteRing(ringBytes);
+  }
+
+  own(d: Disposable): void {
+    this.subs.push(d);
+  }
+
+  end(): void {
+    if (this.state === 'done') return;
+    this.state = 'closing';
+    for (const d of this.subs.splice(0)) d.dispose();
+    this.shell.kill();
+    this.state = 'done';
+  }
+}
+
+export class AttendeeSession {
+  state: SessionState = 'starting';
+  private client: ClientLink | null = null;
+  private sandbox: Sandbox | null = null;
+  private run: ShellRun | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+  /** Serialises sandbox/shell changes (start, reset, recreate) so they never interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private size: TermSize = { cols: 80, rows: 24 };
+
+  // Flow control: bytes sent to the current client and not yet acknowledged.
+  private unacked = 0;
+  private paused = false;
+  // Output coalescing within one event-loop turn; `holding` while a restored screen is being prepared.
+  private pending: Buffer[] = [];
+  private flushScheduled = false;
+  private holding = false;
+
+  labId: string | null = null;
+  step: number | null = null;
+  lastSeen = Date.now();
+
+  constructor(
+    readonly attendee: string,
+    private readonly deps: SessionDeps,
+  ) {}
+
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
+  get sandboxInfo(): { id: string; driver: string } | null {
+    return this.sandbox ? { id: this.sandbox.id, driver: this.sandbox.driver } : null;
+  }
+
+  /** A browser said hello: attach it, starting or restoring the shell. */
+  attach(client: ClientLink, size: TermSize, resume: boolean): Promise<void> {
+    if (this.state === 'closing' || this.state === 'done') {
+      client.sendJson({ type: 'error', code: 'not-ready', message: 'session is closing; reconnect', fatal: true });
+      client.close(4003, 'session closing');
+      return Promise.resolve();
+    }
+    this.clearGrace();
+    const previous = this.client;
+    if (previous && previous !== client) {
+      previous.sendJson({ type: 'taken-over' });
+      previous.close(4001, 'taken over by another tab');
+    }
+    this.client = client;
+    this.lastSeen = Date.now();
+    this.size = clampSize(size.cols, size.rows);
+    // A new connection starts with clean accounting: acks for bytes sent to an old socket are lost.
+    this.unacked = 0;
+    this.pending = [];
+    this.resumeIfPaused();
+    return this.serialise(async () => {
+      if (this.client !== client) return;
+      const run = this.run;
+      if (run && run.state === 'ready') {
+        await this.restore(client, run, resume);
+      } else {
+        await this.startShell(client);
+      }
+    });
+  }
+
+  detach(client: ClientLink): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.lastSeen = Date.now();
+    this.pending = [];
+    this.unacked = 0;
+    this.resumeIfPaused();
+    this.graceTimer = setTimeout(() => void this.close('grace period over'), this.deps.graceMs);
+    this.graceTimer.unref();
+  }
+
+  input(client: ClientLink, data: string): void {
+    if (client !== this.client) return;
+    const run = this.run;
+    if (!run || run.state !== 'ready') {
+      client.sendJson({ type: 'error', code: 'not-ready', message: 'the shell is not ready yet' });
+      return;
+    }
+    run.shell.write(data);
+  }
+
+  resize(client: ClientLink, cols: number, rows: number): void {
+    if (client !== this.client) return;
+    this.size = clampSize(cols, rows);
+    if (this.run?.state === 'ready') {
+      this.run.size = this.size;
+      this.run.shell.resize(this.size);
+    }
+  }
+
+  ack(client: ClientLink, bytes: number): void {
+    if (client !== this.client) return;
+    this.unacked = Math.max(0, this.unacked - bytes);
+    if (this.paused && this.unacked < LOW_WATERMARK) this.resumeIfPaused();
+  }
+
+  progress(labId: string, step: number): void {
+    this.labId = labId;
+    this.step = step;
+    this.lastSeen = Date.now();
+    this.deps.store.recordProgress(this.attendee, labId, step);
+  }
+
+  /** Type a lab block into the shell, line by line, letting each line's output settle first. */
+  async runBlock(client: ClientLink, labId: string, blockId: string): Promise<void> {
+    if (client !== this.client) return;
+    const block = this.deps.findBlock(labId, blockId);
+    if (!block || !block.runnable) {
+      client.sendJson({ type: 'error', code: 'unknown-block', message: `no runnable block ${blockId} in lab ${labId}` });
+      return;
+    }
+    const run = this.run;
+    if (!run || run.state !== 'ready') {
+      client.sendJson({ type: 'error', code: 'not-ready', message: 'the shell is not ready yet' });
+      return;
+    }
+    this.deps.store.recordRun(this.attendee, labId, blockId);
+    const lines = block.run.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
+    for (const [i, line] of lines.entries()) {
+      if (run.state !== 'ready') return;
+      run.shell.write(line + '\r');
+      if (i < lines.length - 1) await waitForQuiet(run);
+    }
+  }
+
+  /** The attendee asked for a new shell (after exit) or a new sandbox (after it died). */
+  recreate(client: ClientLink): Promise<void> {
+    if (client !== this.client) return Promise.resolve();
+    return this.serialise(async () => {
+      const healthy = this.sandbox ? (await this.sandbox.health()) === 'running' : false;
+      if (!healthy && this.sandbox) await this.replaceSandbox('attendee');
+      else await this.startShell(client);
+    });
+  }
+
+  /** Put the attendee back to a clean sandbox. */
+  reset(by: 'instructor' | 'attendee'): Promise<void> {
+    return this.serialise(() => this.replaceSandbox(by));
+  }
+
+  /** Check the sandbox; tell the attendee when it is gone. Returns its health. */
+  async checkHealth(): Promise<string> {
+    const sb = this.sandbox;
+    if (!sb) return 'none';
+    const health = await sb.health();
+    if (health !== 'running' && this.sandbox === sb) {
+      this.client?.sendJson({
+        type: 'sandbox-lost',
+        message: `Your sandbox is ${health === 'missing' ? 'gone' : 'stopped'}. Start a new one to continue.`,
+      });
+      this.run?.end();
+    }
+    return health;
+  }
+
+  /** End the session: the shell, every process in it and the sandbox. */
+  async close(reason: string): Promise<void> {
+    if (this.state === 'closing' || this.state === 'done') return;
+    this.state = 'closing';
+    this.clearGrace();
+    this.deps.log.info('session closing', { attendee: this.attendee, reason });
+    this.client?.close(4004, reason);
+    this.client = null;
+    await this.queue.catch(() => undefined);
+    this.run?.end();
+    this.run = null;
+    await this.deps.pool.release(this.attendee);
+    this.sandbox = null;
+    this.state = 'done';
+    this.deps.onDone(this.attendee);
+  }
+
+  /** Server shutdown: say goodbye but leave the sandbox for the next run to re-adopt. */
+  goodbye(reason: string): void {
+    this.clearGrace();
+    this.client?.sendJson({ type: 'bye', reason });
+    this.client?.close(1001, reason);
+    this.client = null;
+    this.run?.end();
+  }
+
+  private async replaceSandbox(by: 'instructor' | 'attendee'): Promise<void> {
+    const client = this.client;
+    client?.sendJson({ type: 'reset', by });
+    this.run?.end();
+    this.run = null;
+    this.sandbox = null;
+    this.sandbox = await this.deps.pool.replace(this.attendee, (phase, fraction) =>
+      this.client?.sendJson({ type: 'progress', phase, fraction }),
+    );
+    if (this.client) await this.startShell(this.client);
+  }
+
+  private async startShell(client: ClientLink): Promise<void> {
+    const progress = (phase: string, fraction: number) => this.client?.sendJson({ type: 'progress', phase, fraction });
+    let replaced: string | undefined;
+    try {
+      if (!this.sandbox) {
+        const adopted = this.deps.pool.current(this.attendee);
+        if (!adopted && this.deps.store.hadSandbox(this.attendee)) {
+          replaced = 'The server restarted and your previous shell was lost; this is a new one.';
+        }
+        progress('preparing your sandbox', 0.05);
+        this.sandbox = await this.deps.pool.acquire(this.attendee, progress);
+      }
+      this.run?.end();
+      progress('starting your shell', 0.9);
+      const shell = await this.sandbox.attach(this.size);
+      const run = new ShellRun(shell, this.deps.ringBytes, this.size);
+      run.own(shell.onData((chunk) => this.onOutput(run, chunk)));
+      run.own(shell.onExit((e) => this.onExit(run, e)));
+      run.state = 'ready';
+      this.run = run;
+      if (this.state === 'starting') this.state = 'ready';
+      if (this.client === client) {
+        client.sendJson({
+          type: 'ready',
+          attendee: this.attendee,
+          driver: this.deps.driverInfo.name,
+          isolation: this.deps.driverInfo.isolation,
+          resumed: false,
+          ...(replaced ? { replaced } : {}),
+        });
+      }
+    } catch (err) {
+      this.deps.log.error('could not start a shell', { attendee: this.attendee, err: String(err) });
+      this.client?.sendJson({
+        type: 'error',
+        code: 'spawn-failed',
+        message: `Could not start your sandbox: ${String(err instanceof Error ? err.message : err)}`,
+        fatal: true,
+      });
+    }
+  }
+
+  private async restore(client: ClientLink, run: ShellRun, resume: boolean): Promise<void> {
+    // Hold live output while the screen is rendered, so nothing is shown twice or lost.
+    this.holding = true;
+    const bytes = run.ring.contents();
+    try {
+      const screen = resume || bytes.length > 0 ? await renderScreen(bytes, run.size) : '';
+      if (this.client !== client) return;
+      client.sendJson({
+        type: 'ready',
+        attendee: this.attendee,
+        driver: this.deps.driverInfo.name,
+        isolation: this.deps.driverInfo.isolation,
+        resumed: true,
+      });
+      if (screen) client.sendJson({ type: 'screen', data: screen });
+    } finally {
+      this.holding = false;
+    }
+    this.flush();
+    if (run.size.cols !== this.size.cols || run.size.rows !== this.size.rows) {
+      run.size = this.size;
+      run.shell.resize(this.size);
+    }
+  }
+
+  private onOutput(run: ShellRun, chunk: Buffer): void {
+    if (run !== this.run) return;
+    run.lastOutputAt = Date.now();
+    run.ring.push(chunk);
+    if (!this.client) return;
+    this.pending.push(chunk);
+    this.unacked += chunk.length;
+    if (!this.paused && this.unacked > HIGH_WATERMARK) {
+      this.paused = true;
+      run.shell.pause();
+    }
+    if (!this.flushScheduled && !this.holding) {
+      // Coalesce chunks read in the same event-loop turn; setImmediate adds no timer delay to echo.
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.holding || this.pending.length === 0 || !this.client) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    this.pending = [];
+    this.client.sendOutput(data);
+  }
+
+  private onExit(run: ShellRun, e: { exitCode: number | null; signal: number | null }): void {
+    if (run !== this.run) return;
+    this.flush();
+    run.end();
+    this.client?.sendJson({ type: 'exit', code: e.exitCode, signal: e.signal });
+    // A shell that ends because its sandbox died is reported as such.
+    void this.checkHealth().catch(() => undefined);
+  }
+
+  private resumeIfPaused(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.run?.shell.resume();
+  }
+
+  private clearGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+  }
+
+  private serialise<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function waitForQuiet(run: ShellRun): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const tick = () => {
+      const now = Date.now();
+      const quietFor = now - Math.max(run.lastOutputAt, started);
+      if (run.state !== 'ready' || quietFor >= RUN_QUIET_MS || now - started >= RUN_MAX_WAIT_MS) resolve();
+      else setTimeout(tick, 20);
+    };
+    setTimeout(tick, 20);
+  });
+}

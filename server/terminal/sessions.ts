@@ -1,0 +1,86 @@
+/**
+ * All attendee sessions of this server: created on a browser's hello, removed when they end.
+ * Also runs the periodic sandbox health check that tells attendees when their sandbox died.
+ */
+import { AttendeeSession, type SessionDeps } from './session.js';
+
+export interface SessionManagerOptions {
+  /** Most sessions this server holds at once; hellos beyond are refused with an error. */
+  maxSessions: number;
+  /** How often sandboxes of connected attendees are checked. */
+  healthEveryMs: number;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, AttendeeSession>();
+  private readonly healthTimer: NodeJS.Timeout;
+  private checking = false;
+
+  constructor(
+    private readonly deps: Omit<SessionDeps, 'onDone'>,
+    private readonly opts: SessionManagerOptions,
+  ) {
+    this.healthTimer = setInterval(() => void this.checkAll(), opts.healthEveryMs);
+    this.healthTimer.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(attendee: string): AttendeeSession | undefined {
+    return this.sessions.get(attendee);
+  }
+
+  all(): AttendeeSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /** The attendee's session, created if there is room; null when the server is full. */
+  getOrCreate(attendee: string): AttendeeSession | null {
+    const existing = this.sessions.get(attendee);
+    if (existing && existing.state !== 'closing' && existing.state !== 'done') return existing;
+    if (this.sessions.size >= this.opts.maxSessions) return null;
+    const session = new AttendeeSession(attendee, {
+      ...this.deps,
+      onDone: (a) => {
+        if (this.sessions.get(a) === session) this.sessions.delete(a);
+      },
+    });
+    this.sessions.set(attendee, session);
+    return session;
+  }
+
+  /** Reset an attendee's sandbox, whether or not they are connected right now. */
+  async reset(attendee: string, by: 'instructor' | 'attendee'): Promise<boolean> {
+    const session = this.sessions.get(attendee);
+    if (session) {
+      await session.reset(by);
+      return true;
+    }
+    if (this.deps.pool.current(attendee)) {
+      await this.deps.pool.replace(attendee);
+      return true;
+    }
+    return false;
+  }
+
+  /** Server shutdown: tell every browser, end shells, keep sandboxes for re-adoption. */
+  shutdown(reason: string): void {
+    clearInterval(this.healthTimer);
+    for (const s of this.sessions.values()) s.goodbye(reason);
+    this.sessions.clear();
+  }
+
+  private async checkAll(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      for (const s of this.sessions.values()) {
+        if (s.connected) await s.checkHealth().catch(() => undefined);
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+}
