@@ -398,12 +398,11 @@ class DeckParser {
           child.attrSet('src', rewritten);
           continue;
         }
-        const line = lineOffset + (t.map?.[0] ?? 0);
-        const column = (this.lines[line] ?? '').indexOf('![') + 1;
+        const { line, column } = this.findImage(src, lineOffset + (t.map?.[0] ?? 0), lineOffset + (t.map?.[1] ?? 1));
         this.report(
           'warning',
-          line + 1,
-          Math.max(column, 1),
+          line,
+          column,
           `image "${src}" is not a relative path inside the lab folder; shown as its alt text`,
         );
         child.type = 'text';
@@ -411,6 +410,16 @@ class DeckParser {
         child.children = null;
       }
     }
+  }
+
+  /** 1-based position of the `![` of the image whose target is `src`, searched in lines [from, to). */
+  private findImage(src: string, from: number, to: number): { line: number; column: number } {
+    for (let l = from; l < to; l++) {
+      const text = this.lines[l] ?? '';
+      const target = text.indexOf(`](${src}`);
+      if (target >= 0) return { line: l + 1, column: Math.max(text.lastIndexOf('![', target) + 1, 1) };
+    }
+    return { line: from + 1, column: Math.max((this.lines[from] ?? '').indexOf('![') + 1, 1) };
   }
 
   private assetUrl(src: string): string | undefined {
