@@ -74,6 +74,7 @@ export async function main(): Promise<void> {
   );
   const gateway = new TerminalGateway(auth, sessions, log, { maxBadFrames: 50, pingEveryMs: 30_000 });
 
+  process.env.NEXT_TELEMETRY_DISABLED = '1';
   const nextApp = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port, quiet: !config.dev });
   const nextHandler = nextApp.getRequestHandler();
   await nextApp.prepare();

@@ -278,8 +278,8 @@ export class AttendeeSession {
     this.run?.end();
     this.run = null;
     this.sandbox = null;
-    this.sandbox = await this.deps.pool.replace(this.attendee, (phase, fraction) =>
-      this.client?.sendJson({ type: 'progress', phase, fraction }),
+    this.sandbox = await this.deps.pool.replace(this.attendee, (phase, f) =>
+      this.client?.sendJson({ type: 'progress', phase, fraction: 0.05 + 0.8 * f }),
     );
     if (this.client) await this.startShell(this.client);
   }
@@ -294,7 +294,8 @@ export class AttendeeSession {
           replaced = 'The server restarted and your previous shell was lost; this is a new one.';
         }
         progress('preparing your sandbox', 0.05);
-        this.sandbox = await this.deps.pool.acquire(this.attendee, progress);
+        // The sandbox's own progress fills 5-85%; attaching the shell is the rest.
+        this.sandbox = await this.deps.pool.acquire(this.attendee, (phase, f) => progress(phase, 0.05 + 0.8 * f));
       }
       this.run?.end();
       progress('starting your shell', 0.9);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `npm test`: everything, in the order a failure is cheapest to find. Installs what the tests need
+# from the system first (scripts/setup-system.sh). Used as-is by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started=$SECONDS
+phase() {
+  echo
+  echo "=== $1 ($((SECONDS - started)) s so far)"
+}
+
+phase "system packages"
+bash scripts/setup-system.sh
+
+phase "type check"
+npx tsc --noEmit -p tsconfig.json
+
+phase "labs parse (every lab in labs/)"
+npx tsx server/labs/check-cli.ts
+
+phase "unit tests"
+node scripts/run-node-tests.mjs unit
+
+phase "web UI build"
+node scripts/start.mjs --build-only
+
+phase "sandbox image (cached)"
+bash sandbox/build.sh
+
+phase "integration tests (real server, real shells, real podman)"
+node scripts/run-node-tests.mjs integration
+
+phase "end-to-end tests (Chromium)"
+npx playwright test
+
+echo
+echo "=== all tests passed in $((SECONDS - started)) s"
