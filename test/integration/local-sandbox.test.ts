@@ -1,0 +1,57 @@
+// The local driver under the real server: instructor reset ends every process the attendee started
+// (also ones that left the shell's session) and empties the workspace.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readyTerminal, startServer, INSTRUCTOR_TOKEN, type RunningServer } from '../support/server.js';
+
+let server: RunningServer;
+before(async () => {
+  server = await startServer({ POOL_SIZE: '1' });
+});
+after(async () => {
+  await server?.stop();
+});
+
+function pgrep(pattern: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+test('instructor reset kills background processes, empties the workspace, and the shell answers', async () => {
+  const { term } = await readyTerminal(server);
+  const tag = String(4000 + Math.floor(Math.random() * 5000));
+  term.type(`sleep ${tag}1 & setsid sleep ${tag}2 & nohup sleep ${tag}3 >/dev/null 2>&1 & echo written > keep-me.txt; echo do$((1+1))ne\r`);
+  await term.waitForOutput(/do2ne/);
+  await term.until(() => pgrep(`sleep ${tag}[123]`).length === 3, 'three sleeps running');
+  term.type('pwd\r');
+  const home = (await term.waitForOutput(/[\r\n](\/\S+local-[0-9a-f]+)\r\n/))[1]!;
+
+  const me = (await (await fetch(server.url + '/api/instructor/attendees', { headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } })).json()) as { attendee: string; connected: boolean }[];
+  const attendee = me.find((a) => a.connected)!.attendee;
+  const from = term.messages.length;
+  const res = await fetch(`${server.url}/api/sandboxes/${attendee}/reset`, { method: 'POST', headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } });
+  assert.equal(res.status, 200);
+  const reset = await term.waitForMessage('reset', 10_000, from);
+  assert.equal(reset.by, 'instructor');
+  await term.waitForMessage('ready', 10_000, from);
+
+  await term.until(() => pgrep(`sleep ${tag}[123]`).length === 0, 'every sleep to be gone', 5_000);
+  term.output = '';
+  term.type('ls -A; pwd; echo fre$((2+3))sh\r');
+  await term.waitForOutput(/fre5sh/);
+  assert.doesNotMatch(term.output, /keep-me\.txt/);
+  const newHome = /[\r\n](\/\S+local-[0-9a-f]+)\r\n/.exec(term.output)?.[1];
+  assert.ok(newHome && newHome !== home, 'a fresh workspace');
+  term.close();
+});
+
+test('reset of an unknown attendee is a 404, without a token a 401', async () => {
+  const bad = await fetch(`${server.url}/api/sandboxes/a-nobody12345/reset`, { method: 'POST', headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } });
+  assert.equal(bad.status, 404);
+  const anon = await fetch(`${server.url}/api/sandboxes/a-nobody12345/reset`, { method: 'POST' });
+  assert.equal(anon.status, 401);
+});
