@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Block, CodeBlock, ColumnsBlock, LabDiagnostic, ParsedLab } from '../../common/lab-model.js';
 import { parseDeck } from './parse.js';
@@ -192,6 +193,14 @@ const cases: Case[] = [
       assert.equal(block?.line, 7);
       assert.equal(block?.run, 'echo a\necho b');
       assert.equal(lab.steps[1]?.line, 5);
+    },
+  },
+  {
+    name: 'byte-order mark and old Mac CR line endings keep line numbers',
+    deck: '\uFEFF# A\r\r```sh +exec\rpwd\r```\r<!-- nope -->\r',
+    diagnostics: ['6:1 warning'],
+    check: ({ lab }) => {
+      assert.deepEqual(codeBlocks(lab.steps[0]?.blocks ?? []).map((b) => [b.line, b.run]), [[3, 'pwd']]);
     },
   },
   {
@@ -421,3 +430,35 @@ for (const c of cases) {
     c.check?.(parsed);
   });
 }
+
+test('the shipped kubernetes-meets-rust lab: clean, offline warm-up step, six tools', () => {
+  const file = fileURLToPath(new URL('../../labs/kubernetes-meets-rust/kubernetes-meets-rust.md', import.meta.url));
+  const { parsed, diagnostics } = parseDeck(readFileSync(file, 'utf8'), {
+    id: 'kubernetes-meets-rust',
+    file: 'kubernetes-meets-rust/kubernetes-meets-rust.md',
+    labDir: path.dirname(file),
+  });
+  assert.deepEqual(diagnostics, []);
+  assert.ok(parsed);
+  const { lab } = parsed;
+  assert.equal(lab.steps.length, 24);
+  assert.equal(lab.steps[2]?.title, 'Warm-up: kubectl without a cluster');
+  const warmUp = codeBlocks(lab.steps[2]?.blocks ?? []);
+  assert.deepEqual(warmUp.map((b) => [b.id, b.runnable]), [['kubectl-client', true]]);
+  assert.equal(
+    warmUp[0]?.run,
+    'kubectl version --client\nkubectl create deployment hello --image=nginx --dry-run=client -o yaml',
+  );
+  assert.deepEqual(lab.tools.map((t) => t.name), ['kubectl', 'kind', 'podman', 'crictl', 'ctr', 'nerdctl']);
+  assert.ok(lab.tools.every((t) => t.version && t.install));
+  const runs = lab.steps.flatMap((s) => s.commands);
+  assert.deepEqual(runs.slice(1, 8), [
+    'kind create cluster',
+    'podman ps',
+    'podman exec -it  kind-control-plane  bash',
+    'kubectl get pods -A',
+    'ctr -n k8s.io containers list',
+    'crictl ps',
+    'nerdctl ps',
+  ]);
+});
