@@ -1,0 +1,121 @@
+'use client';
+/** Live table of attendees, refreshed every 2 s. */
+import { useCallback, useEffect, useMemo } from 'react';
+import type { LabSummary } from '@/common/lab-model';
+import { api, ApiError, type AttendeeRow } from '@/app/lib/api';
+import { ResetButton } from './ResetButton';
+import { usePolling } from './usePolling';
+
+interface Props {
+  token: string;
+  labs: LabSummary[];
+  onUnauthorized: () => void;
+}
+
+export function AttendeeTable({ token, labs, onUnauthorized }: Props) {
+  const load = useCallback(() => api.attendees(token), [token]);
+  const { data, error, at, refresh } = usePolling(load, 2000);
+  const byId = useMemo(() => new Map(labs.map((l) => [l.id, l])), [labs]);
+  const unauthorized = error instanceof ApiError && error.status === 401;
+
+  useEffect(() => {
+    if (unauthorized) onUnauthorized();
+  }, [unauthorized, onUnauthorized]);
+
+  const rows = data ?? [];
+  const online = rows.filter((r) => r.connected).length;
+  return (
+    <section className="panel" aria-labelledby="attendees-heading">
+      <div className="panel-head">
+        <h2 id="attendees-heading">Attendees</h2>
+        <span className="pill">
+          {online} connected · {rows.length} total
+        </span>
+        <span className="spacer-flex" />
+        {error != null && !unauthorized && <span className="form-error">Refresh failed: {String((error as Error).message ?? error)}</span>}
+        {at && <span className="updated">updated {new Date(at).toLocaleTimeString()}</span>}
+      </div>
+      {rows.length === 0 ? (
+        <p className="muted">{data ? 'Nobody has opened a lab yet.' : 'Loading…'}</p>
+      ) : (
+        <table className="attendee-table" data-testid="attendee-table">
+          <thead>
+            <tr>
+              <th>Attendee</th>
+              <th>Lab</th>
+              <th>Step</th>
+              <th>Connection</th>
+              <th>Sandbox</th>
+              <th aria-label="Actions" />
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <Row key={r.attendee} row={r} lab={r.labId ? byId.get(r.labId) : undefined} token={token} onReset={refresh} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function Row({ row, lab, token, onReset }: { row: AttendeeRow; lab: LabSummary | undefined; token: string; onReset: () => void }) {
+  const total = lab?.steps ?? 0;
+  const step = row.step ?? null;
+  return (
+    <tr data-testid={`attendee-${row.attendee}`} data-attendee={row.attendee}>
+      <td>
+        <div>{row.name ?? <span className="muted">(no name)</span>}</div>
+        <div className="attendee-id">{row.attendee}</div>
+      </td>
+      <td>{lab?.title ?? row.labId ?? <span className="muted">—</span>}</td>
+      <td>
+        {step != null && total > 0 ? (
+          <div className="step-cell">
+            <span>
+              {step + 1} of {total}
+            </span>
+            <div className="bar" aria-hidden="true">
+              <div className="bar-fill" style={{ width: `${total > 1 ? (step / (total - 1)) * 100 : 100}%` }} />
+            </div>
+          </div>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td>
+        <span className={`pill ${row.connected ? 'pill-ok' : ''}`}>{row.connected ? '● connected' : `○ ${ago(row.lastSeen)}`}</span>
+      </td>
+      <td>
+        <Health sandbox={row.sandbox} />
+      </td>
+      <td>
+        <div className="row-actions">
+          <ResetButton token={token} attendee={row.attendee} name={row.name} disabled={!row.sandbox} onDone={onReset} />
+        </div>
+      </td>
+    </tr>
+  );
+}
+
+function Health({ sandbox }: { sandbox: AttendeeRow['sandbox'] }) {
+  if (!sandbox) return <span className="muted">none</span>;
+  const health = sandbox.health ?? 'unknown';
+  const tone = /^(ok|healthy|running|ready)$/i.test(health) ? 'pill-ok' : /unknown|starting/i.test(health) ? 'pill-warn' : 'pill-bad';
+  return (
+    <span className={`pill ${tone}`} title={`${sandbox.driver} · ${sandbox.id}`}>
+      {health}
+    </span>
+  );
+}
+
+function ago(lastSeen: string | number | null): string {
+  if (lastSeen == null) return 'offline';
+  const t = typeof lastSeen === 'number' ? lastSeen : Date.parse(lastSeen);
+  if (!Number.isFinite(t)) return 'offline';
+  const s = Math.max(0, Math.round((Date.now() - t) / 1000));
+  if (s < 60) return `seen ${s} s ago`;
+  if (s < 3600) return `seen ${Math.round(s / 60)} min ago`;
+  return `seen ${Math.round(s / 3600)} h ago`;
+}

@@ -1,0 +1,45 @@
+'use client';
+/** The instructor dashboard: who is where, sandbox health, resets, and speaker notes. */
+import Link from 'next/link';
+import { useEffect, useState } from 'react';
+import type { LabSummary } from '@/common/lab-model';
+import { api } from '@/app/lib/api';
+import { AttendeeTable } from './AttendeeTable';
+import { NotesViewer } from './NotesViewer';
+import { TokenForm } from './TokenForm';
+import { useToken } from './useToken';
+
+export function Dashboard() {
+  const [token, setToken] = useToken();
+  const [labs, setLabs] = useState<LabSummary[]>([]);
+
+  useEffect(() => {
+    api.labs().then(setLabs, () => setLabs([]));
+  }, []);
+
+  return (
+    <main className="instructor">
+      <header className="instructor-head">
+        <Link href="/" className="brand">
+          lab<span>deck</span>
+        </Link>
+        <h1>Instructor</h1>
+        <span className="spacer-flex" />
+        <TokenForm token={token} onChange={setToken} />
+      </header>
+      {token ? (
+        <>
+          <AttendeeTable token={token} labs={labs} onUnauthorized={() => setToken(null)} />
+          <NotesViewer token={token} labs={labs} />
+        </>
+      ) : (
+        <section className="panel">
+          <p className="muted">
+            Enter the instructor token to see attendees. The server prints it at start-up (or takes it from{' '}
+            <code>INSTRUCTOR_TOKEN</code>).
+          </p>
+        </section>
+      )}
+    </main>
+  );
+}

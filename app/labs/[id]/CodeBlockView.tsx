@@ -1,0 +1,74 @@
+'use client';
+/** A code block: highlighted code, optional line numbers, Copy for all and Run for runnable ones. */
+import { useEffect, useRef, useState } from 'react';
+import type { CodeBlock } from '@/common/lab-model';
+import { copyText } from '@/app/lib/clipboard';
+
+interface Props {
+  block: CodeBlock;
+  canRun: boolean;
+  ran: boolean;
+  onRun: () => void;
+}
+
+export function CodeBlockView({ block, canRun, ran, onRun }: Props) {
+  const lineCount = block.code.replace(/\n$/, '').split('\n').length;
+  return (
+    <figure className={`code-block${ran ? ' is-ran' : ''}`} data-block-id={block.id} data-testid={`block-${block.id}`}>
+      <figcaption className="code-bar">
+        <span className="code-lang">{block.lang || 'text'}</span>
+        {ran && (
+          <span className="ran-badge" data-testid={`ran-${block.id}`} title="You ran this block">
+            ✓ ran
+          </span>
+        )}
+        <span className="spacer-flex" />
+        <CopyButton text={block.code} blockId={block.id} />
+        {block.runnable && (
+          <button
+            type="button"
+            className="btn btn-run"
+            data-testid={`run-${block.id}`}
+            disabled={!canRun}
+            title={canRun ? 'Type this into your terminal and press Enter' : 'Waiting for your terminal…'}
+            onClick={onRun}
+          >
+            <span aria-hidden="true">▶</span> {ran ? 'Run again' : 'Run'}
+          </button>
+        )}
+      </figcaption>
+      <div className="code-scroll">
+        {block.lineNumbers && (
+          <pre className="code-gutter" aria-hidden="true">
+            {Array.from({ length: lineCount }, (_, i) => i + 1).join('\n')}
+          </pre>
+        )}
+        <pre className="code">
+          <code
+            className={`hljs${block.lang ? ` language-${block.lang}` : ''}`}
+            dangerouslySetInnerHTML={{ __html: block.html }}
+          />
+        </pre>
+      </div>
+    </figure>
+  );
+}
+
+function CopyButton({ text, blockId }: { text: string; blockId: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+
+  const copy = async () => {
+    const ok = await copyText(text);
+    setState(ok ? 'copied' : 'failed');
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setState('idle'), 1800);
+  };
+
+  return (
+    <button type="button" className="btn btn-copy" data-testid={`copy-${blockId}`} data-state={state} onClick={copy}>
+      {state === 'copied' ? '✓ Copied' : state === 'failed' ? 'Copy failed' : 'Copy'}
+    </button>
+  );
+}

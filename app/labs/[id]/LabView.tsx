@@ -1,0 +1,118 @@
+'use client';
+/** The attendee page: loads the lab, wires steps, terminal connection and preferences together. */
+import Link from 'next/link';
+import { useCallback, useEffect, useMemo, useState, type CSSProperties } from 'react';
+import type { CodeBlock, Lab } from '@/common/lab-model';
+import { api, ApiError } from '@/app/lib/api';
+import type { RunControls } from './BlockView';
+import { FontControls } from './FontControls';
+import { NameBadge } from './NameBadge';
+import { SplitLayout } from './SplitLayout';
+import { StepView } from './StepView';
+import { TerminalPane } from './TerminalPane';
+import { useArrowKeys } from './useArrowKeys';
+import { useFontScale } from './useFontScale';
+import { useRanBlocks } from './useRanBlocks';
+import { useStepInUrl } from './useStepInUrl';
+import { useTerminalSocket } from './useTerminalSocket';
+
+const BASE_TERMINAL_FONT = 15;
+
+export function LabView({ id }: { id: string }) {
+  const [lab, setLab] = useState<Lab | null>(null);
+  const [error, setError] = useState<{ status: number; message: string } | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.lab(id).then(
+      (l) => live && setLab(l),
+      (err: unknown) =>
+        live && setError(err instanceof ApiError ? { status: err.status, message: err.message } : { status: 0, message: String(err) }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  if (error) return <LabError id={id} {...error} />;
+  if (!lab) return <div className="page-loading">Loading lab…</div>;
+  return <LabWorkspace lab={lab} />;
+}
+
+function LabWorkspace({ lab }: { lab: Lab }) {
+  const [step, setStep] = useStepInUrl(lab.steps.length);
+  const font = useFontScale();
+  const { conn, snap } = useTerminalSocket();
+  const { ran, markRan } = useRanBlocks(lab.id);
+
+  useEffect(() => {
+    document.title = `${lab.title} · labdeck`;
+  }, [lab.title]);
+
+  useEffect(() => {
+    if (conn && step != null) conn.setProgress(lab.id, step);
+  }, [conn, lab.id, step]);
+
+  const go = useCallback((index: number) => setStep(index), [setStep]);
+  useArrowKeys(
+    useCallback(
+      (delta: -1 | 1) => {
+        if (step != null) go(step + delta);
+      },
+      [go, step],
+    ),
+  );
+
+  const canRun = snap.state.kind === 'connected';
+  const run: RunControls = useMemo(
+    () => ({
+      canRun,
+      ran,
+      onRun: (block: CodeBlock) => {
+        if (conn?.run(lab.id, block.id)) markRan(block.id);
+      },
+    }),
+    [canRun, ran, conn, lab.id, markRan],
+  );
+
+  const style = { '--slide-scale': font.scale } as CSSProperties;
+  return (
+    <div className="lab-app" style={style}>
+      <header className="topbar">
+        <Link href="/" className="brand" aria-label="labdeck: all labs">
+          lab<span>deck</span>
+        </Link>
+        <span className="topbar-title">{lab.title}</span>
+        <span className="spacer-flex" />
+        <NameBadge />
+        <FontControls {...font} />
+      </header>
+      <SplitLayout
+        left={step == null ? <div className="page-loading">Loading…</div> : <StepView lab={lab} index={step} run={run} onGo={go} />}
+        right={<TerminalPane conn={conn} snap={snap} fontSize={Math.round(BASE_TERMINAL_FONT * font.scale)} />}
+      />
+    </div>
+  );
+}
+
+function LabError({ id, status, message }: { id: string; status: number; message: string }) {
+  return (
+    <main className="catalogue">
+      <div className="error-card">
+        <h1>{status === 404 ? 'No such lab' : 'This lab could not be loaded'}</h1>
+        <p>
+          {status === 404 ? (
+            <>
+              There is no lab called <code>{id}</code>.
+            </>
+          ) : (
+            message
+          )}
+        </p>
+        <Link href="/" className="btn btn-primary">
+          ← All labs
+        </Link>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,73 @@
+'use client';
+/** Left pane: where you are in the lab, the current step's content, and Previous/Next. */
+import { useEffect, useRef } from 'react';
+import type { Lab } from '@/common/lab-model';
+import { BlockList, type RunControls } from './BlockView';
+
+interface Props {
+  lab: Lab;
+  index: number;
+  run: RunControls;
+  onGo: (index: number) => void;
+}
+
+export function StepView({ lab, index, run, onGo }: Props) {
+  const step = lab.steps[index];
+  const total = lab.steps.length;
+  const scrollRef = useRef<HTMLDivElement>(null);
+
+  // A new step starts at its top, not wherever the previous one was scrolled to.
+  useEffect(() => {
+    scrollRef.current?.scrollTo({ top: 0 });
+  }, [index]);
+
+  if (!step) return null;
+  const percent = total > 1 ? (index / (total - 1)) * 100 : 100;
+  return (
+    <section className="step-pane" aria-label="Lab steps">
+      <header className="step-header">
+        <div className="step-meta">
+          <span className="step-count" data-testid="step-count">
+            Step {index + 1} of {total}
+          </span>
+          <span className="lab-name">{lab.title}</span>
+        </div>
+        <div
+          className="bar step-bar"
+          role="progressbar"
+          aria-label="Lab progress"
+          aria-valuemin={1}
+          aria-valuemax={total}
+          aria-valuenow={index + 1}
+        >
+          <div className="bar-fill" style={{ width: `${percent}%` }} />
+        </div>
+      </header>
+      <div className="step-scroll" ref={scrollRef}>
+        <article className="step-body" data-step={index}>
+          <h1 className="step-title" data-testid="step-title">
+            {step.title || lab.title}
+          </h1>
+          <BlockList blocks={step.blocks} run={run} />
+        </article>
+      </div>
+      <nav className="step-nav" aria-label="Step navigation">
+        <button type="button" className="btn" data-testid="prev" disabled={index === 0} onClick={() => onGo(index - 1)}>
+          ← Previous
+        </button>
+        <span className="step-nav-hint">
+          <kbd>←</kbd> <kbd>→</kbd> to move between steps
+        </span>
+        <button
+          type="button"
+          className="btn btn-primary"
+          data-testid="next"
+          disabled={index >= total - 1}
+          onClick={() => onGo(index + 1)}
+        >
+          Next →
+        </button>
+      </nav>
+    </section>
+  );
+}

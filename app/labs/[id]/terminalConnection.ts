@@ -1,0 +1,410 @@
+/**
+ * The browser side of the terminal WebSocket (common/protocol.ts): one instance per attendee page.
+ *
+ * Plain TypeScript, no React: the page subscribes through `subscribe`/`getSnapshot`
+ * (useSyncExternalStore), and the xterm instance plugs in as a `TerminalSink`. Keeping the socket
+ * out of the component tree means a re-render can never open a second socket or drop an ack.
+ */
+import {
+  ACK_EVERY_BYTES,
+  HIGH_WATERMARK,
+  INPUT_CHUNK_CHARS,
+  PROTOCOL_VERSION,
+  TERMINAL_PATH,
+  type ClientMessage,
+  type ServerMessage,
+} from '@/common/protocol';
+
+/** Where output goes: the xterm Terminal, adapted (see Terminal.tsx). */
+export interface TerminalSink {
+  /** Write output; `parsed` fires once xterm has processed it, which is when it is acked. */
+  write(data: string | Uint8Array, parsed: () => void): void;
+  /** Clear screen and scrollback (sandbox reset, or a fresh shell after a reconnect). */
+  reset(): void;
+  size(): { cols: number; rows: number };
+}
+
+export type ConnState =
+  | { kind: 'connecting' }
+  | { kind: 'starting'; phase: string; fraction: number }
+  | { kind: 'connected' }
+  /** Waiting to retry; `unreachable` once several attempts in a row could not even open a socket. */
+  | { kind: 'reconnecting'; retryAt: number; unreachable: boolean }
+  | { kind: 'sandbox-gone'; message: string }
+  | { kind: 'taken-over' }
+  | { kind: 'failed'; message: string };
+
+export interface Notice {
+  id: number;
+  tone: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+export interface Sandbox {
+  attendee: string;
+  driver: string;
+  isolation: string;
+}
+
+export interface ConnSnapshot {
+  state: ConnState;
+  notices: Notice[];
+  sandbox: Sandbox | null;
+  /** Round-trip time of the last ping, ms. */
+  latency: number | null;
+}
+
+/** Backoff: 0.5 s doubling to 15 s, with "equal jitter" so a room full of laptops does not reconnect in lockstep after a server restart. */
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+/** Failed opens in a row before the status says "server unreachable" rather than "reconnecting". */
+const UNREACHABLE_AFTER = 3;
+/** Keepalive: conference NATs drop idle TCP silently; a missing pong is the only way to notice. */
+const PING_EVERY_MS = 20_000;
+const PONG_DEADLINE_MS = 45_000;
+const NOTICE_MS = 6_000;
+
+export class TerminalConnection {
+  private ws: WebSocket | null = null;
+  private sink: TerminalSink | null = null;
+  /** Bumped per socket, so xterm write callbacks from an old socket never ack on a new one. */
+  private generation = 0;
+  private unacked = 0;
+  private attempt = 0;
+  private failedOpens = 0;
+  /** True once a shell has been ready: later hellos ask to resume it. */
+  private hadShell = false;
+  private resetPending = false;
+  private lastSize: { cols: number; rows: number } | null = null;
+  private progress: { labId: string; step: number } | null = null;
+  private lastPong = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly noticeTimers = new Set<ReturnType<typeof setTimeout>>();
+  private noticeSeq = 0;
+  private disposed = false;
+  private snapshot: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], sandbox: null, latency: null };
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly url: string = defaultUrl()) {}
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): ConnSnapshot => this.snapshot;
+
+  /** Plug in the terminal; the first attach opens the socket (the hello needs the terminal's size). */
+  attach(sink: TerminalSink): void {
+    this.sink = sink;
+    if (!this.ws && this.snapshot.state.kind === 'connecting') this.connect();
+  }
+
+  detach(sink: TerminalSink): void {
+    if (this.sink === sink) this.sink = null;
+  }
+
+  get ready(): boolean {
+    return this.snapshot.state.kind === 'connected';
+  }
+
+  /** Keystrokes and pastes; split so no frame exceeds the server's limit. Dropped unless a shell is attached. */
+  sendInput(data: string): void {
+    if (!this.ready) return;
+    for (const chunk of chunks(data, INPUT_CHUNK_CHARS)) this.send({ type: 'input', data: chunk });
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 1 || rows < 1) return;
+    if (this.lastSize && this.lastSize.cols === cols && this.lastSize.rows === rows) return;
+    if (this.ready && this.send({ type: 'resize', cols, rows })) this.lastSize = { cols, rows };
+  }
+
+  /** Ask the server to type a lab block into the shell. Returns false when there is no shell to type into. */
+  run(labId: string, blockId: string): boolean {
+    return this.ready && this.send({ type: 'run', labId, blockId });
+  }
+
+  /** Report the attendee's step; remembered and re-sent after every reconnect. */
+  setProgress(labId: string, step: number): void {
+    this.progress = { labId, step };
+    if (this.ready) this.send({ type: 'progress', ...this.progress });
+  }
+
+  /** "Start a new sandbox": over the open socket if there is one, else by connecting afresh. */
+  recreate(): void {
+    this.clearNotices();
+    this.sink?.reset();
+    this.hadShell = false;
+    if (this.ws?.readyState === WebSocket.OPEN) {
+      this.send({ type: 'recreate' });
+      this.setState({ kind: 'starting', phase: 'Starting a new sandbox', fraction: 0 });
+    } else {
+      this.reconnectNow();
+    }
+  }
+
+  /** Connect now instead of waiting for the backoff timer ("Use this tab", "Retry now", coming back online). */
+  reconnectNow(): void {
+    if (this.disposed) return;
+    clearTimeout(this.retryTimer);
+    this.abandonSocket();
+    this.connect();
+  }
+
+  /** The laptop woke up or came back online: skip the rest of the backoff wait. */
+  wake(): void {
+    if (this.snapshot.state.kind === 'reconnecting') this.reconnectNow();
+  }
+
+  dismissNotice(id: number): void {
+    this.update({ notices: this.snapshot.notices.filter((n) => n.id !== id) });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.retryTimer);
+    for (const t of this.noticeTimers) clearTimeout(t);
+    this.noticeTimers.clear();
+    this.abandonSocket();
+    this.listeners.clear();
+    this.sink = null;
+  }
+
+  private connect(): void {
+    if (this.disposed) return;
+    this.generation += 1;
+    this.unacked = 0;
+    this.lastSize = null;
+    this.setState({ kind: 'connecting' });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (err) {
+      this.setState({ kind: 'failed', message: `Cannot open the terminal connection: ${String(err)}` });
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    const generation = this.generation;
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      this.failedOpens = 0;
+      const size = this.sink?.size() ?? { cols: 80, rows: 24 };
+      this.lastSize = size;
+      this.send({ type: 'hello', version: PROTOCOL_VERSION, ...size, ...(this.hadShell ? { resume: true } : {}) });
+    };
+    ws.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
+      if (typeof ev.data === 'string') this.onControl(ev.data);
+      else this.onOutput(new Uint8Array(ev.data), generation);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.stopPing();
+      if (!opened) this.failedOpens += 1;
+      const kind = this.snapshot.state.kind;
+      // These states wait for the attendee to choose; everything else retries by itself.
+      if (kind === 'taken-over' || kind === 'failed' || kind === 'sandbox-gone') return;
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    if (this.disposed) return;
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.setState({ kind: 'reconnecting', retryAt: Date.now() + delay, unreachable: this.failedOpens >= UNREACHABLE_AFTER });
+  }
+
+  /** Drop the current socket without triggering the reconnect logic in its close handler. */
+  private abandonSocket(): void {
+    const ws = this.ws;
+    this.ws = null;
+    this.stopPing();
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    try {
+      ws.close();
+    } catch {
+      // Already closing: nothing left to release.
+    }
+  }
+
+  private onOutput(bytes: Uint8Array, generation: number): void {
+    const sink = this.sink;
+    if (!sink) return;
+    sink.write(bytes, () => this.consumed(bytes.byteLength, generation));
+  }
+
+  /** Ack what xterm has actually parsed, so a slow tab slows the shell down instead of eating memory. */
+  private consumed(bytes: number, generation: number): void {
+    if (generation !== this.generation) return;
+    this.unacked += bytes;
+    const max = HIGH_WATERMARK * 4;
+    while (this.unacked >= ACK_EVERY_BYTES) {
+      const n = Math.min(this.unacked, max);
+      this.send({ type: 'ack', bytes: n });
+      this.unacked -= n;
+    }
+  }
+
+  private onControl(text: string): void {
+    let msg: ServerMessage;
+    try {
+      msg = JSON.parse(text) as ServerMessage;
+    } catch {
+      return;
+    }
+    switch (msg.type) {
+      case 'progress':
+        this.setState({ kind: 'starting', phase: msg.phase, fraction: clamp01(msg.fraction) });
+        return;
+      case 'ready':
+        this.onReady(msg);
+        return;
+      case 'screen':
+        // Restore the screen as the server's terminal state has it, before any newer output.
+        this.sink?.reset();
+        this.sink?.write(msg.data, () => undefined);
+        return;
+      case 'exit': {
+        const how = msg.signal != null ? `was killed (signal ${msg.signal})` : `exited with code ${msg.code ?? '?'}`;
+        this.setState({ kind: 'sandbox-gone', message: `The shell ${how}.` });
+        return;
+      }
+      case 'sandbox-lost':
+        this.setState({ kind: 'sandbox-gone', message: msg.message });
+        return;
+      case 'reset':
+        this.sink?.reset();
+        this.resetPending = true;
+        this.notify('warn', msg.by === 'instructor' ? 'Your sandbox was reset by the instructor' : 'Your sandbox was reset', false);
+        this.setState({ kind: 'starting', phase: 'Resetting your sandbox', fraction: 0 });
+        return;
+      case 'taken-over':
+        this.setState({ kind: 'taken-over' });
+        this.abandonSocket();
+        return;
+      case 'bye':
+        // The server is restarting: retry quickly; the backoff takes over if it stays down.
+        this.attempt = 0;
+        this.notify('info', `Server restarting (${msg.reason}); reconnecting…`, true);
+        return;
+      case 'pong':
+        this.lastPong = Date.now();
+        this.update({ latency: Math.max(0, Math.round(performance.now() - msg.t)) });
+        return;
+      case 'error':
+        if (msg.fatal) {
+          this.setState({ kind: 'failed', message: msg.message });
+          this.abandonSocket();
+        } else {
+          this.notify('error', msg.message, true);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onReady(msg: Extract<ServerMessage, { type: 'ready' }>): void {
+    if (!msg.resumed && this.hadShell && !this.resetPending) this.sink?.reset();
+    if (msg.replaced) this.notify('warn', `Your previous sandbox was lost (${msg.replaced}); this is a fresh one.`, false);
+    this.hadShell = true;
+    this.resetPending = false;
+    this.attempt = 0;
+    this.update({ sandbox: { attendee: msg.attendee, driver: msg.driver, isolation: msg.isolation } });
+    this.setState({ kind: 'connected' });
+    if (this.progress) this.send({ type: 'progress', ...this.progress });
+    // The pane may have been resized while the sandbox was starting.
+    const size = this.sink?.size();
+    if (size) {
+      const sent = this.lastSize;
+      this.lastSize = null;
+      if (sent && sent.cols === size.cols && sent.rows === size.rows) this.lastSize = sent;
+      else this.resize(size.cols, size.rows);
+    }
+    this.startPing();
+  }
+
+  private startPing(): void {
+    this.stopPing();
+    this.lastPong = Date.now();
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastPong > PONG_DEADLINE_MS) {
+        // A silently dead connection: close events may take minutes to arrive, so do not wait for one.
+        this.abandonSocket();
+        this.scheduleReconnect();
+        return;
+      }
+      this.send({ type: 'ping', t: performance.now() });
+    }, PING_EVERY_MS);
+  }
+
+  private stopPing(): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+
+  private send(msg: ClientMessage): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Show a notice; transient ones go away by themselves, the others stay until dismissed. */
+  private notify(tone: Notice['tone'], text: string, transient: boolean): void {
+    const id = ++this.noticeSeq;
+    this.update({ notices: [...this.snapshot.notices, { id, tone, text }] });
+    if (!transient) return;
+    const timer = setTimeout(() => {
+      this.noticeTimers.delete(timer);
+      this.dismissNotice(id);
+    }, NOTICE_MS);
+    this.noticeTimers.add(timer);
+  }
+
+  private clearNotices(): void {
+    this.update({ notices: [] });
+  }
+
+  private setState(state: ConnState): void {
+    this.update({ state });
+  }
+
+  private update(patch: Partial<ConnSnapshot>): void {
+    if (this.disposed) return;
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const l of this.listeners) l();
+  }
+}
+
+function defaultUrl(): string {
+  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${window.location.host}${TERMINAL_PATH}`;
+}
+
+function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}
+
+/** Split text into chunks of at most `size` UTF-16 code units, never between the halves of a surrogate pair. */
+export function chunks(text: string, size: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let end = Math.min(text.length, i + size);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && end - i > 1 && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    out.push(text.slice(i, end));
+    i = end;
+  }
+  return out;
+}

@@ -1,0 +1,5 @@
+import { Catalogue } from './Catalogue';
+
+export default function Home() {
+  return <Catalogue />;
+}
