@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACK_EVERY_BYTES, HIGH_WATERMARK, LOW_WATERMARK, MAX_CLIENT_FRAME_BYTES, clampSize, parseClientMessage } from './protocol.js';
+
+test('flow-control invariant: ack step < low < high watermark', () => {
+  assert.ok(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK);
+});
+
+const cases: Array<[string, string, string | null]> = [
+  ['valid hello', '{"type":"hello","version":1,"cols":80,"rows":24}', null],
+  ['valid input', '{"type":"input","data":"ls\\r"}', null],
+  ['valid resize', '{"type":"resize","cols":120,"rows":40}', null],
+  ['valid run', '{"type":"run","labId":"l","blockId":"b"}', null],
+  ['not json', 'hello', 'bad-json'],
+  ['json but not an object', '42', 'bad-message'],
+  ['unknown type', '{"type":"exec","cmd":"rm -rf /"}', 'bad-message'],
+  ['missing field', '{"type":"resize","cols":80}', 'bad-message'],
+  ['NaN-ish size', '{"type":"resize","cols":"80","rows":24}', 'bad-message'],
+  ['fractional size', '{"type":"resize","cols":80.5,"rows":24}', 'bad-message'],
+  ['extra key', '{"type":"input","data":"x","sudo":true}', 'bad-message'],
+  ['wrong protocol version', '{"type":"hello","version":2,"cols":80,"rows":24}', 'bad-message'],
+  ['negative ack', '{"type":"ack","bytes":-5}', 'bad-message'],
+  ['oversized input chunk', JSON.stringify({ type: 'input', data: 'x'.repeat(40_000) }), 'bad-message'],
+  ['oversized frame', 'x'.repeat(MAX_CLIENT_FRAME_BYTES + 1), 'too-large'],
+  ['prototype pollution attempt is an unknown key', '{"type":"ping","t":1,"__proto__":{"x":1}}', 'bad-message'],
+];
+
+for (const [name, frame, code] of cases) {
+  test(`parseClientMessage: ${name}`, () => {
+    const r = parseClientMessage(frame);
+    if (code === null) assert.equal(r.ok, true, JSON.stringify(r.error));
+    else {
+      assert.equal(r.ok, false);
+      assert.equal(r.error?.code, code);
+    }
+  });
+}
+
+test('clampSize keeps sizes in bounds', () => {
+  assert.deepEqual(clampSize(0, 0), { cols: 2, rows: 1 });
+  assert.deepEqual(clampSize(100000, 100000), { cols: 500, rows: 200 });
+  assert.deepEqual(clampSize(80, 24), { cols: 80, rows: 24 });
+});

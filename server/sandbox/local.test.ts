@@ -1,0 +1,74 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalDriver } from './local.js';
+import { SandboxPool } from './pool.js';
+import { findSandboxProcesses } from './proc-sweep.js';
+import { createLogger } from '../log.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'labdeck-local-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function memoryStore() {
+  const m = new Map<string, string | null>();
+  return {
+    attendeeOfSandbox: (id: string) => [...m.entries()].find(([, s]) => s === id)?.[0] ?? null,
+    setSandbox: (a: string, id: string | null) => void m.set(a, id),
+  };
+}
+
+test('exec runs in the workspace with an allow-listed environment', async () => {
+  process.env.LABDECK_UNIT_SECRET = 'nope';
+  const driver = new LocalDriver({ root });
+  const sb = await driver.create();
+  const r = await sb.exec(['bash', '-c', 'pwd; echo "${LABDECK_UNIT_SECRET:-unset}"; echo $HOME']);
+  const [pwd, secret, home] = r.stdout.trim().split('\n');
+  assert.equal(r.code, 0);
+  assert.equal(pwd, home);
+  assert.equal(secret, 'unset');
+  const missing = await sb.exec(['no-such-command-labdeck']);
+  assert.notEqual(missing.code, 0);
+  await driver.destroy(sb);
+});
+
+test('destroy ends processes that left the shell session and removes the workspace', async () => {
+  const driver = new LocalDriver({ root });
+  const sb = await driver.create();
+  const r = await sb.exec(['bash', '-c', 'setsid sleep 300 >/dev/null 2>&1 & nohup sleep 301 >/dev/null 2>&1 & echo ok']);
+  assert.equal(r.stdout.trim(), 'ok');
+  assert.equal((await findSandboxProcesses(sb.id)).length, 2);
+  await driver.destroy(sb);
+  assert.equal((await findSandboxProcesses(sb.id)).length, 0);
+  assert.equal(await sb.health(), 'missing');
+});
+
+test('pool: join takes a warm sandbox, replace hands a fresh one and destroys the old', async () => {
+  const driver = new LocalDriver({ root });
+  const pool = new SandboxPool(driver, memoryStore(), { size: 1 }, createLogger(true));
+  await pool.start();
+  await pool.drain();
+  assert.equal(pool.warmCount, 1);
+  const a = await pool.acquire('alice');
+  assert.equal(a.attendee, 'alice');
+  assert.equal(await pool.acquire('alice'), a, 'the same attendee keeps the same sandbox');
+  const home = (await a.exec(['pwd'])).stdout.trim();
+  writeFileSync(path.join(home, 'file'), 'x');
+  const b = await pool.replace('alice');
+  assert.notEqual(b.id, a.id);
+  await pool.drain();
+  assert.equal(existsSync(home), false, 'the old workspace is gone');
+  assert.equal(pool.warmCount, 1, 'the pool was refilled');
+  await pool.release('alice');
+  await pool.close();
+});
+
+test('adopt removes workspaces left by a previous run', async () => {
+  const driver = new LocalDriver({ root });
+  const sb = await driver.create();
+  const home = (await sb.exec(['pwd'])).stdout.trim();
+  const again = new LocalDriver({ root });
+  assert.deepEqual(await again.adopt(), []);
+  assert.equal(existsSync(home), false);
+});
