@@ -27,7 +27,9 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
   const n = Number(raw);
@@ -35,14 +37,14 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max
   return n;
 }
 
-function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, def: T, allowed: readonly T[]): T {
+function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
   if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name}=${raw}: expected one of ${allowed.join(', ')}`);
   return raw as T;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd(), argv: string[] = process.argv): Config {
+export function loadConfig(env: Env = process.env, root = process.cwd(), argv: string[] = process.argv): Config {
   const sandbox = oneOf(env, 'SANDBOX', 'local', ['local', 'podman'] as const);
   const workshop = env.WORKSHOP ?? 'default';
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(workshop)) throw new ConfigError(`WORKSHOP=${workshop}: use lower-case letters, digits and dashes (max 31)`);

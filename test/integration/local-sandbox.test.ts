@@ -55,3 +55,23 @@ test('reset of an unknown attendee is a 404, without a token a 401', async () =>
   const anon = await fetch(`${server.url}/api/sandboxes/a-nobody12345/reset`, { method: 'POST' });
   assert.equal(anon.status, 401);
 });
+
+test('npm run reset resets an attendee from the command line', async () => {
+  const { term } = await readyTerminal(server);
+  term.type('touch cli-was-here; echo to$((1+1))uched\r');
+  await term.waitForOutput(/to2uched/);
+  const list = (await (await fetch(server.url + '/api/instructor/attendees', { headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } })).json()) as { attendee: string; connected: boolean }[];
+  const attendee = list.filter((a) => a.connected).at(-1)!.attendee;
+  const from = term.messages.length;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'server/admin/reset-cli.ts', attendee, '--url', server.url], {
+    encoding: 'utf8',
+    env: { ...process.env, INSTRUCTOR_TOKEN },
+  });
+  assert.match(out, new RegExp(`${attendee}: reset`));
+  await term.waitForMessage('ready', 10_000, from);
+  term.output = '';
+  term.type('ls; echo li$((2+2))sted\r');
+  await term.waitForOutput(/li4sted/);
+  assert.doesNotMatch(term.output, /cli-was-here/);
+  term.close();
+});
