@@ -45,6 +45,7 @@ export function AttendeeTable({ token, labs, onUnauthorized }: Props) {
               <th>Lab</th>
               <th>Step</th>
               <th>Connection</th>
+              <th>Runs</th>
               <th>Sandbox</th>
               <th aria-label="Actions" />
             </tr>
@@ -87,6 +88,7 @@ function Row({ row, lab, token, onReset }: { row: AttendeeRow; lab: LabSummary |
       <td>
         <span className={`pill ${row.connected ? 'pill-ok' : ''}`}>{row.connected ? '● connected' : `○ ${ago(row.lastSeen)}`}</span>
       </td>
+      <td className="num">{row.runs ?? 0}</td>
       <td>
         <Health sandbox={row.sandbox} />
       </td>
@@ -101,8 +103,15 @@ function Row({ row, lab, token, onReset }: { row: AttendeeRow; lab: LabSummary |
 
 function Health({ sandbox }: { sandbox: AttendeeRow['sandbox'] }) {
   if (!sandbox) return <span className="muted">none</span>;
-  const health = sandbox.health ?? 'unknown';
-  const tone = /^(ok|healthy|running|ready)$/i.test(health) ? 'pill-ok' : /unknown|starting/i.test(health) ? 'pill-warn' : 'pill-bad';
+  const health = sandbox.health;
+  if (!health) {
+    return (
+      <span className="pill" title={`${sandbox.id} · health not reported`}>
+        {sandbox.driver}
+      </span>
+    );
+  }
+  const tone = /^(running|ok|healthy|ready)$/i.test(health) ? 'pill-ok' : /starting/i.test(health) ? 'pill-warn' : 'pill-bad';
   return (
     <span className={`pill ${tone}`} title={`${sandbox.driver} · ${sandbox.id}`}>
       {health}

@@ -1,7 +1,7 @@
 'use client';
 /** The instructor dashboard: who is where, sandbox health, resets, and speaker notes. */
 import Link from 'next/link';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { LabSummary } from '@/common/lab-model';
 import { api } from '@/app/lib/api';
 import { AttendeeTable } from './AttendeeTable';
@@ -12,6 +12,18 @@ import { useToken } from './useToken';
 export function Dashboard() {
   const [token, setToken] = useToken();
   const [labs, setLabs] = useState<LabSummary[]>([]);
+  const [rejected, setRejected] = useState(false);
+  const onUnauthorized = useCallback(() => {
+    setRejected(true);
+    setToken(null);
+  }, [setToken]);
+  const onToken = useCallback(
+    (t: string | null) => {
+      setRejected(false);
+      setToken(t);
+    },
+    [setToken],
+  );
 
   useEffect(() => {
     api.labs().then(setLabs, () => setLabs([]));
@@ -25,11 +37,11 @@ export function Dashboard() {
         </Link>
         <h1>Instructor</h1>
         <span className="spacer-flex" />
-        <TokenForm token={token} onChange={setToken} />
+        <TokenForm token={token} onChange={onToken} rejected={rejected} />
       </header>
       {token ? (
         <>
-          <AttendeeTable token={token} labs={labs} onUnauthorized={() => setToken(null)} />
+          <AttendeeTable token={token} labs={labs} onUnauthorized={onUnauthorized} />
           <NotesViewer token={token} labs={labs} />
         </>
       ) : (

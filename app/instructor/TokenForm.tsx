@@ -1,7 +1,14 @@
 'use client';
 import { useState, type FormEvent } from 'react';
 
-export function TokenForm({ token, onChange }: { token: string | null; onChange: (t: string | null) => void }) {
+interface Props {
+  token: string | null;
+  onChange: (t: string | null) => void;
+  /** The last token tried was refused by the server. */
+  rejected: boolean;
+}
+
+export function TokenForm({ token, onChange, rejected }: Props) {
   const [draft, setDraft] = useState('');
   if (token) {
     return (
@@ -28,6 +35,11 @@ export function TokenForm({ token, onChange }: { token: string | null; onChange:
       <button type="submit" className="btn btn-primary">
         Unlock
       </button>
+      {rejected && (
+        <span className="form-error" role="alert" data-testid="token-error">
+          That token was not accepted.
+        </span>
+      )}
     </form>
   );
 }

@@ -28,7 +28,10 @@ export interface AttendeeRow {
   labId: string | null;
   step: number | null;
   connected: boolean;
-  sandbox: { id: string; driver: string; health: string } | null;
+  /** Blocks run so far. */
+  runs?: number;
+  /** `health` is only known while the attendee has a live session. */
+  sandbox: { id: string; driver: string; health?: string } | null;
   lastSeen: string | number | null;
 }
 

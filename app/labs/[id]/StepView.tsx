@@ -30,7 +30,10 @@ export function StepView({ lab, index, run, onGo }: Props) {
           <span className="step-count" data-testid="step-count">
             Step {index + 1} of {total}
           </span>
-          <span className="lab-name">{lab.title}</span>
+          {/* The slide's own markdown carries its heading; this is the compact "where am I". */}
+          <span className="step-name" data-testid="step-title">
+            {step.title}
+          </span>
         </div>
         <div
           className="bar step-bar"
@@ -45,9 +48,6 @@ export function StepView({ lab, index, run, onGo }: Props) {
       </header>
       <div className="step-scroll" ref={scrollRef}>
         <article className="step-body" data-step={index}>
-          <h1 className="step-title" data-testid="step-title">
-            {step.title || lab.title}
-          </h1>
           <BlockList blocks={step.blocks} run={run} />
         </article>
       </div>
