@@ -14,7 +14,7 @@ import { Store } from './store/store.js';
 import { LabCatalog } from './labs/catalog.js';
 import { formatDiagnostic } from './labs/loader.js';
 import type { SandboxDriver } from './sandbox/driver.js';
-import { LocalDriver } from './sandbox/local.js';
+import { createDriver } from './sandbox/select.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { SessionManager } from './terminal/sessions.js';
 import { TerminalGateway } from './terminal/gateway.js';
@@ -22,14 +22,6 @@ import { Auth } from './http/auth.js';
 import { handleApi } from './http/api.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-async function createDriver(config: Config): Promise<SandboxDriver> {
-  if (config.sandbox === 'podman') {
-    const { PodmanDriver } = await import('./sandbox/podman.js');
-    return new PodmanDriver({ workshop: config.workshop, isolation: config.isolation, ...config.podman });
-  }
-  return new LocalDriver({ root: path.join(config.dataDir, 'workspaces') });
-}
 
 export async function main(): Promise<void> {
   let config: Config;

@@ -12,6 +12,7 @@ import type { DriverInfo } from '../sandbox/driver.js';
 import type { TerminalGateway } from '../terminal/gateway.js';
 import type { Auth } from './auth.js';
 import type { Logger } from '../log.js';
+import { preflight } from '../sandbox/preflight.js';
 
 export interface ApiDeps {
   labs: LabCatalog;
@@ -106,6 +107,21 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
       deps.store.setName(attendee, name);
     }
     json(res, 200, { attendee, name: deps.store.nameOf(attendee), driver: deps.driver.name, isolation: deps.driver.isolation, warnings: deps.driver.warnings });
+    return true;
+  }
+
+  if (p === '/api/preflight' && method === 'GET') {
+    const lab = deps.labs.lab(url.searchParams.get('lab') ?? '');
+    if (!lab) {
+      json(res, 404, { error: `no lab named ${url.searchParams.get('lab') ?? ''}` });
+      return true;
+    }
+    const sandbox = deps.sessions.get(attendee)?.currentSandbox;
+    if (!sandbox) {
+      json(res, 409, { error: 'your sandbox is not running yet; open the terminal first' });
+      return true;
+    }
+    json(res, 200, await preflight(sandbox, lab.tools));
     return true;
   }
 

@@ -120,6 +120,11 @@ export class AttendeeSession {
     return this.sandbox ? { id: this.sandbox.id, driver: this.sandbox.driver } : null;
   }
 
+  /** The attendee's sandbox, once they have one (for out-of-band checks such as preflight). */
+  get currentSandbox(): Sandbox | null {
+    return this.sandbox;
+  }
+
   /** A browser said hello: attach it, starting or restoring the shell. */
   attach(client: ClientLink, size: TermSize, resume: boolean): Promise<void> {
     if (this.state === 'closing' || this.state === 'done') {

@@ -130,3 +130,22 @@ describe('HTTP API', () => {
     assert.equal(ok.status, 200);
   });
 });
+
+describe('preflight', () => {
+  test("the attendee's sandbox reports the lab's tools: kubectl found, kind missing with why and how", async () => {
+    const { term, cookie } = await readyTerminal(server);
+    const res = await fetch(server.url + '/api/preflight?lab=kubernetes-meets-rust', { headers: { Cookie: cookie } });
+    assert.equal(res.status, 200);
+    const report = (await res.json()) as { tools: { name: string; found: boolean; version: string | null; install: string | null; why: string | null }[]; engine: { state: string; detail: string } };
+    const kubectl = report.tools.find((t) => t.name === 'kubectl');
+    const kind = report.tools.find((t) => t.name === 'kind');
+    assert.equal(kubectl?.found, true);
+    assert.match(kubectl?.version ?? '', /Client Version/);
+    assert.equal(kind?.found, false, 'kind is not installed on this machine');
+    assert.ok(kind?.install && kind.why, 'a missing tool says why the lab needs it and how to install it');
+    assert.ok(['ok', 'failed', 'no-image', 'none'].includes(report.engine.state));
+    term.close();
+    const anon = await fetch(server.url + '/api/preflight?lab=kubernetes-meets-rust');
+    assert.equal(anon.status, 409, 'a new visitor has no sandbox to check');
+  });
+});

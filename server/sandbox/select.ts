@@ -1,0 +1,14 @@
+/** Chooses the sandbox driver named by the configuration. The one place that knows every driver. */
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { SandboxDriver } from './driver.js';
+import { LocalDriver } from './local.js';
+
+export async function createDriver(config: Config): Promise<SandboxDriver> {
+  if (config.sandbox === 'podman') {
+    // Loaded only when chosen: the local default never touches podman.
+    const { PodmanDriver } = await import('./podman.js');
+    return new PodmanDriver({ workshop: config.workshop, isolation: config.isolation, ...config.podman });
+  }
+  return new LocalDriver({ root: path.join(config.dataDir, 'workspaces') });
+}
