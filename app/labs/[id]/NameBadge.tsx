@@ -63,7 +63,16 @@ export function NameBadge() {
       }}
       title="Shown to your instructor"
     >
-      {name ? `👤 ${name}` : 'Set your name'}
+      {name ? (
+        <>
+          <span className="avatar" aria-hidden="true">
+            {name.trim().charAt(0).toUpperCase()}
+          </span>
+          {name}
+        </>
+      ) : (
+        'Set your name'
+      )}
     </button>
   );
 }

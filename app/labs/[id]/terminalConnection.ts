@@ -274,7 +274,8 @@ export class TerminalConnection {
         this.sink?.write(msg.data, () => undefined);
         return;
       case 'exit': {
-        const how = msg.signal != null ? `was killed (signal ${msg.signal})` : `exited with code ${msg.code ?? '?'}`;
+        // node-pty reports signal 0 for a plain exit, so only a non-zero signal means "killed".
+        const how = msg.signal ? `was killed (signal ${msg.signal})` : `exited with code ${msg.code ?? '?'}`;
         this.setState({ kind: 'sandbox-gone', message: `The shell ${how}.` });
         return;
       }
@@ -315,7 +316,8 @@ export class TerminalConnection {
 
   private onReady(msg: Extract<ServerMessage, { type: 'ready' }>): void {
     if (!msg.resumed && this.hadShell && !this.resetPending) this.sink?.reset();
-    if (msg.replaced) this.notify('warn', `Your previous sandbox was lost (${msg.replaced}); this is a fresh one.`, false);
+    // `replaced` is the server's own sentence, e.g. "The server restarted and your previous shell was lost; …".
+    if (msg.replaced) this.notify('warn', msg.replaced, false);
     this.hadShell = true;
     this.resetPending = false;
     this.attempt = 0;
