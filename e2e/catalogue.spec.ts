@@ -14,3 +14,10 @@ test('the catalogue lists the seed lab with its step count and opens it', async 
   await expect(page).toHaveURL(new RegExp(`/labs/${LAB_ID}`));
   await expect(page.getByTestId('step-count')).toHaveText(`Step 1 of ${seed!.steps}`);
 });
+
+test('an unknown lab says so and links back to the catalogue', async ({ page }) => {
+  await page.goto('/labs/no-such-lab');
+  await expect(page.getByRole('heading', { name: 'No such lab' })).toBeVisible();
+  await page.getByRole('link', { name: /All labs/ }).click();
+  await expect(page.getByTestId('lab-list')).toBeVisible();
+});

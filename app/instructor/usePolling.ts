@@ -10,7 +10,9 @@ export function usePolling<T>(load: () => Promise<T>, everyMs: number) {
   const [error, setError] = useState<unknown>(null);
   const [at, setAt] = useState<number | null>(null);
   const loadRef = useRef(load);
-  loadRef.current = load;
+  useEffect(() => {
+    loadRef.current = load;
+  }, [load]);
   const [kick, setKick] = useState(0);
 
   useEffect(() => {

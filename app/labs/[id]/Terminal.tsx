@@ -53,7 +53,6 @@ export function Terminal({ conn, fontSize }: Props) {
   const refitRef = useRef<() => void>(() => undefined);
   // Read when xterm finishes loading, which may be after the first font-size change.
   const fontSizeRef = useRef(fontSize);
-  fontSizeRef.current = fontSize;
 
   useEffect(() => {
     const host = hostRef.current;
@@ -132,6 +131,7 @@ export function Terminal({ conn, fontSize }: Props) {
   }, [conn]);
 
   useEffect(() => {
+    fontSizeRef.current = fontSize;
     const term = termRef.current;
     if (!term || term.options.fontSize === fontSize) return;
     term.options.fontSize = fontSize;
