@@ -151,7 +151,7 @@ async function instructorApi(res: ServerResponse, p: string, method: string, dep
           step: s?.step ?? r.step,
           runs: r.runs,
           connected: s?.connected ?? false,
-          sandbox: s?.sandboxInfo ?? (r.sandboxId ? { id: r.sandboxId, driver: r.driver } : null),
+          sandbox: s?.sandboxInfo ?? (r.sandboxId ? { id: r.sandboxId, driver: r.driver, health: 'unknown (not connected)' } : null),
           lastSeen: s?.lastSeen ?? r.lastSeen,
         };
       }),

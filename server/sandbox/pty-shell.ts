@@ -41,7 +41,8 @@ export class PtyShell implements Shell {
       for (const l of this.dataListeners) l(chunk);
     });
     this.proc.onExit(({ exitCode, signal }) => {
-      this.exited = { exitCode: exitCode ?? null, signal: signal ?? null };
+      // node-pty reports signal 0 for a normal exit; the protocol says null.
+      this.exited = { exitCode: exitCode ?? null, signal: signal ? signal : null };
       for (const l of this.exitListeners) l(this.exited);
       this.exitListeners.clear();
       this.dataListeners.clear();

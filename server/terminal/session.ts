@@ -16,7 +16,7 @@ import {
   type SessionState,
 } from '../../common/protocol.js';
 import type { CodeBlock } from '../../common/lab-model.js';
-import type { DriverInfo, Disposable, Sandbox, Shell, TermSize } from '../sandbox/driver.js';
+import type { DriverInfo, Disposable, Sandbox, SandboxHealth, Shell, TermSize } from '../sandbox/driver.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { Logger } from '../log.js';
 import { ByteRing, renderScreen } from './screen.js';
@@ -116,8 +116,11 @@ export class AttendeeSession {
     return this.client !== null;
   }
 
-  get sandboxInfo(): { id: string; driver: string } | null {
-    return this.sandbox ? { id: this.sandbox.id, driver: this.sandbox.driver } : null;
+  /** Health from the last check (the periodic sweep, or a shell's exit). */
+  private health: SandboxHealth = 'running';
+
+  get sandboxInfo(): { id: string; driver: string; health: SandboxHealth } | null {
+    return this.sandbox ? { id: this.sandbox.id, driver: this.sandbox.driver, health: this.health } : null;
   }
 
   /** The attendee's sandbox, once they have one (for out-of-band checks such as preflight). */
@@ -241,6 +244,7 @@ export class AttendeeSession {
     const sb = this.sandbox;
     if (!sb) return 'none';
     const health = await sb.health();
+    if (this.sandbox === sb) this.health = health;
     if (health !== 'running' && this.sandbox === sb) {
       this.client?.sendJson({
         type: 'sandbox-lost',
@@ -305,6 +309,7 @@ export class AttendeeSession {
       this.run?.end();
       progress('starting your shell', 0.9);
       const shell = await this.sandbox.attach(this.size);
+      this.health = 'running';
       const run = new ShellRun(shell, this.deps.ringBytes, this.size);
       run.own(shell.onData((chunk) => this.onOutput(run, chunk)));
       run.own(shell.onExit((e) => this.onExit(run, e)));
