@@ -26,7 +26,8 @@ phase "web UI build"
 node scripts/start.mjs --build-only
 
 phase "sandbox image (cached)"
-bash sandbox/build.sh
+# Tests never download kind/crictl/nerdctl (network tests stay on loopback); a workshop build does.
+LABDECK_SANDBOX_TOOLS=0 bash sandbox/build.sh
 
 phase "integration tests (real server, real shells, real podman)"
 node scripts/run-node-tests.mjs integration

@@ -29,6 +29,11 @@ export interface Shell {
   onExit(listener: (e: { exitCode: number | null; signal: number | null }) => void): Disposable;
   /** End the shell and everything it started in its session; idempotent. */
   kill(): void;
+  /**
+   * Let go of the shell without ending it, where the driver can keep it running for a later attach
+   * (server shutdown). Drivers whose shells cannot outlive the server end it, as kill() does.
+   */
+  detach(): void;
 }
 
 export type SandboxHealth = 'running' | 'stopped' | 'missing';

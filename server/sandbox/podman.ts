@@ -109,6 +109,9 @@ const WORKSHOP_RE = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Set in every attached shell; kill() sweeps the processes that carry it (see killSession). */
 const SESSION_VAR = 'LABDECK_SESSION';
+const SHELL_SESSION = 'attendee-shell';
+/** dtach's socket for the attendee's shell, inside the container (tmpfs-backed /run). */
+const SHELL_SOCKET = '/run/labdeck-shell.sock';
 
 const LABEL_WORKSHOP = 'labdeck.workshop';
 const LABEL_NETWORK = 'labdeck.network';
@@ -127,30 +130,49 @@ class PodmanSandbox implements Sandbox {
     private readonly podmanPath: string | undefined,
   ) {}
 
+  /** The last sweep of a killed shell; a new shell waits for it, or the sweep could kill the new one. */
+  private sweeping: Promise<void> = Promise.resolve();
+
   async attach(size: TermSize, env: Record<string, string> = {}): Promise<Shell> {
     if (this.destroyed) throw new Error(`sandbox ${this.name} was destroyed`);
-    const session = randomBytes(8).toString('hex');
+    await this.sweeping;
     const envArgs: string[] = [];
     for (const [k, v] of Object.entries(env)) {
       if (!ENV_KEY_RE.test(k) || v.includes('\0')) throw new Error(`invalid environment variable ${JSON.stringify(k)}`);
       envArgs.push('-e', `${k}=${v}`);
     }
+    // The shell runs under dtach inside the container, so it outlives the `podman exec` client and
+    // the labdeck server: `dtach -A` re-attaches to the running shell if there is one (after a server
+    // restart), or starts a new one. -E: no detach key; -z: no suspend key; -r winch: ask the
+    // program to redraw on attach. One shell per sandbox, so the session marker is per sandbox.
     const shell = new PtyShell({
       file: this.podmanPath ?? 'podman',
-      args: ['exec', '-it', '-e', 'TERM=xterm-256color', '-e', 'COLORTERM=truecolor', ...envArgs, '-e', `${SESSION_VAR}=${session}`, '-w', '/root', this.id, 'bash', '-l'],
+      args: [
+        'exec', '-it', '-e', 'TERM=xterm-256color', '-e', 'COLORTERM=truecolor', ...envArgs,
+        '-e', `${SESSION_VAR}=${SHELL_SESSION}`, '-w', '/root', this.id,
+        'dtach', '-A', SHELL_SOCKET, '-E', '-z', '-r', 'winch', 'bash', '-l',
+      ],
       cwd: '/',
       env: podmanEnv(),
       size,
+      detachable: true,
       // Killing the `podman exec` client leaves bash running in the container (measured): sweep it.
-      onKill: () => this.killSession(session),
+      onKill: () => this.sweep(),
     });
     this.shells.add(shell);
     shell.onExit(() => {
       this.shells.delete(shell);
-      // The exec client can also end on its own (container stopped, network hiccup): sweep too.
-      void this.killSession(session);
+      // The exec client can also end on its own (container stopped, network hiccup): sweep too,
+      // unless the server let go of it on purpose to re-attach later.
+      if (!shell.detaching) void this.sweep();
     });
     return shell;
+  }
+
+  private sweep(): Promise<void> {
+    const next = this.sweeping.then(() => this.killSession(SHELL_SESSION)).catch(() => undefined);
+    this.sweeping = next;
+    return next;
   }
 
   /** SIGKILL every process in the container whose environment carries this session's marker. */

@@ -15,6 +15,8 @@ export interface PtyShellOptions {
   size: TermSize;
   /** Extra clean-up after the pty process is killed (e.g. a process-tree sweep); may be async. */
   onKill?: (pid: number) => void | Promise<void>;
+  /** True when the pty's process is only a client of a shell that lives on elsewhere (podman + dtach). */
+  detachable?: boolean;
 }
 
 export class PtyShell implements Shell {
@@ -79,6 +81,21 @@ export class PtyShell implements Shell {
     this.exitListeners.add(listener);
     return { dispose: () => this.exitListeners.delete(listener) };
   }
+
+  detach(): void {
+    if (!this.opts.detachable) return this.kill();
+    if (this.killed) return;
+    this.killed = true;
+    this.detaching = true;
+    try {
+      this.proc.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** True after detach(): the exit that follows is not the shell's end. */
+  detaching = false;
 
   kill(): void {
     if (this.killed) return;

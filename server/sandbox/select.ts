@@ -8,7 +8,7 @@ export async function createDriver(config: Config): Promise<SandboxDriver> {
   if (config.sandbox === 'podman') {
     // Loaded only when chosen: the local default never touches podman.
     const { PodmanDriver } = await import('./podman.js');
-    return new PodmanDriver({ workshop: config.workshop, isolation: config.isolation, ...config.podman });
+    return new PodmanDriver({ workshop: config.workshop, isolation: config.isolation, stateDir: path.join(config.dataDir, 'sandbox'), ...config.podman });
   }
   return new LocalDriver({ root: path.join(config.dataDir, 'workspaces') });
 }

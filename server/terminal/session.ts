@@ -76,11 +76,13 @@ class ShellRun {
     this.subs.push(d);
   }
 
-  end(): void {
+  /** End the shell (`detach`: let go of it, leaving it running where the driver can). */
+  end(how: 'kill' | 'detach' = 'kill'): void {
     if (this.state === 'done') return;
     this.state = 'closing';
     for (const d of this.subs.splice(0)) d.dispose();
-    this.shell.kill();
+    if (how === 'detach') this.shell.detach();
+    else this.shell.kill();
     this.state = 'done';
   }
 }
@@ -278,7 +280,8 @@ export class AttendeeSession {
     this.client?.sendJson({ type: 'bye', reason });
     this.client?.close(1001, reason);
     this.client = null;
-    this.run?.end();
+    // Podman shells live on under dtach and are re-attached by the next server; local ones end.
+    this.run?.end('detach');
   }
 
   private async replaceSandbox(by: 'instructor' | 'attendee'): Promise<void> {
