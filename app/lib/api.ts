@@ -3,6 +3,7 @@
  * Every helper throws an ApiError carrying the server's `{ error }` message, so pages can show it.
  */
 import type { Lab, LabLoadFailure, LabSummary, StepNotes } from '@/common/lab-model';
+import type { PreflightReport } from '@/common/preflight';
 
 export class ApiError extends Error {
   constructor(
@@ -63,6 +64,7 @@ const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bea
 
 export const api = {
   labs: () => request<LabSummary[]>('/api/labs'),
+  preflight: (labId: string) => request<PreflightReport>(`/api/preflight?lab=${encodeURIComponent(labId)}`),
   lab: (id: string) => request<Lab>(`/api/labs/${encodeURIComponent(id)}`),
   failures: () => request<LabLoadFailure[]>('/api/lab-failures'),
   me: () => request<Me>('/api/me'),

@@ -4,23 +4,10 @@
  * one `podman exec`, not one per tool.
  */
 import type { ToolRequirement } from '../../common/lab-model.js';
+import type { PreflightReport } from '../../common/preflight.js';
 import type { Sandbox } from './driver.js';
 
-export interface ToolStatus {
-  name: string;
-  found: boolean;
-  /** First line of the version command's output, when found. */
-  version: string | null;
-  install: string | null;
-  why: string | null;
-}
-
-export interface PreflightReport {
-  tools: ToolStatus[];
-  /** `ok`: a container ran; `no-image`: the engine answers but has no local image to run (no registry). */
-  engine: { name: string; state: 'ok' | 'failed' | 'no-image' | 'none'; detail: string };
-  checkedAt: number;
-}
+export type { PreflightReport, ToolStatus } from '../../common/preflight.js';
 
 const TOOL_NAME = /^[A-Za-z0-9._+-]{1,64}$/;
 const MARK = '@@labdeck';

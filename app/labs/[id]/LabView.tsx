@@ -89,7 +89,7 @@ function LabWorkspace({ lab }: { lab: Lab }) {
       </header>
       <SplitLayout
         left={step == null ? <div className="page-loading">Loading…</div> : <StepView lab={lab} index={step} run={run} onGo={go} />}
-        right={<TerminalPane conn={conn} snap={snap} fontSize={Math.round(BASE_TERMINAL_FONT * font.scale)} />}
+        right={<TerminalPane labId={lab.id} conn={conn} snap={snap} fontSize={Math.round(BASE_TERMINAL_FONT * font.scale)} />}
       />
     </div>
   );

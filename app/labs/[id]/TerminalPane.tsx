@@ -2,17 +2,19 @@
 /** Right pane: header (status, sandbox kind, actions), start-up progress, notices, and the terminal. */
 import { ConnectionStatus } from './ConnectionStatus';
 import { Notices } from './Notices';
+import { PreflightPanel } from './PreflightPanel';
 import { SandboxBadge } from './SandboxBadge';
 import { Terminal } from './Terminal';
 import type { ConnSnapshot, TerminalConnection } from './terminalConnection';
 
 interface Props {
+  labId: string;
   conn: TerminalConnection | null;
   snap: ConnSnapshot;
   fontSize: number;
 }
 
-export function TerminalPane({ conn, snap, fontSize }: Props) {
+export function TerminalPane({ labId, conn, snap, fontSize }: Props) {
   const { state } = snap;
   return (
     <section className="terminal-pane" aria-label="Your terminal">
@@ -20,6 +22,7 @@ export function TerminalPane({ conn, snap, fontSize }: Props) {
         <ConnectionStatus state={state} latency={snap.latency} />
         <SandboxBadge sandbox={snap.sandbox} />
         <span className="spacer-flex" />
+        <PreflightPanel labId={labId} connected={state.kind === 'connected'} />
         {state.kind === 'reconnecting' && (
           <button type="button" className="btn btn-small" onClick={() => conn?.reconnectNow()}>
             Retry now
