@@ -44,6 +44,28 @@ test('destroy ends processes that left the shell session and removes the workspa
   assert.equal(await sb.health(), 'missing');
 });
 
+test('ending one shell leaves another shell of the same sandbox alone', async () => {
+  const driver = new LocalDriver({ root });
+  const sb = await driver.create();
+  const size = { cols: 80, rows: 24 };
+  const first = await sb.attach(size);
+  const second = await sb.attach(size);
+  let out = '';
+  second.onData((c) => (out += c.toString()));
+  let secondExited = false;
+  second.onExit(() => (secondExited = true));
+  first.write('sleep 600 &\r');
+  first.kill();
+  await new Promise((r) => setTimeout(r, 600));
+  second.write('echo sec$((1+1))ond\r');
+  const deadline = Date.now() + 5000;
+  while (!/sec2ond\r\n/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.match(out, /sec2ond\r\n/);
+  assert.equal(secondExited, false);
+  await driver.destroy(sb);
+  assert.equal(secondExited || (await findSandboxProcesses(sb.id)).length === 0, true);
+});
+
 test('pool: join takes a warm sandbox, replace hands a fresh one and destroys the old', async () => {
   const driver = new LocalDriver({ root });
   const pool = new SandboxPool(driver, memoryStore(), { size: 1 }, createLogger(true));

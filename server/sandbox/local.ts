@@ -9,7 +9,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
 import { PtyShell } from './pty-shell.js';
-import { SANDBOX_MARKER, killSandboxProcesses } from './proc-sweep.js';
+import { SANDBOX_MARKER, SHELL_MARKER, killMarkedProcesses, killSandboxProcesses } from './proc-sweep.js';
 
 /** Server variables a local shell may inherit; everything else (tokens, secrets) stays out. */
 const ENV_ALLOW_LIST = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'USER', 'LOGNAME', 'CONTAINERS_CONF', 'XDG_RUNTIME_DIR'];
@@ -54,14 +54,16 @@ class LocalSandbox implements Sandbox {
 
   async attach(size: TermSize, env: Record<string, string> = {}): Promise<Shell> {
     if (this.destroyed) throw new Error(`sandbox ${this.id} was destroyed`);
+    const shellId = randomBytes(6).toString('hex');
     const shell = new PtyShell({
       file: this.shellPath,
       // --noprofile/--norc: the attendee's workspace starts clean and the prompt comes from PS1.
       args: ['--noprofile', '--norc', '-i'],
       cwd: this.home,
-      env: sandboxEnv(this.id, this.home, env),
+      env: sandboxEnv(this.id, this.home, { ...env, [SHELL_MARKER]: shellId }),
       size,
-      onKill: (pid) => killSandboxProcesses(this.id, pid, 2000).then(() => undefined),
+      // Only this shell's processes: a sweep by the sandbox marker would also catch the next shell.
+      onKill: (pid) => killMarkedProcesses(SHELL_MARKER, shellId, pid, 2000).then(() => undefined),
     });
     this.shells.add(shell);
     shell.onExit(() => this.shells.delete(shell));

@@ -1,12 +1,15 @@
 /**
- * Finds and kills every host process that belongs to a local sandbox, including ones that left the
- * shell's session (`setsid`, `nohup … &`, double forks). Each local shell is started with a marker
- * variable (LABDECK_SANDBOX=<id>) that children inherit; a process matches when its environment carries
- * the marker or its session id is the shell's. Linux only (/proc).
+ * Finds and kills host processes of a local sandbox, including ones that left the shell's session
+ * (`setsid`, `nohup … &`, double forks). Processes carry inherited marker variables: LABDECK_SANDBOX=<id>
+ * (everything run in the sandbox) and LABDECK_SHELL=<id> (one shell and what it started). A process
+ * matches when its environment carries the marker or its session id is the given one. Ending one shell
+ * sweeps by its shell marker only, so a new shell in the same sandbox is never caught by the sweep of
+ * the old one. Linux only (/proc).
  */
 import { readdir, readFile } from 'node:fs/promises';
 
 export const SANDBOX_MARKER = 'LABDECK_SANDBOX';
+export const SHELL_MARKER = 'LABDECK_SHELL';
 
 async function processMatches(pid: number, marker: Buffer, sid: number | undefined): Promise<boolean> {
   try {
@@ -31,9 +34,9 @@ async function processMatches(pid: number, marker: Buffer, sid: number | undefin
   }
 }
 
-/** Pids of processes carrying `LABDECK_SANDBOX=<id>` or in session `sid`. */
-export async function findSandboxProcesses(id: string, sid?: number): Promise<number[]> {
-  const marker = Buffer.from(`${SANDBOX_MARKER}=${id}`);
+/** Pids of processes carrying `<name>=<value>` in their environment, or in session `sid`. */
+export async function findMarkedProcesses(name: string, value: string, sid?: number): Promise<number[]> {
+  const marker = Buffer.from(`${name}=${value}`);
   const entries = await readdir('/proc');
   const self = process.pid;
   const found: number[] = [];
@@ -47,15 +50,19 @@ export async function findSandboxProcesses(id: string, sid?: number): Promise<nu
   return found;
 }
 
+export function findSandboxProcesses(id: string, sid?: number): Promise<number[]> {
+  return findMarkedProcesses(SANDBOX_MARKER, id, sid);
+}
+
 /**
  * SIGKILL every matching process until none is left or the deadline passes; returns how many it killed.
  * Repeats because a process may fork while we sweep.
  */
-export async function killSandboxProcesses(id: string, sid?: number, deadlineMs = 3000): Promise<number> {
+export async function killMarkedProcesses(name: string, value: string, sid?: number, deadlineMs = 3000): Promise<number> {
   const until = Date.now() + deadlineMs;
   let killed = 0;
   for (;;) {
-    const pids = await findSandboxProcesses(id, sid);
+    const pids = await findMarkedProcesses(name, value, sid);
     if (pids.length === 0) return killed;
     for (const pid of pids) {
       try {
@@ -68,4 +75,8 @@ export async function killSandboxProcesses(id: string, sid?: number, deadlineMs 
     if (Date.now() > until) return killed;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export function killSandboxProcesses(id: string, sid?: number, deadlineMs = 3000): Promise<number> {
+  return killMarkedProcesses(SANDBOX_MARKER, id, sid, deadlineMs);
 }

@@ -105,6 +105,11 @@ export class AttendeeSession {
   private flushScheduled = false;
   private holding = false;
 
+  // While Run types a block line by line, the attendee's own keystrokes wait, so the two never
+  // interleave; Ctrl-C goes through at once and stops the rest of the block.
+  private running: { aborted: boolean } | null = null;
+  private heldInput: string[] = [];
+
   labId: string | null = null;
   step: number | null = null;
   lastSeen = Date.now();
@@ -179,6 +184,13 @@ export class AttendeeSession {
       client.sendJson({ type: 'error', code: 'not-ready', message: 'the shell is not ready yet' });
       return;
     }
+    if (this.running) {
+      if (!data.includes('\x03')) {
+        this.heldInput.push(data);
+        return;
+      }
+      this.running.aborted = true;
+    }
     run.shell.write(data);
   }
 
@@ -219,10 +231,20 @@ export class AttendeeSession {
     }
     this.deps.store.recordRun(this.attendee, labId, blockId);
     const lines = block.run.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
-    for (const [i, line] of lines.entries()) {
-      if (run.state !== 'ready') return;
-      run.shell.write(line + '\r');
-      if (i < lines.length - 1) await waitForQuiet(run);
+    // A second Run while one is typing goes after it.
+    while (this.running) await new Promise((r) => setTimeout(r, 50));
+    const typing = { aborted: false };
+    this.running = typing;
+    try {
+      for (const [i, line] of lines.entries()) {
+        if (run.state !== 'ready' || typing.aborted) break;
+        run.shell.write(line + '\r');
+        if (i < lines.length - 1) await waitForQuiet(run);
+      }
+    } finally {
+      this.running = null;
+      const held = this.heldInput.splice(0).join('');
+      if (held && run.state === 'ready') run.shell.write(held);
     }
   }
 

@@ -80,6 +80,18 @@ describe('terminal over a real WebSocket', () => {
     term.close();
   });
 
+  test('keystrokes typed while Run is typing a block wait for it; they never interleave', async () => {
+    const { term } = await readyTerminal(server);
+    term.send({ type: 'run', labId: 'kubernetes-meets-rust', blockId: 'kubectl-client' });
+    term.type('echo he$((1+1))llo\r');
+    await term.waitForOutput(/[\r\n]he2llo\r\n/, 20_000);
+    const out = term.output;
+    assert.doesNotMatch(out, /syntax error/);
+    const yaml = out.indexOf('kind: Deployment');
+    assert.ok(yaml > 0 && yaml < out.search(/[\r\n]he2llo\r\n/), 'the whole block ran before the typed command');
+    term.close();
+  });
+
   test('the shell does not see the server environment', async () => {
     const { term } = await readyTerminal(server);
     term.type('echo "probe=${LABDECK_PROBE_SECRET:-unset} token=${INSTRUCTOR_TOKEN:-unset}"\r');
