@@ -133,6 +133,21 @@ describe('floods and flow control', () => {
     term.close();
   });
 
+  test('binary garbage dumped to the terminal leaves the session and its neighbours working', async () => {
+    const { term: dump } = await readyTerminal(server);
+    const { term: quiet } = await readyTerminal(server);
+    dump.type('head -c 20000000 /dev/urandom; echo; echo du$((2+2))mped\r');
+    quiet.type('echo ne$((3+3))ighbour\r');
+    await quiet.waitForOutput(/ne6ighbour\r\n/, 10_000);
+    await dump.waitForOutput(/du4mped/, 60_000);
+    dump.output = '';
+    dump.type('\x1bc');
+    dump.type('stty sane; echo af$((1+4))ter\r');
+    await dump.waitForOutput(/af5ter/, 10_000);
+    dump.close();
+    quiet.close();
+  });
+
   test('a 1 MB paste arrives whole', async () => {
     const { term } = await readyTerminal(server);
     term.type('wc -c\r');
