@@ -134,6 +134,15 @@ describe('HTTP API', () => {
     assert.equal((await fetch(server.url + '/healthz')).status, 200);
   });
 
+  test('speaker notes reach the instructor, never the attendee model', async () => {
+    const attendeeView = await (await fetch(server.url + '/api/labs/kubernetes-meets-rust')).text();
+    assert.doesNotMatch(attendeeView, /pre-load kindest\/node/);
+    const res = await fetch(server.url + '/api/instructor/labs/kubernetes-meets-rust/notes', { headers: { Authorization: 'Bearer test-instructor-token' } });
+    const notes = (await res.json()) as { index: number; speakerNotes: string[] }[];
+    assert.ok(notes.some((n) => n.speakerNotes.some((t) => /pre-load kindest\/node/.test(t))));
+    assert.equal((await fetch(server.url + '/api/instructor/labs/kubernetes-meets-rust/notes')).status, 401);
+  });
+
   test('instructor routes need the token', async () => {
     assert.equal((await fetch(server.url + '/api/instructor/attendees')).status, 401);
     const wrong = await fetch(server.url + '/api/instructor/attendees', { headers: { Authorization: 'Bearer wrong-token-123' } });
