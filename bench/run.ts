@@ -38,7 +38,11 @@ async function section(name: string, fn: () => Promise<void>): Promise<void> {
   const t0 = Date.now();
   note(`— ${name}`);
   try {
-    await fn();
+    await fn().catch(async (err: unknown) => {
+      // A server killed from outside (the machine is shared) should not cost the whole section.
+      note(`${name} failed (${String(err)}); retrying once`);
+      await fn();
+    });
   } catch (err) {
     notes.push(`${name} failed: ${String(err instanceof Error ? err.stack ?? err.message : err).split('\n').slice(0, 3).join(' ')}`);
     note(`${name} failed: ${String(err)}`);
