@@ -55,11 +55,24 @@ rootfs_stamp=$( {
   echo "kubectl=$kubectl_sum mirror=${LABDECK_DEBIAN_MIRROR:-}"
 } | sha256sum | cut -c1-16)
 tools_wanted=${LABDECK_SANDBOX_TOOLS:-1}
-stamp=$( {
-  echo "$rootfs_stamp"
-  cat "$here/build.sh" "$here/Containerfile"
-  echo "tools=$tools_wanted $KIND_VERSION $KIND_SHA256 $CRICTL_VERSION $CRICTL_SHA256 $NERDCTL_VERSION $NERDCTL_SHA256"
-} | sha256sum | cut -c1-16)
+# The image stamp names the optional tools that go INTO the image (verified downloads in the cache),
+# not whether downloads were wanted: an offline build and a LABDECK_SANDBOX_TOOLS=0 build make the same
+# image, so they stamp alike and never rebuild each other's. (On a host that comes online later,
+# LABDECK_REBUILD=1 fetches the tools.)
+image_stamp() {
+  {
+    echo "$rootfs_stamp"
+    cat "$here/build.sh" "$here/Containerfile"
+    echo "tools=$*"
+  } | sha256sum | cut -c1-16
+}
+cached_tools=()
+if [[ $tools_wanted != 0 ]]; then
+  for f in "$cache"/downloads/*; do
+    case $f in *.err | *.tmp | *'*') ;; *) [[ -f $f ]] && cached_tools+=("$(basename "$f")") ;; esac
+  done
+fi
+stamp=$(image_stamp "${cached_tools[@]}")
 
 if [[ ${LABDECK_REBUILD:-0} != 1 ]]; then
   have=$(podman image inspect --format '{{index .Labels "labdeck.stamp"}}' "$image" 2>/dev/null || true)
@@ -120,6 +133,14 @@ else
 fi
 for t in "${installed[@]}"; do echo "  installed: $t"; done
 for t in "${skipped[@]}"; do echo "  skipped: $t"; done
+# Stamp what actually went in (see image_stamp).
+got_tools=()
+if [[ $tools_wanted != 0 ]]; then
+  for f in "$dl"/*; do
+    case $f in *.err | *.tmp | *'*') ;; *) [[ -f $f ]] && got_tools+=("$(basename "$f")") ;; esac
+  done
+fi
+stamp=$(image_stamp "${got_tools[@]}")
 
 # ---------------------------------------------------------------------------------------------------
 phase 4 "podman build $image"
