@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
 import { PtyShell } from './pty-shell.js';
+import { ensureSandboxIsolation, pickSandboxSubnet } from './podman-isolation.js';
 
 export type PodmanIsolation = 'isolated' | 'privileged';
 
@@ -262,8 +263,11 @@ export class PodmanDriver implements SandboxDriver {
     let containerId: string | null = null;
     try {
       onProgress?.('network', 0.1);
-      // isolate=true: sandboxes cannot reach each other's ports over the shared bridge.
-      await podmanOk(['network', 'create', '--opt', 'isolate=true', '--label', `${LABEL_WORKSHOP}=${workshop}`, name], `create network ${name}`, { podmanPath });
+      // Sandboxes must not reach each other: labdeck's own firewall rule over the sandbox subnets
+      // (netavark's isolate=true alone is lifted whenever another sandbox goes away: see
+      // podman-isolation.ts), plus isolate=true for other podman networks on the host.
+      await ensureSandboxIsolation();
+      await this.createNetwork(name);
       onProgress?.('container', 0.3);
       const out = await podmanOk(
         [
@@ -362,6 +366,19 @@ export class PodmanDriver implements SandboxDriver {
   }
 
   /** rm -f the container, then its network; both idempotent, together within destroyTimeoutMs. */
+  /** A network on a fresh /28 of the sandbox range; retried when the random subnet is taken. */
+  private async createNetwork(name: string): Promise<void> {
+    const { workshop, podmanPath } = this.opts;
+    for (let attempt = 1; ; attempt++) {
+      const r = await podman(
+        ['network', 'create', '--opt', 'isolate=true', '--subnet', pickSandboxSubnet(), '--label', `${LABEL_WORKSHOP}=${workshop}`, name],
+        { podmanPath },
+      );
+      if (r.code === 0) return;
+      if (attempt >= 8 || !/subnet|overlap|in use/i.test(r.stderr)) throw new Error(`create network ${name}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    }
+  }
+
   private async remove(container: string, network: string | null): Promise<void> {
     const { podmanPath, destroyTimeoutMs } = this.opts;
     const end = Date.now() + destroyTimeoutMs;

@@ -161,6 +161,10 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     assert.equal(file.code, 1, 'B\'s file is visible in A');
     assert.equal((await ok(a, 'podman ps -a --format {{.Names}}')).trim(), '', 'A lists containers');
     assert.doesNotMatch(await ok(a, 'podman images --format {{.Repository}}'), /sleeper/);
+    // Another sandbox coming and going must not lift the isolation of A and B (netavark 1.4 deletes
+    // its FORWARD jump when any isolated container is torn down: see podman-isolation.ts).
+    const c = await driver.create();
+    await driver.destroy(c);
     const t = performance.now();
     const conn = await a.exec(['socat', '-T', '2', '-', `TCP:${bIp}:8080,connect-timeout=2`], { timeoutMs: 5000 });
     assert.notEqual(conn.code, 0, `A reached B's port: ${conn.stdout}`);

@@ -1,0 +1,55 @@
+/**
+ * Network isolation between podman sandboxes that does not depend on netavark's `isolate` option.
+ *
+ * Measured on this host (netavark 1.4, Debian bookworm): tearing down ANY container on an
+ * `isolate=true` network deletes the `FORWARD -j NETAVARK_ISOLATION_1` jump, which silently lifts
+ * isolation for every other sandbox still running (A reached B's port right after an unrelated
+ * sandbox was destroyed). So labdeck keeps its own rule, in a chain netavark never touches:
+ *
+ *   FORWARD (rule 1) -j LABDECK_ISOLATION
+ *   LABDECK_ISOLATION -s 10.213.0.0/16 -d 10.213.0.0/16 -j DROP
+ *
+ * Every sandbox network gets its own small subnet inside SANDBOX_SUPERNET, so any packet forwarded
+ * between two sandboxes matches, whatever the workshop; traffic to the host and the outside does not.
+ * The rule is re-checked before each sandbox is created (firewall reloads and reboots drop it).
+ */
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+
+export const SANDBOX_SUPERNET = '10.213.0.0/16';
+const CHAIN = 'LABDECK_ISOLATION';
+const RULE = ['-s', SANDBOX_SUPERNET, '-d', SANDBOX_SUPERNET, '-j', 'DROP'];
+
+function iptables(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile('iptables', ['-w', '5', ...args], { timeout: 10_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
+      const code = e ? (typeof e.code === 'number' ? e.code : 127) : 0;
+      resolve({ code, out: `${stdout}${stderr}${e && typeof e.code === 'string' ? e.message : ''}` });
+    });
+  });
+}
+
+/** A random /28 inside the supernet for one sandbox network (4,096 of them). */
+export function pickSandboxSubnet(): string {
+  return `10.213.${randomInt(256)}.${randomInt(16) * 16}/28`;
+}
+
+/** Make sure the chain, its rule and the jump at the top of FORWARD exist; throws with the reason if not. */
+export async function ensureSandboxIsolation(): Promise<void> {
+  if ((await iptables(['-n', '-L', CHAIN])).code !== 0) {
+    const made = await iptables(['-N', CHAIN]);
+    if (made.code !== 0 && !/exists/i.test(made.out)) throw new Error(`cannot create iptables chain ${CHAIN}: ${made.out.trim()}`);
+  }
+  if ((await iptables(['-C', CHAIN, ...RULE])).code !== 0) {
+    const added = await iptables(['-A', CHAIN, ...RULE]);
+    if (added.code !== 0) throw new Error(`cannot add the isolation rule: ${added.out.trim()}`);
+  }
+  // The jump must come before any ACCEPT that netavark adds to FORWARD.
+  const first = await iptables(['-S', 'FORWARD', '1']);
+  if (!first.out.includes(`-j ${CHAIN}`)) {
+    while ((await iptables(['-D', 'FORWARD', '-j', CHAIN])).code === 0);
+    const jumped = await iptables(['-I', 'FORWARD', '1', '-j', CHAIN]);
+    if (jumped.code !== 0) throw new Error(`cannot insert the isolation jump into FORWARD: ${jumped.out.trim()}`);
+  }
+}
