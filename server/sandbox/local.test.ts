@@ -38,6 +38,9 @@ test('destroy ends processes that left the shell session and removes the workspa
   const sb = await driver.create();
   const r = await sb.exec(['bash', '-c', 'setsid sleep 300 >/dev/null 2>&1 & nohup sleep 301 >/dev/null 2>&1 & echo ok']);
   assert.equal(r.stdout.trim(), 'ok');
+  // `setsid` may fork for a moment (parent + child): wait for the two sleeps to be all that is left.
+  const until = Date.now() + 3000;
+  while ((await findSandboxProcesses(sb.id)).length !== 2 && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
   assert.equal((await findSandboxProcesses(sb.id)).length, 2);
   await driver.destroy(sb);
   assert.equal((await findSandboxProcesses(sb.id)).length, 0);
@@ -93,4 +96,27 @@ test('adopt removes workspaces left by a previous run', async () => {
   const again = new LocalDriver({ root });
   assert.deepEqual(await again.adopt(), []);
   assert.equal(existsSync(home), false);
+});
+
+test('pool: a waiting sandbox that dies is found by the background check and replaced', async () => {
+  const driver = new LocalDriver({ root });
+  const pool = new SandboxPool(driver, memoryStore(), { size: 1, checkEveryMs: 50 }, createLogger(true));
+  await pool.start();
+  await pool.drain();
+  const first = await pool.acquire('probe');
+  await pool.release('probe');
+  await pool.drain();
+  // Kill the waiting one behind the pool's back.
+  const [waiting] = (pool as unknown as { warm: { id: string }[] }).warm;
+  assert.ok(waiting);
+  await driver.destroy(waiting as never);
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const now = (pool as unknown as { warm: { id: string }[] }).warm[0];
+    if (now && now.id !== waiting.id && (await (now as never as { health(): Promise<string> }).health()) === 'running') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const replaced = (pool as unknown as { warm: { id: string }[] }).warm[0];
+  assert.ok(replaced && replaced.id !== waiting.id && replaced.id !== first.id, 'a new sandbox waits in the pool');
+  await pool.close();
 });

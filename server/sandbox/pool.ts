@@ -17,6 +17,8 @@ export interface PoolOptions {
   size: number;
   /** Creations running at once while refilling. */
   parallel?: number;
+  /** How often waiting sandboxes are checked (and dead ones replaced); default 15 s. */
+  checkEveryMs?: number;
 }
 
 export class SandboxPool {
@@ -25,6 +27,7 @@ export class SandboxPool {
   private readonly background = new Set<Promise<unknown>>();
   private creating = 0;
   private closed = false;
+  private checker: NodeJS.Timeout | null = null;
 
   constructor(
     readonly driver: SandboxDriver,
@@ -51,7 +54,24 @@ export class SandboxPool {
       }
     }
     this.refill();
+    // Waiting sandboxes are checked here, in the background, not when handed out: a health check
+    // costs a `podman inspect` (~100 ms) that would otherwise sit on every join and reset.
+    this.checker = setInterval(() => void this.checkWarm(), this.opts.checkEveryMs ?? 15_000);
+    this.checker.unref();
     return { adopted: found.length, pooled };
+  }
+
+  private async checkWarm(): Promise<void> {
+    for (const sb of [...this.warm]) {
+      if (this.closed) return;
+      const health = await sb.health().catch(() => 'missing' as const);
+      if (health !== 'running' && this.warm.includes(sb)) {
+        this.warm.splice(this.warm.indexOf(sb), 1);
+        this.log.warn('pool: a waiting sandbox died; replacing it', { id: sb.id, health });
+        this.track(this.destroy(sb));
+      }
+    }
+    this.refill();
   }
 
   get warmCount(): number {
@@ -99,16 +119,13 @@ export class SandboxPool {
   /** Stop refilling; sandboxes are left as they are (a restart re-adopts them). */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.checker) clearInterval(this.checker);
     await this.drain();
   }
 
   private async take(onProgress?: ProgressListener): Promise<Sandbox> {
-    let sb: Sandbox | undefined;
-    while ((sb = this.warm.shift())) {
-      // A pooled sandbox may have died while it waited.
-      if ((await sb.health()) === 'running') break;
-      this.track(this.driver.destroy(sb));
-    }
+    // Checked by checkWarm(); one that died since is reported by the session when its shell fails.
+    const sb = this.warm.shift();
     if (sb) onProgress?.('sandbox ready (from the warm pool)', 1);
     const result = sb ?? (await this.driver.create(onProgress));
     this.refill();
