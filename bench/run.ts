@@ -26,7 +26,7 @@ const repeatsArg = argv.find((a) => a.startsWith('--repeats='));
 const repeats = repeatsArg ? Number(repeatsArg.slice(10)) : quick ? 2 : 3;
 
 const P = quick
-  ? { keys: 300, mb: 20, floodMs: 1000, sandboxRuns: 5, sandboxRepeats: 1, podman: argv.includes('--podman'), podmanRepeats: 1, sessions: 50, scaleKeys: 200, pageKeys: 100, loads: 2 }
+  ? { keys: 300, mb: 20, floodMs: 500, sandboxRuns: 5, sandboxRepeats: 1, podman: argv.includes('--podman'), podmanRepeats: 1, sessions: 40, scaleKeys: 200, pageKeys: 100, loads: 2 }
   : { keys: 2000, mb: 100, floodMs: 2000, sandboxRuns: 20, sandboxRepeats: repeats, podman: true, podmanRepeats: 1, sessions: 200, scaleKeys: 1000, pageKeys: 300, loads: 5 };
 
 const rows: Row[] = [];
