@@ -63,6 +63,8 @@ const UNREACHABLE_AFTER = 3;
 const PING_EVERY_MS = 20_000;
 const PONG_DEADLINE_MS = 45_000;
 const NOTICE_MS = 6_000;
+/** Keystrokes kept while the connection is down, delivered if the same shell comes back. */
+const HELD_INPUT_MAX_CHARS = 4096;
 
 export class TerminalConnection {
   private ws: WebSocket | null = null;
@@ -75,6 +77,8 @@ export class TerminalConnection {
   /** True once a shell has been ready: later hellos ask to resume it. */
   private hadShell = false;
   private resetPending = false;
+  /** Typed while reconnecting: sent once the same shell is back, dropped (with a notice) if it is not. */
+  private held = '';
   private lastSize: { cols: number; rows: number } | null = null;
   private progress: { labId: string; step: number } | null = null;
   private lastPong = 0;
@@ -109,10 +113,20 @@ export class TerminalConnection {
     return this.snapshot.state.kind === 'connected';
   }
 
-  /** Keystrokes and pastes; split so no frame exceeds the server's limit. Dropped unless a shell is attached. */
+  /**
+   * Keystrokes and pastes; split so no frame exceeds the server's limit. While the connection is down
+   * (reconnecting to a shell we had), they are held, up to HELD_INPUT_MAX_CHARS, and delivered once
+   * the same shell is back; otherwise they are not sent.
+   */
   sendInput(data: string): void {
-    if (!this.ready) return;
-    for (const chunk of chunks(data, INPUT_CHUNK_CHARS)) this.send({ type: 'input', data: chunk });
+    if (this.ready) {
+      for (const chunk of chunks(data, INPUT_CHUNK_CHARS)) this.send({ type: 'input', data: chunk });
+      return;
+    }
+    const kind = this.snapshot.state.kind;
+    if (this.hadShell && !this.resetPending && (kind === 'reconnecting' || kind === 'connecting')) {
+      this.held = (this.held + data).slice(0, HELD_INPUT_MAX_CHARS);
+    }
   }
 
   resize(cols: number, rows: number): void {
@@ -283,6 +297,7 @@ export class TerminalConnection {
         this.setState({ kind: 'sandbox-gone', message: msg.message });
         return;
       case 'reset':
+        this.held = '';
         this.sink?.reset();
         this.resetPending = true;
         this.notify('warn', msg.by === 'instructor' ? 'Your sandbox was reset by the instructor' : 'Your sandbox was reset', false);
@@ -316,6 +331,9 @@ export class TerminalConnection {
 
   private onReady(msg: Extract<ServerMessage, { type: 'ready' }>): void {
     if (!msg.resumed && this.hadShell && !this.resetPending) this.sink?.reset();
+    const held = this.held;
+    this.held = '';
+    if (held && !msg.resumed) this.notify('warn', 'What you typed while disconnected was not sent: this is a new shell.', true);
     // `replaced` is the server's own sentence, e.g. "The server restarted and your previous shell was lost; …".
     if (msg.replaced) this.notify('warn', msg.replaced, false);
     this.hadShell = true;
@@ -323,6 +341,7 @@ export class TerminalConnection {
     this.attempt = 0;
     this.update({ sandbox: { attendee: msg.attendee, driver: msg.driver, isolation: msg.isolation } });
     this.setState({ kind: 'connected' });
+    if (held && msg.resumed) this.sendInput(held);
     if (this.progress) this.send({ type: 'progress', ...this.progress });
     // The pane may have been resized while the sandbox was starting.
     const size = this.sink?.size();
