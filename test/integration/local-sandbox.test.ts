@@ -3,6 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { pgrep } from '../support/procs.js';
 import { readyTerminal, startServer, INSTRUCTOR_TOKEN, type RunningServer } from '../support/server.js';
 
 let server: RunningServer;
@@ -13,13 +14,6 @@ after(async () => {
   await server?.stop();
 });
 
-function pgrep(pattern: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 test('instructor reset kills background processes, empties the workspace, and the shell answers', async () => {
   const { term } = await readyTerminal(server);

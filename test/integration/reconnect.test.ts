@@ -1,17 +1,10 @@
 // Reconnect, takeover, grace period, floods and restarts against the real server and real shells.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { pgrep } from '../support/procs.js';
 import headless from '@xterm/headless';
 import { readyTerminal, startServer, TermClient, INSTRUCTOR_TOKEN, type RunningServer } from '../support/server.js';
 
-function pgrep(pattern: string): string[] {
-  try {
-    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 /** What a browser would show after writing `data`: the lines of a headless xterm, trimmed. */
 function screenLines(data: string, cols = 80, rows = 24): Promise<string[]> {
