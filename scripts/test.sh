@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 started=$SECONDS
+# Every runner's output also goes to this log, so the closing line can add up the counts.
+counts=$(mktemp)
+trap 'rm -f "$counts"' EXIT
 phase() {
   echo
   echo "=== $1 ($((SECONDS - started)) s so far)"
@@ -20,7 +23,7 @@ phase "labs parse (every lab in labs/)"
 npx tsx server/labs/check-cli.ts
 
 phase "unit tests"
-node scripts/run-node-tests.mjs unit
+node scripts/run-node-tests.mjs unit | tee -a "$counts"
 
 phase "web UI build"
 node scripts/start.mjs --build-only
@@ -30,10 +33,13 @@ phase "sandbox image (cached)"
 LABDECK_SANDBOX_TOOLS=0 bash sandbox/build.sh
 
 phase "integration tests (real server, real shells, real podman)"
-node scripts/run-node-tests.mjs integration
+node scripts/run-node-tests.mjs integration | tee -a "$counts"
 
 phase "end-to-end tests (Chromium)"
-npx playwright test
+npx playwright test | tee -a "$counts"
 
+node_passed=$(grep -E '^ℹ pass [0-9]+' "$counts" | awk '{s += $3} END {print s + 0}')
+e2e_passed=$(grep -E '^ +[0-9]+ passed' "$counts" | awk '{s += $1} END {print s + 0}')
 echo
-echo "=== all tests passed in $((SECONDS - started)) s"
+echo "=== all tests passed in $((SECONDS - started)) s (unit + integration: $node_passed, end-to-end: $e2e_passed)"
+echo "$((node_passed + e2e_passed)) passed, 0 failed"
