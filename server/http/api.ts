@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LabCatalog } from '../labs/catalog.js';
 import type { SessionManager } from '../terminal/sessions.js';
 import type { Store } from '../store/store.js';
@@ -26,6 +27,8 @@ export interface ApiDeps {
 }
 
 const MAX_BODY = 16 * 1024;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const ASSET_TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
@@ -180,7 +183,15 @@ async function instructorApi(res: ServerResponse, p: string, method: string, dep
     return true;
   }
   if (p === '/api/stats' && method === 'GET') {
-    json(res, 200, { sessions: deps.sessions.size, gateway: deps.gateway.stats, memory: process.memoryUsage() });
+    const d = loopDelay;
+    json(res, 200, {
+      sessions: deps.sessions.size,
+      gateway: deps.gateway.stats,
+      memory: process.memoryUsage(),
+      // Event-loop delay since the last call (ms): how long a keystroke may wait behind other work.
+      eventLoopDelayMs: { p50: d.percentile(50) / 1e6, p99: d.percentile(99) / 1e6, max: d.max / 1e6 },
+    });
+    d.reset();
     return true;
   }
   json(res, 404, { error: `no API route ${method} ${p}` });
