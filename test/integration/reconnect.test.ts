@@ -114,7 +114,7 @@ describe('floods and flow control', () => {
     const received = Buffer.byteLength(term.output);
     await new Promise((r) => setTimeout(r, 1000));
     const later = Buffer.byteLength(term.output);
-    // Paused: at most a high watermark (1 MiB) plus one read in flight arrives without acks.
+    // Paused: at most a high watermark (512 KiB) plus reads in flight arrive without acks.
     assert.ok(received < 2 * 1024 * 1024, `received ${received} bytes without acking`);
     assert.ok(later - received < 256 * 1024, `still receiving ${later - received} bytes while paused`);
     term.autoAck = true;
