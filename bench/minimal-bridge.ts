@@ -16,7 +16,7 @@ wss.on('connection', (ws) => {
     name: 'xterm-256color', cols: 80, rows: 24, cwd: process.env.HOME ?? '/tmp', env,
     encoding: null as unknown as string, // Buffers, as labdeck reads them
   });
-  shell.onData((d) => ws.send(d as unknown as Buffer, { binary: true }));
+  shell.onData((d) => ws.send(d, { binary: true }));
   shell.onExit(() => ws.close());
   ws.on('message', (m: Buffer, isBinary: boolean) => {
     if (!isBinary) shell.write(m.toString('utf8'));

@@ -78,7 +78,7 @@ export async function benchPage(opts: { keys: number; loads: number; repeats: nu
         undefined,
         { polling: 5, timeout: 60_000 },
       );
-      connected.push((await tConn.jsonValue()) as number);
+      connected.push((await tConn.jsonValue()));
       const tPrompt = await page.waitForFunction(
         () => {
           const t = (window as unknown as { __labdeck?: { term: { buffer: { active: { getLine(i: number): { translateToString(): string } | undefined; length: number } } } } }).__labdeck?.term;
@@ -90,7 +90,7 @@ export async function benchPage(opts: { keys: number; loads: number; repeats: nu
         undefined,
         { polling: 5, timeout: 60_000 },
       );
-      prompt.push((await tPrompt.jsonValue()) as number);
+      prompt.push((await tPrompt.jsonValue()));
       await page.waitForLoadState('networkidle').catch(() => undefined);
       if (i === 0) {
         const bufs = (await Promise.all(bodies)).filter((b): b is Buffer => b !== null);

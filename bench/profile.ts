@@ -24,7 +24,7 @@ async function profiledHost(dir: string): Promise<Host> {
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /labdeck is ready:\s+(http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1]!);

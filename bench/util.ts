@@ -81,7 +81,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
       },
       (e: unknown) => {
         clearTimeout(t);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

@@ -12,7 +12,7 @@ test('keys typed while the connection is down reach the same shell once it is ba
         super(url, protocols);
         sockets.push(this);
       }
-    } as typeof WebSocket;
+    };
   });
   await openLab(page);
   await typeInTerminal(page, 'export HELD=ke$((2+3))ys');

@@ -16,8 +16,9 @@ phase() {
 phase "system packages"
 bash scripts/setup-system.sh
 
-phase "type check"
+phase "type check and lint"
 npx tsc --noEmit -p tsconfig.json
+npx eslint .
 
 phase "labs parse (every lab in labs/)"
 npx tsx server/labs/check-cli.ts

@@ -31,7 +31,7 @@ export function usePolling<T>(load: () => Promise<T>, everyMs: number) {
           setError(err);
         }
       }
-      if (live) timer = setTimeout(tick, everyMs);
+      if (live) timer = setTimeout(() => void tick(), everyMs);
     };
     void tick();
     return () => {

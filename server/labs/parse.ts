@@ -221,7 +221,7 @@ class DeckParser {
       this.report('error', 2, 1, 'front matter must be a YAML mapping (key: value lines)');
       return undefined;
     }
-    const fm = (value ?? {}) as Record<string, unknown>;
+    const fm = (value ?? {});
     for (const key of Object.keys(fm)) {
       if (FRONT_MATTER_KEYS.has(key)) continue;
       const { line, column } = at(keyOffset(doc, key));
@@ -504,7 +504,7 @@ class DeckParser {
         if (!Array.isArray(value) || value.length === 0 || !value.every(isCount)) {
           return warn('column_layout needs a list of positive widths, e.g. <!-- column_layout: [1, 2] -->');
         }
-        const widths = value as number[];
+        const widths = value;
         const block: ColumnsBlock = { kind: 'columns', widths, columns: widths.map(() => []), line };
         this.slide.layout = undefined;
         this.pushBlock(block);
@@ -524,7 +524,7 @@ class DeckParser {
         this.slide.layout = undefined;
         return;
       case 'speaker_note': {
-        const note = typeof value === 'string' ? value : (raw ?? (value === undefined ? '' : String(value)));
+        const note = typeof value === 'string' ? value : (raw ?? (value === undefined ? '' : JSON.stringify(value)));
         this.slide.notes.push(note.trimEnd());
         return;
       }

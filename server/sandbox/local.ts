@@ -4,7 +4,7 @@
  * Meant for one person running a lab on their own machine (and for tests).
  */
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileException } from 'node:child_process';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
@@ -78,8 +78,7 @@ class LocalSandbox implements Sandbox {
         file,
         args,
         { cwd: this.home, env: sandboxEnv(this.id, this.home) as NodeJS.ProcessEnv, timeout: opts.timeoutMs ?? 10_000, maxBuffer: 1 << 20, killSignal: 'SIGKILL' },
-        (err: Error | null, stdout: string, stderr: string) => {
-          const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
+        (e: ExecFileException | null, stdout: string, stderr: string) => {
           resolve({
             code: e ? (typeof e.code === 'number' ? e.code : 127) : 0,
             stdout: String(stdout),

@@ -15,7 +15,7 @@
  * renamed), which adopt() reads back. It is deliberately not kept inside the container: root in the
  * sandbox could rewrite it and claim another attendee. The server's own store stays the authority.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileException } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -85,8 +85,7 @@ export function podman(args: string[], opts: { timeoutMs?: number; podmanPath?: 
       opts.podmanPath ?? 'podman',
       args,
       { env: podmanEnv() as NodeJS.ProcessEnv, timeout: opts.timeoutMs ?? 30_000, killSignal: 'SIGKILL', maxBuffer: 4 << 20, encoding: 'utf8' },
-      (err: Error | null, stdout: string, stderr: string) => {
-        const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string }) | null;
+      (e: ExecFileException | null, stdout: string, stderr: string) => {
         const timedOut = Boolean(e?.killed) && e?.signal === 'SIGKILL';
         let code = 0;
         if (e) code = typeof e.code === 'number' ? e.code : 127;

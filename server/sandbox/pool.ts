@@ -50,7 +50,7 @@ export class SandboxPool {
         this.warm.push(sb);
         pooled++;
       } else {
-        this.track(this.driver.destroy(sb));
+        void this.track(this.driver.destroy(sb));
       }
     }
     this.refill();
@@ -68,7 +68,7 @@ export class SandboxPool {
       if (health !== 'running' && this.warm.includes(sb)) {
         this.warm.splice(this.warm.indexOf(sb), 1);
         this.log.warn('pool: a waiting sandbox died; replacing it', { id: sb.id, health });
-        this.track(this.destroy(sb));
+        void this.track(this.destroy(sb));
       }
     }
     this.refill();
@@ -96,7 +96,7 @@ export class SandboxPool {
   async replace(attendee: string, onProgress?: ProgressListener): Promise<Sandbox> {
     const old = this.byAttendee.get(attendee);
     this.byAttendee.delete(attendee);
-    if (old) this.track(this.destroy(old));
+    if (old) void this.track(this.destroy(old));
     const sb = await this.take(onProgress);
     await this.bind(sb, attendee);
     return sb;
@@ -156,7 +156,7 @@ export class SandboxPool {
           // Keep going until full, but do not spin on a driver that keeps failing.
           if (!this.closed) setTimeout(() => this.refill(), 200).unref();
         });
-      this.track(p);
+      void this.track(p);
     }
   }
 

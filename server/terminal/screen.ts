@@ -54,7 +54,7 @@ export class ByteRing {
 export function renderScreen(bytes: Buffer, size: TermSize, scrollback = 1000): Promise<string> {
   const term = new headless.Terminal({ cols: size.cols, rows: size.rows, scrollback, allowProposedApi: true });
   const addon = new serialize.SerializeAddon();
-  term.loadAddon(addon as unknown as headless.ITerminalAddon);
+  term.loadAddon(addon);
   return new Promise((resolve) => {
     term.write(bytes, () => {
       const state = addon.serialize({ scrollback });
