@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { expectInTerminal, openLab, typeInTerminal } from './helpers';
+import { expectInTerminal, fetchLab, openLab, typeInTerminal } from './helpers';
 
 /** The active buffer's kind and its first lines, as the attendee sees them. */
 function screen(page: Page): Promise<{ type: string; top: string[] }> {
@@ -47,4 +47,24 @@ test('the tools check shows kubectl with its version and kind as missing, with w
   await expect(kind).toContainText('missing');
   await expect(kind).toContainText('install:');
   await expect(panel.locator('li[data-tool="container-engine"]')).toBeVisible();
+});
+
+test('a block whose tool is missing says so before Run; one whose tool is there does not', async ({ page, request }) => {
+  const lab = await fetchLab(request);
+  const find = (cmd: string) => {
+    for (const [i, s] of lab.steps.entries()) {
+      const b = s.blocks.flatMap((x) => (x.kind === 'columns' ? x.columns.flat() : [x])).find((x) => x.kind === 'code' && x.run.startsWith(cmd));
+      if (b && b.kind === 'code') return { step: i + 1, id: b.id };
+    }
+    throw new Error(`no block runs ${cmd}`);
+  };
+  const kind = find('kind create cluster');
+  await openLab(page, kind.step);
+  const warning = page.getByTestId(`missing-${kind.id}`);
+  await expect(warning).toContainText('kind is not installed in your sandbox', { timeout: 30_000 });
+  await expect(warning).toContainText('To install:');
+  const podman = find('podman ps');
+  expect(podman.step).toBe(kind.step);
+  await expect(page.getByTestId(`block-${podman.id}`)).toBeVisible();
+  await expect(page.getByTestId(`missing-${podman.id}`)).toHaveCount(0);
 });

@@ -1,6 +1,8 @@
 'use client';
 /** Renders one block of a step. Markdown and code arrive as sanitised HTML from the server. */
 import type { CSSProperties } from 'react';
+import type { ToolStatus } from '@/common/preflight';
+import { commandsOf } from './usePreflight';
 import type { Block, CodeBlock } from '@/common/lab-model';
 import { CodeBlockView } from './CodeBlockView';
 
@@ -8,6 +10,8 @@ export interface RunControls {
   /** Whether there is a shell to type into right now. */
   canRun: boolean;
   ran: ReadonlySet<string>;
+  /** Tools the attendee's sandbox lacks (from preflight): blocks that use one say so before Run. */
+  missingTools: ReadonlyMap<string, ToolStatus>;
   onRun: (block: CodeBlock) => void;
 }
 
@@ -31,6 +35,7 @@ function BlockView({ block, run }: { block: Block; run: RunControls }) {
           block={block}
           canRun={run.canRun}
           ran={run.ran.has(block.id)}
+          missing={block.runnable ? commandsOf(block.run).flatMap((c) => run.missingTools.get(c) ?? []) : []}
           onRun={() => run.onRun(block)}
         />
       );

@@ -2,16 +2,19 @@
 /** A code block: highlighted code, optional line numbers, Copy for all and Run for runnable ones. */
 import { useEffect, useRef, useState } from 'react';
 import type { CodeBlock } from '@/common/lab-model';
+import type { ToolStatus } from '@/common/preflight';
 import { copyText } from '@/app/lib/clipboard';
 
 interface Props {
   block: CodeBlock;
   canRun: boolean;
   ran: boolean;
+  /** Tools this block runs that the sandbox lacks. */
+  missing: ToolStatus[];
   onRun: () => void;
 }
 
-export function CodeBlockView({ block, canRun, ran, onRun }: Props) {
+export function CodeBlockView({ block, canRun, ran, missing, onRun }: Props) {
   const lineCount = block.code.replace(/\n$/, '').split('\n').length;
   return (
     <figure className={`code-block${ran ? ' is-ran' : ''}`} data-block-id={block.id} data-testid={`block-${block.id}`}>
@@ -37,6 +40,24 @@ export function CodeBlockView({ block, canRun, ran, onRun }: Props) {
           </button>
         )}
       </figcaption>
+      {missing.length > 0 && (
+        <div className="code-missing" role="note" data-testid={`missing-${block.id}`}>
+          {missing.map((t) => (
+            <p key={t.name}>
+              <strong>
+                <code>{t.name}</code> is not installed in your sandbox
+              </strong>
+              {t.why ? ` — ${t.why}` : ''}. Running this block will fail with “command not found”.
+              {t.install && (
+                <>
+                  {' '}
+                  To install: <code className="install">{t.install}</code>
+                </>
+              )}
+            </p>
+          ))}
+        </div>
+      )}
       <div className="code-scroll">
         {block.lineNumbers && (
           <pre className="code-gutter" aria-hidden="true">

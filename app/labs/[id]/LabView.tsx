@@ -15,6 +15,7 @@ import { useFontScale } from './useFontScale';
 import { useRanBlocks } from './useRanBlocks';
 import { useStepInUrl } from './useStepInUrl';
 import { useTerminalSocket } from './useTerminalSocket';
+import { usePreflight } from './usePreflight';
 
 const BASE_TERMINAL_FONT = 15;
 
@@ -64,15 +65,17 @@ function LabWorkspace({ lab }: { lab: Lab }) {
   );
 
   const canRun = snap.state.kind === 'connected';
+  const preflight = usePreflight(lab.id, canRun);
   const run: RunControls = useMemo(
     () => ({
       canRun,
       ran,
+      missingTools: preflight.missing,
       onRun: (block: CodeBlock) => {
         if (conn?.run(lab.id, block.id)) markRan(block.id);
       },
     }),
-    [canRun, ran, conn, lab.id, markRan],
+    [canRun, ran, preflight.missing, conn, lab.id, markRan],
   );
 
   const style = { '--slide-scale': font.scale } as CSSProperties;
@@ -89,7 +92,7 @@ function LabWorkspace({ lab }: { lab: Lab }) {
       </header>
       <SplitLayout
         left={step == null ? <div className="page-loading">Loading…</div> : <StepView lab={lab} index={step} run={run} onGo={go} />}
-        right={<TerminalPane labId={lab.id} conn={conn} snap={snap} fontSize={Math.round(BASE_TERMINAL_FONT * font.scale)} />}
+        right={<TerminalPane preflight={preflight} conn={conn} snap={snap} fontSize={Math.round(BASE_TERMINAL_FONT * font.scale)} />}
       />
     </div>
   );

@@ -2,43 +2,14 @@
 /**
  * "Tools" check for the attendee's own sandbox: each tool the lab declares, with its version or
  * "missing" plus why the lab needs it and the line that installs it, and whether the sandbox's
- * container engine can start a container. Runs once when the terminal first connects, and on demand.
+ * container engine can start a container. The check itself lives in usePreflight.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { PreflightReport } from '@/common/preflight';
-import { api } from '@/app/lib/api';
+import { useState } from 'react';
+import type { Preflight } from './usePreflight';
 
-interface Props {
-  labId: string;
-  connected: boolean;
-}
-
-export function PreflightPanel({ labId, connected }: Props) {
-  const [report, setReport] = useState<PreflightReport | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+export function PreflightPanel({ preflight }: { preflight: Preflight }) {
+  const { report, error, busy, check } = preflight;
   const [open, setOpen] = useState(false);
-  const checkedOnce = useRef(false);
-
-  const check = useCallback(async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      setReport(await api.preflight(labId));
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  }, [labId]);
-
-  useEffect(() => {
-    if (connected && !checkedOnce.current) {
-      checkedOnce.current = true;
-      void check();
-    }
-  }, [connected, check]);
-
   const missing = report?.tools.filter((t) => !t.found).length ?? 0;
   const label = busy && !report ? 'Checking tools…' : report ? (missing ? `Tools: ${missing} missing` : 'Tools ✓') : 'Tools';
   return (

@@ -3,18 +3,19 @@
 import { ConnectionStatus } from './ConnectionStatus';
 import { Notices } from './Notices';
 import { PreflightPanel } from './PreflightPanel';
+import type { Preflight } from './usePreflight';
 import { SandboxBadge } from './SandboxBadge';
 import { Terminal } from './Terminal';
 import type { ConnSnapshot, TerminalConnection } from './terminalConnection';
 
 interface Props {
-  labId: string;
+  preflight: Preflight;
   conn: TerminalConnection | null;
   snap: ConnSnapshot;
   fontSize: number;
 }
 
-export function TerminalPane({ labId, conn, snap, fontSize }: Props) {
+export function TerminalPane({ preflight, conn, snap, fontSize }: Props) {
   const { state } = snap;
   return (
     <section className="terminal-pane" aria-label="Your terminal">
@@ -22,7 +23,7 @@ export function TerminalPane({ labId, conn, snap, fontSize }: Props) {
         <ConnectionStatus state={state} latency={snap.latency} />
         <SandboxBadge sandbox={snap.sandbox} />
         <span className="spacer-flex" />
-        <PreflightPanel labId={labId} connected={state.kind === 'connected'} />
+        <PreflightPanel preflight={preflight} />
         {state.kind === 'reconnecting' && (
           <button type="button" className="btn btn-small" onClick={() => conn?.reconnectNow()}>
             Retry now
