@@ -252,7 +252,11 @@ export class PodmanDriver implements SandboxDriver {
     if (isolation === 'privileged') flags.push('--privileged');
     // Nested podman without --privileged: fuse-overlayfs needs /dev/fuse and mount (SYS_ADMIN);
     // MKNOD for device nodes in nested rootfs. See notes/podman.md, "Nesting and isolation".
-    else flags.push('--cap-add', 'SYS_ADMIN,MKNOD', '--device', '/dev/fuse');
+    // SYS_ADMIN lets root in the sandbox mount cgroup v1 hierarchies; podman's default on cgroup v1
+    // is the HOST cgroup namespace, so that mount showed every container's cgroup and the root's
+    // release_agent (a known escape). A private cgroup namespace roots any such mount at the sandbox's
+    // own cgroup: no release_agent, no other sandbox (tested in podman-driver.test.ts).
+    else flags.push('--cap-add', 'SYS_ADMIN,MKNOD', '--device', '/dev/fuse', '--cgroupns', 'private');
     return flags;
   }
 

@@ -132,6 +132,19 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     assert.equal(await a.health(), 'running');
   });
 
+  test("an isolated sandbox cannot reach the host's cgroups (release_agent, other containers)", async () => {
+    // Root in an isolated sandbox has CAP_SYS_ADMIN (for nested podman), so it can mount cgroup v1.
+    // In the host's cgroup namespace that mount showed libpod_parent (every container) and the
+    // hierarchy root's release_agent, a known escape; in the sandbox's private namespace it does not.
+    const probe = await a.exec(
+      ['bash', '-c', 'mkdir -p /tmp/cgp && mount -t cgroup -o pids cgroup /tmp/cgp && ls /tmp/cgp; echo "named:"; mkdir -p /tmp/cgn && mount -t cgroup -o none,name=labdeckprobe cgroup /tmp/cgn 2>&1 && echo NAMED-MOUNTED'],
+      { timeoutMs: 15_000 },
+    );
+    assert.match(probe.stdout, /pids\.current/, 'positive control: the mount shows the sandbox\'s own cgroup');
+    assert.doesNotMatch(probe.stdout, /release_agent|libpod_parent|machine\.slice/);
+    assert.doesNotMatch(probe.stdout, /NAMED-MOUNTED/, 'a new named hierarchy (with its own release_agent) is refused');
+  });
+
   test('A cannot see B: processes, files, nested containers, open ports', async () => {
     const tag = randomBytes(4).toString('hex');
     // B: a background process, a file, a nested container, a listening port.
