@@ -53,3 +53,38 @@ export async function ensureSandboxIsolation(): Promise<void> {
     if (jumped.code !== 0) throw new Error(`cannot insert the isolation jump into FORWARD: ${jumped.out.trim()}`);
   }
 }
+
+/** The cgroup (v1) under which isolated sandboxes run; see ensureDevicesParent. */
+export const SANDBOX_CGROUP_PARENT = '/labdeck';
+const DEVICES_V1 = '/sys/fs/cgroup/devices';
+/**
+ * The devices a sandbox may use: the OCI defaults (null, zero, full, random, urandom, tty, console,
+ * ptmx, pts, tun) plus /dev/fuse for nested podman, and mknod of any node (opening it is what counts).
+ */
+const SANDBOX_DEVICES = ['c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm', 'c 10:229 rwm', 'b *:* m', 'c *:* m'];
+
+/**
+ * cgroup v1 only. Measured here: root in an isolated sandbox (CAP_SYS_ADMIN, for nested podman) can
+ * mount the devices controller and write "a" to its own devices.allow, granting itself every device
+ * on the host, because podman's default parent allows everything. A v1 cgroup can never allow more
+ * than its parent, so sandboxes run under SANDBOX_CGROUP_PARENT, whose list is exactly the devices
+ * above. Returns false on hosts without a v1 devices hierarchy (cgroup v2 uses per-container eBPF
+ * filters that the container cannot change).
+ */
+export async function ensureDevicesParent(): Promise<boolean> {
+  const { access, mkdir, readFile, writeFile } = await import('node:fs/promises');
+  try {
+    await access(DEVICES_V1);
+  } catch {
+    return false;
+  }
+  const dir = `${DEVICES_V1}${SANDBOX_CGROUP_PARENT}`;
+  await mkdir(dir, { recursive: true });
+  const want = [...SANDBOX_DEVICES].sort().join('\n');
+  const have = (await readFile(`${dir}/devices.list`, 'utf8')).trim().split('\n').sort().join('\n');
+  if (have !== want) {
+    await writeFile(`${dir}/devices.deny`, 'a');
+    for (const rule of SANDBOX_DEVICES) await writeFile(`${dir}/devices.allow`, rule);
+  }
+  return true;
+}

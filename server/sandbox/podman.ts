@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
 import { PtyShell } from './pty-shell.js';
-import { ensureSandboxIsolation, pickSandboxSubnet } from './podman-isolation.js';
+import { SANDBOX_CGROUP_PARENT, ensureDevicesParent, ensureSandboxIsolation, pickSandboxSubnet } from './podman-isolation.js';
 
 export type PodmanIsolation = 'isolated' | 'privileged';
 
@@ -246,6 +246,9 @@ export class PodmanDriver implements SandboxDriver {
   }
 
   /** Container run flags for this driver's isolation level and limits (exported for docs/tests). */
+  /** Set once ensureDevicesParent() has prepared the cgroup v1 devices parent. */
+  private underLabdeckParent = false;
+
   runFlags(): string[] {
     const { pidsLimit, memory, cpus, isolation } = this.opts;
     const flags = ['--pids-limit', String(pidsLimit), '--memory', memory, '--memory-swap', memory, '--cpus', String(cpus)];
@@ -256,7 +259,11 @@ export class PodmanDriver implements SandboxDriver {
     // is the HOST cgroup namespace, so that mount showed every container's cgroup and the root's
     // release_agent (a known escape). A private cgroup namespace roots any such mount at the sandbox's
     // own cgroup: no release_agent, no other sandbox (tested in podman-driver.test.ts).
-    else flags.push('--cap-add', 'SYS_ADMIN,MKNOD', '--device', '/dev/fuse', '--cgroupns', 'private');
+    else {
+      flags.push('--cap-add', 'SYS_ADMIN,MKNOD', '--device', '/dev/fuse', '--cgroupns', 'private');
+      // A parent whose devices list the sandbox cannot exceed (podman-isolation.ts), on cgroup v1.
+      if (this.underLabdeckParent) flags.push('--cgroup-parent', SANDBOX_CGROUP_PARENT);
+    }
     return flags;
   }
 
@@ -270,6 +277,7 @@ export class PodmanDriver implements SandboxDriver {
       // (netavark's isolate=true alone is lifted whenever another sandbox goes away: see
       // podman-isolation.ts), plus isolate=true for other podman networks on the host.
       await ensureSandboxIsolation();
+      if (this.opts.isolation === 'isolated') this.underLabdeckParent = await ensureDevicesParent();
       await this.createNetwork(name);
       onProgress?.('container', 0.3);
       const out = await podmanOk(

@@ -145,6 +145,18 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     assert.doesNotMatch(probe.stdout, /NAMED-MOUNTED/, 'a new named hierarchy (with its own release_agent) is refused');
   });
 
+  test('an isolated sandbox cannot grant itself devices through its devices cgroup', async () => {
+    // Root in the sandbox can mount the v1 devices controller (CAP_SYS_ADMIN); under podman's default
+    // parent, `echo a > devices.allow` succeeded and granted every host device (measured).
+    const probe = await a.exec(
+      ['bash', '-c', 'mkdir -p /tmp/cgd && mount -t cgroup -o devices cgroup /tmp/cgd && cat /tmp/cgd/devices.list && echo a > /tmp/cgd/devices.allow; echo "after:"; cat /tmp/cgd/devices.list'],
+      { timeoutMs: 15_000 },
+    );
+    assert.match(probe.stdout, /c 1:3 rwm/, 'positive control: the sandbox sees its own device list');
+    assert.match(probe.stderr, /not permitted/i);
+    assert.doesNotMatch(probe.stdout.split('after:')[1] ?? '', /^a \*:\* rwm$/m);
+  });
+
   test('A cannot see B: processes, files, nested containers, open ports', async () => {
     const tag = randomBytes(4).toString('hex');
     // B: a background process, a file, a nested container, a listening port.
