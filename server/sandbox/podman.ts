@@ -107,6 +107,8 @@ async function podmanOk(args: string[], what: string, opts: { timeoutMs?: number
 
 const WORKSHOP_RE = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** First host uid/gid of the sandboxes' user namespace: far above the usual /etc/subuid ranges. */
+const SANDBOX_ID_BASE = 2_000_000_000;
 /** Set in every attached shell; kill() sweeps the processes that carry it (see killSession). */
 const SESSION_VAR = 'LABDECK_SESSION';
 const SHELL_SESSION = 'attendee-shell';
@@ -260,6 +262,11 @@ export class PodmanDriver implements SandboxDriver {
     // release_agent (a known escape). A private cgroup namespace roots any such mount at the sandbox's
     // own cgroup: no release_agent, no other sandbox (tested in podman-driver.test.ts).
     else {
+      // Root in the sandbox is an unprivileged uid on the host (user namespace), so its CAP_SYS_ADMIN
+      // reaches nothing global. Measured without it: a fresh /proc mount let the sandbox write the
+      // host's kernel.core_pattern (a known route to host root). One fixed mapping for every sandbox,
+      // so podman remaps the image once, not per sandbox (create stays ~0.2 s).
+      flags.push('--uidmap', `0:${SANDBOX_ID_BASE}:65536`, '--gidmap', `0:${SANDBOX_ID_BASE}:65536`);
       flags.push('--cap-add', 'SYS_ADMIN,MKNOD', '--device', '/dev/fuse', '--cgroupns', 'private');
       // A parent whose devices list the sandbox cannot exceed (podman-isolation.ts), on cgroup v1.
       if (this.underLabdeckParent) flags.push('--cgroup-parent', SANDBOX_CGROUP_PARENT);
@@ -393,7 +400,14 @@ export class PodmanDriver implements SandboxDriver {
   private async remove(container: string, network: string | null): Promise<void> {
     const { podmanPath, destroyTimeoutMs } = this.opts;
     const end = Date.now() + destroyTimeoutMs;
-    const rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: destroyTimeoutMs, podmanPath });
+    let rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: destroyTimeoutMs, podmanPath });
+    // Seen with user-namespaced sandboxes in which the attendee mounted a cgroup v1 hierarchy: the first
+    // rm can fail with "userdata/shm: device or resource busy" while the kernel tears the mount down;
+    // a retry a moment later succeeds.
+    for (let i = 0; i < 8 && rm.code !== 0 && /busy/i.test(rm.stderr) && Date.now() < end - 500; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: Math.max(1000, end - Date.now()), podmanPath });
+    }
     if (rm.code !== 0 && !/no such container/i.test(rm.stderr)) {
       throw new Error(`destroy ${container}: ${rm.timedOut ? `timed out after ${destroyTimeoutMs} ms` : rm.stderr.trim()}`);
     }

@@ -153,8 +153,21 @@ describe('PodmanDriver (real podman)', { skip }, () => {
       { timeoutMs: 15_000 },
     );
     assert.match(probe.stdout, /c 1:3 rwm/, 'positive control: the sandbox sees its own device list');
-    assert.match(probe.stderr, /not permitted/i);
+    assert.match(probe.stderr, /not permitted|denied/i);
     assert.doesNotMatch(probe.stdout.split('after:')[1] ?? '', /^a \*:\* rwm$/m);
+  });
+
+  test("an isolated sandbox cannot write the host's kernel settings, even through a fresh /proc", async () => {
+    // kernel.core_pattern is global; writing it from a sandbox is a known route to host root. Measured
+    // before the user namespace: remount and a fresh proc mount both worked, and so did the write.
+    // The probe writes back the current value, so it changes nothing even if it succeeded.
+    const probe = await a.exec(
+      ['bash', '-c', 'cur=$(cat /proc/sys/kernel/core_pattern); mkdir -p /tmp/p && mount -t proc proc /tmp/p && echo PROC-MOUNTED; (echo "$cur" > /tmp/p/sys/kernel/core_pattern) && echo WROTE; mount -o remount,rw /proc/sys 2>/dev/null; (echo "$cur" > /proc/sys/kernel/core_pattern) && echo WROTE-SYS; true'],
+      { timeoutMs: 15_000 },
+    );
+    assert.match(probe.stdout, /PROC-MOUNTED/, 'positive control: the sandbox may mount its own /proc');
+    assert.doesNotMatch(probe.stdout, /WROTE/);
+    assert.match(probe.stderr, /denied|not permitted|read-only/i);
   });
 
   test('A cannot see B: processes, files, nested containers, open ports', async () => {
