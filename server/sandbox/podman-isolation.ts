@@ -15,6 +15,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 
 export const SANDBOX_SUPERNET = '10.213.0.0/16';
 const CHAIN = 'LABDECK_ISOLATION';
@@ -72,7 +73,6 @@ const SANDBOX_DEVICES = ['c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 
  * filters that the container cannot change).
  */
 export async function ensureDevicesParent(): Promise<boolean> {
-  const { access, mkdir, readFile, writeFile } = await import('node:fs/promises');
   try {
     await access(DEVICES_V1);
   } catch {
