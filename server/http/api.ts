@@ -143,22 +143,20 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
 
 async function instructorApi(res: ServerResponse, p: string, method: string, deps: ApiDeps): Promise<boolean> {
   if (p === '/api/instructor/attendees' && method === 'GET') {
-    const rows = deps.store.attendees();
-    const out = await Promise.all(
-      rows.map(async (r) => {
-        const s = deps.sessions.get(r.attendee);
-        return {
-          attendee: r.attendee,
-          name: r.name,
-          labId: s?.labId ?? r.labId,
-          step: s?.step ?? r.step,
-          runs: r.runs,
-          connected: s?.connected ?? false,
-          sandbox: s?.sandboxInfo ?? (r.sandboxId ? { id: r.sandboxId, driver: r.driver, health: 'unknown (not connected)' } : null),
-          lastSeen: s?.lastSeen ?? r.lastSeen,
-        };
-      }),
-    );
+    // The live session, where there is one, is fresher than the store.
+    const out = deps.store.attendees().map((r) => {
+      const s = deps.sessions.get(r.attendee);
+      return {
+        attendee: r.attendee,
+        name: r.name,
+        labId: s?.labId ?? r.labId,
+        step: s?.step ?? r.step,
+        runs: r.runs,
+        connected: s?.connected ?? false,
+        sandbox: s?.sandboxInfo ?? (r.sandboxId ? { id: r.sandboxId, driver: r.driver, health: 'unknown (not connected)' } : null),
+        lastSeen: s?.lastSeen ?? r.lastSeen,
+      };
+    });
     json(res, 200, out);
     return true;
   }
