@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readyTerminal, startServer, TermClient, INSTRUCTOR_TOKEN } from '../support/server.js';
+import { readyTerminal, startServer, TermClient } from '../support/server.js';
 
 /** A small deterministic PRNG so a failing fuzz run can be repeated (seed printed on failure). */
 function prng(seed: number): () => number {
@@ -80,7 +80,7 @@ describe('fuzz', () => {
       assert.equal(sent, 10_000, `fuzz seed ${seed}: sent ${sent} frames before the deadline`);
       bystander.type('echo by$((7*6))stander\r');
       await bystander.waitForOutput(/by42stander/, 10_000);
-      const stats = (await (await fetch(server.url + '/api/stats', { headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } })).json()) as {
+      const stats = (await (await server.instructor('/api/stats')).json()) as {
         gateway: { badFrames: number; droppedClients: number };
       };
       assert.ok(stats.gateway.badFrames > 5000, `fuzz seed ${seed}: ${stats.gateway.badFrames} frames counted as bad`);

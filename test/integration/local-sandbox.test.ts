@@ -24,10 +24,10 @@ test('instructor reset kills background processes, empties the workspace, and th
   term.type('pwd\r');
   const home = (await term.waitForOutput(/[\r\n](\/\S+local-[0-9a-f]+)\r\n/))[1]!;
 
-  const me = (await (await fetch(server.url + '/api/instructor/attendees', { headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } })).json()) as { attendee: string; connected: boolean }[];
+  const me = (await (await server.instructor('/api/instructor/attendees')).json()) as { attendee: string; connected: boolean }[];
   const attendee = me.find((a) => a.connected)!.attendee;
   const from = term.messages.length;
-  const res = await fetch(`${server.url}/api/sandboxes/${attendee}/reset`, { method: 'POST', headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } });
+  const res = await server.instructor(`/api/sandboxes/${attendee}/reset`, 'POST');
   assert.equal(res.status, 200);
   const reset = await term.waitForMessage('reset', 10_000, from);
   assert.equal(reset.by, 'instructor');
@@ -44,7 +44,7 @@ test('instructor reset kills background processes, empties the workspace, and th
 });
 
 test('reset of an unknown attendee is a 404, without a token a 401', async () => {
-  const bad = await fetch(`${server.url}/api/sandboxes/a-nobody12345/reset`, { method: 'POST', headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } });
+  const bad = await server.instructor('/api/sandboxes/a-nobody12345/reset', 'POST');
   assert.equal(bad.status, 404);
   const anon = await fetch(`${server.url}/api/sandboxes/a-nobody12345/reset`, { method: 'POST' });
   assert.equal(anon.status, 401);
@@ -54,7 +54,7 @@ test('npm run reset resets an attendee from the command line', async () => {
   const { term } = await readyTerminal(server);
   term.type('touch cli-was-here; echo to$((1+1))uched\r');
   await term.waitForOutput(/to2uched/);
-  const list = (await (await fetch(server.url + '/api/instructor/attendees', { headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } })).json()) as { attendee: string; connected: boolean }[];
+  const list = (await (await server.instructor('/api/instructor/attendees')).json()) as { attendee: string; connected: boolean }[];
   const attendee = list.filter((a) => a.connected).at(-1)!.attendee;
   const from = term.messages.length;
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'server/admin/reset-cli.ts', attendee, '--url', server.url], {

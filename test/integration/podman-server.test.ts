@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { podman } from '../../server/sandbox/podman.js';
-import { readyTerminal, startServer, TermClient, INSTRUCTOR_TOKEN, type RunningServer } from '../support/server.js';
+import { readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
 
 const workshop = `t-srv-${process.pid}-${Date.now() % 100000}`;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'labdeck-podman-srv-'));
@@ -29,7 +29,7 @@ async function settle(expected: number): Promise<string[]> {
 }
 
 async function attendeeOf(s: RunningServer): Promise<string> {
-  const list = (await (await fetch(s.url + '/api/instructor/attendees', { headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } })).json()) as { attendee: string; connected: boolean }[];
+  const list = (await (await s.instructor('/api/instructor/attendees')).json()) as { attendee: string; connected: boolean }[];
   return list.find((a) => a.connected)!.attendee;
 }
 
@@ -75,7 +75,7 @@ test('a sandbox that dies is reported, and recreate gives a working one', async 
   term.type('echo a$((2+2))live\r');
   await term.waitForOutput(/a4live/, 20_000);
   const attendee = await attendeeOf(server!);
-  const list = (await (await fetch(server!.url + '/api/instructor/attendees', { headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } })).json()) as { attendee: string; sandbox: { id: string } | null }[];
+  const list = (await (await server!.instructor('/api/instructor/attendees')).json()) as { attendee: string; sandbox: { id: string } | null }[];
   const sandboxId = list.find((a) => a.attendee === attendee)!.sandbox!.id;
   await podman(['rm', '-f', '-t', '0', sandboxId]);
   const lost = await term.waitForMessage('sandbox-lost', 30_000);
@@ -95,7 +95,7 @@ test('instructor reset: a clean container, the old one removed, the shell answer
   await term.waitForOutput(/wr2ote/, 20_000);
   const attendee = await attendeeOf(server!);
   const from = term.messages.length;
-  const res = await fetch(`${server!.url}/api/sandboxes/${attendee}/reset`, { method: 'POST', headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } });
+  const res = await server!.instructor(`/api/sandboxes/${attendee}/reset`, 'POST');
   assert.equal(res.status, 200);
   await term.waitForMessage('reset', 10_000, from);
   await term.waitForMessage('ready', 60_000, from);

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pgrep } from '../support/procs.js';
 import headless from '@xterm/headless';
-import { readyTerminal, startServer, TermClient, INSTRUCTOR_TOKEN, type RunningServer } from '../support/server.js';
+import { readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
 
 
 /** What a browser would show after writing `data`: the lines of a headless xterm, trimmed. */
@@ -95,7 +95,7 @@ describe('floods and flow control', () => {
       quiet.type(`echo quiet-$((${i}+100))\r`);
       await quiet.waitForOutput(new RegExp(`quiet-${i + 100}\\r\\n`), 5_000);
     }
-    const stats = (await (await fetch(server.url + '/api/stats', { headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } })).json()) as { memory: { rss: number } };
+    const stats = (await (await server.instructor('/api/stats')).json()) as { memory: { rss: number } };
     assert.ok(stats.memory.rss < 600 * 1024 * 1024, `server rss ${stats.memory.rss} bytes stays bounded under a flood`);
     flood.type('\x03');
     flood.output = '';

@@ -137,7 +137,7 @@ describe('HTTP API', () => {
   test('speaker notes reach the instructor, never the attendee model', async () => {
     const attendeeView = await (await fetch(server.url + '/api/labs/kubernetes-meets-rust')).text();
     assert.doesNotMatch(attendeeView, /pre-load kindest\/node/);
-    const res = await fetch(server.url + '/api/instructor/labs/kubernetes-meets-rust/notes', { headers: { Authorization: 'Bearer test-instructor-token' } });
+    const res = await server.instructor('/api/instructor/labs/kubernetes-meets-rust/notes');
     const notes = (await res.json()) as { index: number; speakerNotes: string[] }[];
     assert.ok(notes.some((n) => n.speakerNotes.some((t) => /pre-load kindest\/node/.test(t))));
     assert.equal((await fetch(server.url + '/api/instructor/labs/kubernetes-meets-rust/notes')).status, 401);
@@ -147,7 +147,7 @@ describe('HTTP API', () => {
     assert.equal((await fetch(server.url + '/api/instructor/attendees')).status, 401);
     const wrong = await fetch(server.url + '/api/instructor/attendees', { headers: { Authorization: 'Bearer wrong-token-123' } });
     assert.equal(wrong.status, 401);
-    const ok = await fetch(server.url + '/api/instructor/attendees', { headers: { Authorization: 'Bearer test-instructor-token' } });
+    const ok = await server.instructor('/api/instructor/attendees');
     assert.equal(ok.status, 200);
   });
 });

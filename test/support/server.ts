@@ -20,6 +20,8 @@ export interface RunningServer {
   log: () => string;
   /** GET / and return the session cookie the server set. */
   newAttendee(): Promise<string>;
+  /** A request with the instructor's bearer token (GET unless `method` says otherwise). */
+  instructor(path: string, method?: string): Promise<Response>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -55,6 +57,9 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
     proc,
     dataDir,
     log: () => out,
+    instructor(path: string, method = 'GET') {
+      return fetch(url + path, { method, headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } });
+    },
     async newAttendee() {
       const res = await fetch(url + '/api/me');
       const cookie = res.headers.get('set-cookie');
