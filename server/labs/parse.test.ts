@@ -8,6 +8,16 @@ import { parseDeck } from './parse.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
 const opts = { id: 'demo', file: 'demo/demo.md', labDir: '/labs/demo' };
+/** The talk's first seven `bash +exec` commands, byte-exact (double spaces included): the seed and the lab share them. */
+const SEED_COMMANDS = [
+  'kind create cluster',
+  'podman ps',
+  'podman exec -it  kind-control-plane  bash',
+  'kubectl get pods -A',
+  'ctr -n k8s.io containers list',
+  'crictl ps',
+  'nerdctl ps',
+];
 
 function parse(text: string): { parsed?: ParsedLab; diagnostics: LabDiagnostic[] } {
   return parseDeck(text, opts);
@@ -77,13 +87,7 @@ test('seed deck: the eight bash +exec blocks, in order', () => {
   assert.deepEqual(
     runnable.map((b) => b.run),
     [
-      'kind create cluster',
-      'podman ps',
-      'podman exec -it  kind-control-plane  bash',
-      'kubectl get pods -A',
-      'ctr -n k8s.io containers list',
-      'crictl ps',
-      'nerdctl ps',
+      ...SEED_COMMANDS,
       [
         'k8s-insider install --pod-cidr 10.244.0.0/16',
         'k8s-insider create network',
@@ -452,13 +456,5 @@ test('the shipped kubernetes-meets-rust lab: clean, offline warm-up step, six to
   assert.deepEqual(lab.tools.map((t) => t.name), ['kubectl', 'kind', 'podman', 'crictl', 'ctr', 'nerdctl']);
   assert.ok(lab.tools.every((t) => t.version && t.install));
   const runs = lab.steps.flatMap((s) => s.commands);
-  assert.deepEqual(runs.slice(1, 8), [
-    'kind create cluster',
-    'podman ps',
-    'podman exec -it  kind-control-plane  bash',
-    'kubectl get pods -A',
-    'ctr -n k8s.io containers list',
-    'crictl ps',
-    'nerdctl ps',
-  ]);
+  assert.deepEqual(runs.slice(1, 8), SEED_COMMANDS);
 });
