@@ -75,6 +75,15 @@ export interface ColumnsBlock {
   line: number;
 }
 
+/**
+ * Every code block in `blocks`, in reading order, columns included (left column first). The one walk
+ * over the block tree: ids, Run lookups and counts all go through it, so a new container kind is
+ * handled in one place.
+ */
+export function codeBlocks(blocks: readonly Block[]): CodeBlock[] {
+  return blocks.flatMap((b) => (b.kind === 'code' ? [b] : b.kind === 'columns' ? b.columns.flatMap(codeBlocks) : []));
+}
+
 export interface Step {
   /** 0-based position in the lab. */
   index: number;

@@ -2,7 +2,15 @@
  * The labs this server serves: loaded once at start from LABS_DIR (loader.ts), looked up by the API
  * and by sessions (to type a block on Run).
  */
-import type { Block, CodeBlock, Lab, LabLoadFailure, LabSummary, ParsedLab, StepNotes } from '../../common/lab-model.js';
+import {
+  codeBlocks,
+  type CodeBlock,
+  type Lab,
+  type LabLoadFailure,
+  type LabSummary,
+  type ParsedLab,
+  type StepNotes,
+} from '../../common/lab-model.js';
 import { loadLabs } from './loader.js';
 
 export class LabCatalog {
@@ -16,7 +24,7 @@ export class LabCatalog {
     const { labs, failures } = await loadLabs(this.dir);
     const blocks = new Map<string, CodeBlock>();
     for (const { lab } of labs.values()) {
-      for (const step of lab.steps) forEachCode(step.blocks, (b) => blocks.set(`${lab.id}\u0000${b.id}`, b));
+      for (const b of lab.steps.flatMap((s) => codeBlocks(s.blocks))) blocks.set(`${lab.id}\u0000${b.id}`, b);
     }
     this.labs = labs;
     this.blocks = blocks;
@@ -43,12 +51,5 @@ export class LabCatalog {
 
   get size(): number {
     return this.labs.size;
-  }
-}
-
-function forEachCode(blocks: Block[], fn: (b: CodeBlock) => void): void {
-  for (const b of blocks) {
-    if (b.kind === 'code') fn(b);
-    else if (b.kind === 'columns') for (const col of b.columns) forEachCode(col, fn);
   }
 }

@@ -4,17 +4,8 @@
  * when any lab fails to load. CI runs it so a broken deck never reaches a workshop.
  */
 import path from 'node:path';
-import type { Block } from '../../common/lab-model.js';
+import { codeBlocks } from '../../common/lab-model.js';
 import { formatDiagnostic, loadLabs } from './loader.js';
-
-function countRunnable(blocks: Block[]): number {
-  let n = 0;
-  for (const b of blocks) {
-    if (b.kind === 'code' && b.runnable) n += 1;
-    else if (b.kind === 'columns') for (const col of b.columns) n += countRunnable(col);
-  }
-  return n;
-}
 
 async function main(): Promise<number> {
   const dir = path.resolve(process.argv[2] ?? process.env.LABS_DIR ?? 'labs');
@@ -22,7 +13,7 @@ async function main(): Promise<number> {
 
   for (const { lab } of [...labs.values()].sort((a, b) => a.lab.id.localeCompare(b.lab.id))) {
     for (const d of lab.warnings) console.log(formatDiagnostic(d));
-    const runnable = lab.steps.reduce((sum, s) => sum + countRunnable(s.blocks), 0);
+    const runnable = lab.steps.flatMap((s) => codeBlocks(s.blocks)).filter((b) => b.runnable).length;
     const warnings = lab.warnings.length > 0 ? `, ${lab.warnings.length} warning(s)` : '';
     console.log(
       `ok   ${lab.id}: ${lab.steps.length} steps, ${runnable} runnable blocks, ${lab.tools.length} tools${warnings}`,

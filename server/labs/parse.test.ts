@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Block, CodeBlock, ColumnsBlock, LabDiagnostic, ParsedLab } from '../../common/lab-model.js';
+import { codeBlocks, type ColumnsBlock } from '../../common/lab-model.js';
+import { mustParse, testDecks } from './deck-cases.js';
 import { parseDeck } from './parse.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
-const opts = { id: 'demo', file: 'demo/demo.md', labDir: '/labs/demo' };
 /** The talk's first seven `bash +exec` commands, byte-exact (double spaces included): the seed and the lab share them. */
 const SEED_COMMANDS = [
   'kind create cluster',
@@ -18,27 +18,6 @@ const SEED_COMMANDS = [
   'crictl ps',
   'nerdctl ps',
 ];
-
-function parse(text: string): { parsed?: ParsedLab; diagnostics: LabDiagnostic[] } {
-  return parseDeck(text, opts);
-}
-
-function mustParse(text: string): ParsedLab {
-  const { parsed, diagnostics } = parse(text);
-  assert.ok(parsed, `expected the deck to load, got ${JSON.stringify(diagnostics)}`);
-  return parsed;
-}
-
-function codeBlocks(blocks: Block[]): CodeBlock[] {
-  return blocks.flatMap((b) =>
-    b.kind === 'code' ? [b] : b.kind === 'columns' ? b.columns.flatMap((c) => codeBlocks(c)) : [],
-  );
-}
-
-/** `line:column severity message-start` — enough to pin each diagnostic down exactly. */
-function brief(diagnostics: LabDiagnostic[]): string[] {
-  return diagnostics.map((d) => `${d.line}:${d.column} ${d.severity}`);
-}
 
 test('seed deck: steps, titles and lines', () => {
   const { lab, notes } = mustParse(fixture('seed-kubernetes-meets-rust.md'));
@@ -154,17 +133,7 @@ test('seed deck: links open in a new tab and empty ones show their URL', () => {
   assert.ok(first.html.includes('<a href="https://gist.github.com/shawn111/ebebfcf7e0bbd4a7ac9e17adefd625cc" target="_blank"'));
 });
 
-interface Case {
-  name: string;
-  deck: string;
-  /** Diagnostics as `line:column severity`, in order. */
-  diagnostics: string[];
-  check?: (lab: ParsedLab) => void;
-  /** Substring of the one error's message, for decks that must not load. */
-  error?: string;
-}
-
-const cases: Case[] = [
+testDecks('parseDeck', [
   {
     name: 'no front matter: no intro step, title from the first heading',
     deck: '# Hello\n\ntext\n<!-- end_slide -->\n\nmore\n',
@@ -173,19 +142,6 @@ const cases: Case[] = [
       assert.equal(lab.title, 'Hello');
       assert.deepEqual(lab.steps.map((s) => [s.title, s.line]), [['Hello', 1], ['Step 2', 6]]);
       assert.deepEqual(lab.authors, []);
-    },
-  },
-  {
-    name: 'nested fences: the outer block keeps the inner fence as text',
-    deck: '# Nested\n\n````markdown\n```bash +exec\necho hi\n```\n````\n',
-    diagnostics: [],
-    check: ({ lab }) => {
-      const blocks = codeBlocks(lab.steps[0]?.blocks ?? []);
-      assert.equal(blocks.length, 1);
-      assert.equal(blocks[0]?.lang, 'markdown');
-      assert.equal(blocks[0]?.code, '```bash +exec\necho hi\n```');
-      assert.equal(blocks[0]?.runnable, false);
-      assert.deepEqual(lab.steps[0]?.commands, []);
     },
   },
   {
@@ -206,29 +162,6 @@ const cases: Case[] = [
     check: ({ lab }) => {
       assert.deepEqual(codeBlocks(lab.steps[0]?.blocks ?? []).map((b) => [b.line, b.run]), [[3, 'pwd']]);
     },
-  },
-  {
-    name: 'unknown comment command: a warning with its position, the lab still loads',
-    deck: '# A\n\n  <!-- frobnicate: 3 -->\n<!-- // my own note -->\n<!-- vim: set ft=markdown -->\n<!--\nfree text\n-->\n',
-    diagnostics: ['3:3 warning'],
-  },
-  {
-    name: 'unclosed fence: error at the line that opens it',
-    deck: '# A\n\n```bash +exec\necho a\n\n# B\n',
-    diagnostics: ['3:1 error'],
-    error: 'never closed',
-  },
-  {
-    name: 'broken front matter YAML: error at its line in the file',
-    deck: '---\ntitle: ok\nauthors: [a, b\noptions: {}\n---\n# A\n',
-    diagnostics: ['4:1 error'],
-    error: 'front matter is not valid YAML',
-  },
-  {
-    name: 'front matter never closed',
-    deck: '---\ntitle: x\n# A\n',
-    diagnostics: ['1:1 error'],
-    error: 'no closing',
   },
   {
     name: 'implicit_slide_ends: a setext title starts a slide, a break after a comment does not',
@@ -275,86 +208,6 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'hidden lines: shown without, run with',
-    deck: '# H\n\n```bash +exec +id:setup\n/// export NS=lab\nkubectl -n "$NS" get pods\n///\n```\n',
-    diagnostics: [],
-    check: ({ lab }) => {
-      const block = codeBlocks(lab.steps[0]?.blocks ?? [])[0];
-      assert.equal(block?.id, 'setup');
-      assert.equal(block?.code, 'kubectl -n "$NS" get pods');
-      assert.equal(block?.run, 'export NS=lab\nkubectl -n "$NS" get pods\n');
-      assert.ok(!block?.html.includes('export'));
-    },
-  },
-  {
-    name: 'column layouts, reset_layout, column out of range',
-    deck: [
-      '# Cols',
-      '<!-- column_layout: [2, 1] -->',
-      '<!-- column: 1 -->',
-      'right',
-      '<!-- column: 0 -->',
-      '```sh +exec',
-      'ls',
-      '```',
-      '<!-- column: 2 -->',
-      '<!-- reset_layout -->',
-      'after',
-    ].join('\n'),
-    diagnostics: ['9:1 warning'],
-    check: ({ lab }) => {
-      const blocks = lab.steps[0]?.blocks ?? [];
-      assert.deepEqual(blocks.map((b) => b.kind), ['markdown', 'columns', 'markdown']);
-      const cols = blocks[1];
-      assert.ok(cols?.kind === 'columns');
-      assert.deepEqual(cols.widths, [2, 1]);
-      assert.equal(cols.line, 2);
-      assert.deepEqual(cols.columns.map((c) => c.map((b) => b.kind)), [['code'], ['markdown']]);
-      assert.deepEqual(lab.steps[0]?.commands, ['ls']);
-    },
-  },
-  {
-    name: 'skip_slide drops the slide and its notes',
-    deck: '# A\n<!-- end_slide -->\n# B\n<!-- skip_slide -->\n<!-- speaker_note: hidden -->\n<!-- end_slide -->\n# C\n',
-    diagnostics: [],
-    check: ({ lab, notes }) => {
-      assert.deepEqual(lab.steps.map((s) => [s.index, s.title]), [[0, 'A'], [1, 'C']]);
-      assert.deepEqual(notes, [{ index: 0, speakerNotes: [] }, { index: 1, speakerNotes: [] }]);
-    },
-  },
-  {
-    name: 'speaker notes, single and multi-line, kept out of the attendee lab',
-    deck: '# A\n<!-- speaker_note: say hi -->\ntext\n<!--\nspeaker_note: |\n  line one\n  line two\n-->\n<!-- pause -->\nend\n',
-    diagnostics: [],
-    check: ({ lab, notes }) => {
-      assert.deepEqual(notes, [{ index: 0, speakerNotes: ['say hi', 'line one\nline two'] }]);
-      assert.ok(!JSON.stringify(lab).includes('say hi'));
-      assert.deepEqual(lab.steps[0]?.blocks.map((b) => b.kind), ['markdown', 'markdown', 'pause', 'markdown']);
-    },
-  },
-  {
-    name: 'spacers and jump_to_middle',
-    deck: '# A\n<!-- new_line -->\n<!-- new_lines: 3 -->\n<!-- jump_to_middle -->\n<!-- new_lines: x -->\n',
-    diagnostics: ['5:1 warning'],
-    check: ({ lab }) => {
-      assert.deepEqual(lab.steps[0]?.blocks.slice(1), [
-        { kind: 'spacer', lines: 1, line: 2 },
-        { kind: 'spacer', lines: 3, line: 3 },
-        { kind: 'jump_to_middle', line: 4 },
-      ]);
-    },
-  },
-  {
-    name: 'images: inside the folder rewritten, outside left as alt text',
-    deck: '# I\n\n![diagram](img/a%20b.png)\n\n![up](../secret.png) and ![web](https://x.test/y.png)\n',
-    diagnostics: ['5:1 warning', '5:26 warning'],
-    check: ({ lab }) => {
-      const html = lab.steps[0]?.blocks[0]?.kind === 'markdown' ? lab.steps[0].blocks[0].html : '';
-      assert.ok(html.includes('<img src="/labs/demo/assets/img/a%20b.png" alt="diagram">'));
-      assert.ok(html.includes('<p>up and web</p>'));
-    },
-  },
-  {
     name: 'raw HTML is escaped, never rendered',
     deck: '# X\n\nhello <b>there</b> <script>alert(1)</script>\n',
     diagnostics: [],
@@ -364,76 +217,7 @@ const cases: Case[] = [
       assert.ok(block.kind === 'markdown' && !block.html.includes('<script>'));
     },
   },
-  {
-    name: 'code attributes: unknown +word warns, exec only runnable for shells',
-    deck: '# C\n\n```bash +exec +potato {1,3}\nls\n```\n```rust +exec\nfn main() {}\n```\n```bash +exec_replace +line_numbers\npwd\n```\n',
-    diagnostics: ['3:15 warning'],
-    check: ({ lab }) => {
-      const blocks = codeBlocks(lab.steps[0]?.blocks ?? []);
-      assert.deepEqual(blocks.map((b) => [b.lang, b.runnable, b.lineNumbers]), [
-        ['bash', true, false],
-        ['rust', false, false],
-        ['bash', true, true],
-      ]);
-      assert.deepEqual(blocks[0]?.attrs, ['+exec', '+potato']);
-    },
-  },
-  {
-    name: 'labdeck metadata comment declares tools',
-    deck: [
-      '# T',
-      '<!-- labdeck',
-      'tools:',
-      '  - name: kubectl',
-      '    version: kubectl version --client',
-      '    install: see docs',
-      '  - name: kind',
-      '    colour: blue',
-      '-->',
-      'text',
-    ].join('\n'),
-    diagnostics: ['7:5 warning'],
-    check: ({ lab }) => {
-      assert.deepEqual(lab.tools, [{ name: 'kubectl', version: 'kubectl version --client', install: 'see docs' }]);
-      assert.ok(!JSON.stringify(lab.steps).includes('tools'));
-    },
-  },
-  {
-    name: 'broken labdeck metadata YAML is an error at its line',
-    deck: '# T\n\n<!-- labdeck\ntools:\n  - name: [kubectl\n-->\n',
-    diagnostics: ['6:1 error'],
-    error: 'labdeck metadata is not valid YAML',
-  },
-  {
-    name: 'labdeck key in the front matter warns (presenterm rejects unknown keys)',
-    deck: '---\ntitle: T\nlabdeck:\n  tools: []\n---\n# A\n',
-    diagnostics: ['3:1 warning'],
-  },
-  {
-    name: 'include is reported as unsupported',
-    deck: '# A\n<!-- include: other.md -->\n',
-    diagnostics: ['2:1 warning'],
-  },
-];
-
-for (const c of cases) {
-  test(`parseDeck: ${c.name}`, () => {
-    const { parsed, diagnostics } = parse(c.deck);
-    assert.deepEqual(brief(diagnostics), c.diagnostics, JSON.stringify(diagnostics, null, 1));
-    assert.ok(diagnostics.every((d) => d.file === 'demo/demo.md'));
-    if (c.error) {
-      assert.equal(parsed, undefined);
-      assert.ok(
-        diagnostics.some((d) => d.severity === 'error' && d.message.includes(c.error ?? '')),
-        JSON.stringify(diagnostics),
-      );
-      return;
-    }
-    assert.ok(parsed, JSON.stringify(diagnostics));
-    assert.deepEqual(parsed.lab.warnings, diagnostics);
-    c.check?.(parsed);
-  });
-}
+]);
 
 test('the shipped kubernetes-meets-rust lab: clean, offline warm-up step, six tools', () => {
   const file = fileURLToPath(new URL('../../labs/kubernetes-meets-rust/kubernetes-meets-rust.md', import.meta.url));
