@@ -20,6 +20,9 @@ const comments: [string, string, CommentMeaning][] = [
   [' new_lines: x ', '', { kind: 'warning', message: 'new_lines needs a positive whole number, e.g. <!-- new_lines: 2 -->' }],
   [' new_lines: 0 ', '', { kind: 'warning', message: 'new_lines needs a positive whole number, e.g. <!-- new_lines: 2 -->' }],
   [' column_layout: [1, 2] ', '', { kind: 'command', command: { name: 'column_layout', widths: [1, 2] } }],
+  // Every width is checked alike (a three-column layout of equal widths is fine; a zero width is not).
+  [' column_layout: [1, 1, 1] ', '', { kind: 'command', command: { name: 'column_layout', widths: [1, 1, 1] } }],
+  [' column_layout: [0, 1] ', '', { kind: 'warning', message: 'column_layout needs a list of positive widths, e.g. <!-- column_layout: [1, 2] -->' }],
   [' column_layout: [] ', '', { kind: 'warning', message: 'column_layout needs a list of positive widths, e.g. <!-- column_layout: [1, 2] -->' }],
   [' column_layout: 2 ', '', { kind: 'warning', message: 'column_layout needs a list of positive widths, e.g. <!-- column_layout: [1, 2] -->' }],
   [' column: 1 ', '', { kind: 'command', command: { name: 'column', index: 1 } }],

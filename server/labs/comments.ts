@@ -91,7 +91,8 @@ function interpret(name: string, value: unknown, multiLine: boolean, raw?: strin
       if (!isCount(value)) return warning(`${name} needs a positive whole number, e.g. <!-- new_lines: 2 -->`);
       return command({ name: 'spacer', lines: value });
     case 'column_layout':
-      if (!Array.isArray(value) || value.length === 0 || !value.every(isCount)) {
+      // Not `every(isCount)`: every() would pass each width's index as isCount's minimum.
+      if (!Array.isArray(value) || value.length === 0 || !value.every((w) => isCount(w))) {
         return warning('column_layout needs a list of positive widths, e.g. <!-- column_layout: [1, 2] -->');
       }
       return command({ name: 'column_layout', widths: value });
