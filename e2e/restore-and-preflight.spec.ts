@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { codeBlocks } from '../common/lab-model';
 import { expectInTerminal, fetchLab, openLab, typeInTerminal } from './helpers';
 
 /** The active buffer's kind and its first lines, as the attendee sees them. */
@@ -53,8 +54,8 @@ test('a block whose tool is missing says so before Run; one whose tool is there 
   const lab = await fetchLab(request);
   const find = (cmd: string) => {
     for (const [i, s] of lab.steps.entries()) {
-      const b = s.blocks.flatMap((x) => (x.kind === 'columns' ? x.columns.flat() : [x])).find((x) => x.kind === 'code' && x.run.startsWith(cmd));
-      if (b && b.kind === 'code') return { step: i + 1, id: b.id };
+      const b = codeBlocks(s.blocks).find((x) => x.run.startsWith(cmd));
+      if (b) return { step: i + 1, id: b.id };
     }
     throw new Error(`no block runs ${cmd}`);
   };
