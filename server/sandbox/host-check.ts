@@ -128,7 +128,9 @@ export async function staticHostChecks(opts: { isolation: 'isolated' | 'privileg
 /** Known podman failures on hosts of this kind, mapped to their fix; else the error's first line. */
 export function diagnose(error: string): { detail: string; fix?: string } {
   const text = error.trim();
-  const first = text.split('\n').find((l) => l.trim()) ?? 'no output';
+  // podman prints progress ("Trying to pull …") before its error; the `Error:` line says what failed.
+  const lines = text.split('\n').filter((l) => l.trim());
+  const first = lines.find((l) => l.startsWith('Error:')) ?? lines[0] ?? 'no output';
   if (/container-init binary not found|catatonit/i.test(text)) {
     return { detail: 'podman cannot find its init binary (catatonit)', fix: `apt-get install --no-install-recommends catatonit (or ${SETUP})` };
   }
@@ -154,7 +156,7 @@ function failed(name: string, error: string): HostCheck {
 /** A container from the sandbox image with `--init`, as every sandbox is started. */
 export async function checkInitContainer(image: string, opts: { initPath?: string } = {}): Promise<HostCheck> {
   const name = 'container with --init';
-  const args = ['run', '--rm', '--init', ...(opts.initPath ? ['--init-path', opts.initPath] : []), '--network', 'none', image, 'true'];
+  const args = ['run', '--rm', '--init', ...(opts.initPath ? ['--init-path', opts.initPath] : []), '--network', 'none', '--pull', 'never', image, 'true'];
   const r = await podman(args, { timeoutMs: 60_000 });
   if (r.code === 0) return { name, ok: true, detail: `podman run --init ${image} (${Math.round(r.ms)} ms)` };
   return failed(name, r.timedOut ? 'podman run timed out after 60 s' : r.stderr || `exit ${r.code}`);
