@@ -77,7 +77,15 @@ test('staticHostChecks names both fresh-machine problems at once, and skips /dev
 test('diagnose maps the errors podman printed on the fresh machine to their fix', () => {
   const cases: [string, RegExp, RegExp][] = [
     ['Error: container-init binary not found on the host: stat /usr/libexec/podman/catatonit: no such file or directory', /catatonit/, /apt-get install --no-install-recommends catatonit/],
-    ['Error: mounting storage for container abc: fuse: failed to open /dev/fuse: Permission denied\nfuse-overlayfs: cannot mount: Permission denied', /\/dev\/fuse/, /chmod 0666 \/dev\/fuse/],
+    [
+      // Nested podman's stderr in an isolated sandbox with /dev/fuse at 0600 (shortened).
+      'time="…" level=error msg="Unmounting /var/lib/containers/storage/overlay/22e6…/merged: invalid argument"\n' +
+        'Error: mounting storage for container d938…: creating overlay mount to /var/lib/containers/storage/overlay/22e6…/merged, ' +
+        'mount_data="lowerdir=…,nodev,volatile": using mount program /usr/bin/fuse-overlayfs: unknown argument ignored: lazytime\n' +
+        'fuse: failed to open /dev/fuse: Permission denied\nfuse-overlayfs: cannot mount: Permission denied\n: exit status 1\n',
+      /^nested podman's fuse-overlayfs: fuse: failed to open \/dev\/fuse: Permission denied$/,
+      /chmod 0666 \/dev\/fuse/,
+    ],
     ['Error: localhost/nope:latest: image not known', /image is not built/, /npm run sandbox:build/],
     ['cannot create iptables chain LABDECK_ISOLATION: iptables: command not found', /isolation rule/, /iptables/],
     ['Error: OCI runtime error: error setting rlimit type 7: operation not permitted', /rlimit/, /CONTAINERS_CONF/],

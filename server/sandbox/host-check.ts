@@ -134,8 +134,9 @@ export function diagnose(error: string): { detail: string; fix?: string } {
   if (/container-init binary not found|catatonit/i.test(text)) {
     return { detail: 'podman cannot find its init binary (catatonit)', fix: `apt-get install --no-install-recommends catatonit (or ${SETUP})` };
   }
-  if (/\/dev\/fuse/.test(text)) {
-    return { detail: `nested podman cannot open /dev/fuse: ${first.slice(0, 160)}`, fix: `chmod 0666 /dev/fuse (or ${SETUP})` };
+  const fuse = lines.find((l) => l.includes('/dev/fuse'));
+  if (fuse) {
+    return { detail: `nested podman's fuse-overlayfs: ${fuse.trim().slice(0, 160)}`, fix: `chmod 0666 /dev/fuse (or ${SETUP})` };
   }
   if (/image not known|no such image|unable to find image/i.test(text)) {
     return { detail: 'the sandbox image is not built', fix: 'npm run sandbox:build' };
