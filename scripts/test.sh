@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `npm test`: everything, in the order a failure is cheapest to find. Installs what the tests need
-# from the system first (scripts/setup-system.sh). Used as-is by .ci/run.
+# `npm test`: everything, in the order a failure is cheapest to find. First the host: installs and
+# configures what the tests need (scripts/setup-system.sh), builds the sandbox image, and proves the
+# result with real containers and a browser (scripts/smoke-system.ts), so a host problem is named in
+# one line before any test runs instead of failing a dozen of them. Used as-is by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,13 @@ phase() {
 phase "system packages"
 bash scripts/setup-system.sh
 
+phase "sandbox image (cached)"
+# Tests never download kind/crictl/nerdctl (network tests stay on loopback); a workshop build does.
+LABDECK_SANDBOX_TOOLS=0 bash sandbox/build.sh
+
+phase "smoke test of the host (real containers, Chromium)"
+npx tsx scripts/smoke-system.ts
+
 phase "type check and lint"
 npx tsc --noEmit -p tsconfig.json
 npx eslint .
@@ -28,10 +37,6 @@ node scripts/run-node-tests.mjs unit | tee -a "$counts"
 
 phase "web UI build"
 node scripts/start.mjs --build-only
-
-phase "sandbox image (cached)"
-# Tests never download kind/crictl/nerdctl (network tests stay on loopback); a workshop build does.
-LABDECK_SANDBOX_TOOLS=0 bash sandbox/build.sh
 
 phase "integration tests (real server, real shells, real podman)"
 node scripts/run-node-tests.mjs integration | tee -a "$counts"

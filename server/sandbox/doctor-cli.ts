@@ -1,17 +1,34 @@
 /**
- * `npm run doctor [lab-id]`: creates a sandbox with the configured driver (SANDBOX=local|podman), and
- * lists for each tool the labs need its version or "missing" with the line that installs it, and
- * whether the sandbox's container engine can start a container. Exit 1 when a required tool is missing.
+ * `npm run doctor [lab-id]`: with SANDBOX=podman, first the host checks that `npm test`'s smoke test
+ * also runs (host-check.ts: catatonit, /dev/fuse, a real `--init` container, a nested container in a
+ * sandbox), each failure with its fix; exit 1 if one fails. Then it creates a sandbox with the
+ * configured driver (SANDBOX=local|podman), and lists for each tool the labs need its version or
+ * "missing" with the line that installs it, and whether the sandbox's container engine can start a
+ * container. Exit 1 when a required tool is missing.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ToolRequirement } from '../../common/lab-model.js';
-import { loadConfig } from '../config.js';
+import { type Config, loadConfig } from '../config.js';
 import { loadLabs } from '../labs/loader.js';
+import type { SandboxDriver } from './driver.js';
 import { createDriver } from './select.js';
 import { preflight } from './preflight.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The podman host checks, printed one line each; false when one fails (a sandbox could not start). */
+async function hostReady(driver: SandboxDriver, config: Config): Promise<boolean> {
+  // Loaded only for podman, like the driver itself (select.ts).
+  const [{ PodmanDriver }, { formatCheck, hostChecks }] = await Promise.all([import('./podman.js'), import('./host-check.js')]);
+  if (!(driver instanceof PodmanDriver)) return true;
+  console.log(`doctor: checking this host for the podman driver (${config.isolation})…`);
+  const checks = await hostChecks(driver, { image: config.podman.image, isolation: config.isolation });
+  for (const c of checks) console.log(`  ${formatCheck(c)}`);
+  const bad = checks.filter((c) => !c.ok).length;
+  if (bad) console.log(`doctor: ${bad} host problem(s): fix them first, then run doctor again`);
+  return bad === 0;
+}
 
 async function main(): Promise<number> {
   const config = loadConfig(process.env, root);
@@ -31,6 +48,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const driver = await createDriver(config);
+  if (config.sandbox === 'podman' && !(await hostReady(driver, config))) {
+    await driver.close();
+    return 1;
+  }
   console.log(`doctor: sandbox driver ${driver.info.name} (${driver.info.isolation}); creating a sandbox…`);
   const sb = await driver.create((phase, f) => process.stdout.write(`  ${Math.round(f * 100)}% ${phase}\n`));
   try {
