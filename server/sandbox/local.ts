@@ -116,6 +116,7 @@ class LocalSandbox implements Sandbox {
       cwd: this.home,
       env: sandboxEnv(this.id, this.home, this.user, { ...env, [SHELL_MARKER]: shellId }),
       size,
+      ...(this.user ? { ttyOwner: this.user } : {}),
       // Only this shell's processes: a sweep by the sandbox marker (or uid) would also catch the next shell.
       onKill: (pid) => killProcesses({ marker: [SHELL_MARKER, shellId], sid: pid }, 2000).then(() => undefined),
     });

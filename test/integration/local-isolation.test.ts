@@ -55,15 +55,16 @@ test('the data folder is 0700 and the database 0600', () => {
 });
 
 test('the shell works normally, as a user that is not root', { skip: rootOnly }, async () => {
-  const hello = await run(alice, 'x=; echo he${x}llo; echo "$USER:$LOGNAME"; id -u; id -G; cd && touch made-here && stat -c "%a %u" "$HOME" made-here');
+  const hello = await run(alice, 'x=; echo he${x}llo; echo "$USER:$LOGNAME"; id -u; id -G; cd && touch made-here && stat -c "%a %u" "$HOME" made-here "$(tty)"');
   assert.equal(hello.code, 0, hello.out);
-  const [greeting, names, uid, groups, home, file] = hello.out.trim().split('\r\n');
+  const [greeting, names, uid, groups, home, file, tty] = hello.out.trim().split('\r\n');
   assert.equal(greeting, 'hello');
   assert.equal(names, 'attendee:attendee');
   assert.notEqual(uid, '0');
   assert.equal(groups, uid, 'no supplementary groups (in particular not root\'s)');
   assert.equal(home, `700 ${uid}`);
   assert.equal(file, `644 ${uid}`);
+  assert.equal(tty, `600 ${uid}`, 'its terminal is its own, as after a login');
   const bobs = await run(bob, 'id -u');
   assert.notEqual(bobs.out.trim(), uid, 'each sandbox has a uid of its own');
   assert.notEqual(bobs.out.trim(), '0');
