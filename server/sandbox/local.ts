@@ -169,7 +169,6 @@ export class LocalDriver implements SandboxDriver {
   private readonly ownUsers: boolean;
   private readonly live = new Set<LocalSandbox>();
   private readonly uidsInUse = new Set<number>();
-  private rootReady: Promise<void> | null = null;
 
   constructor(private readonly opts: LocalDriverOptions) {
     this.shellPath = opts.shell ?? '/bin/bash';
@@ -236,29 +235,27 @@ export class LocalDriver implements SandboxDriver {
   /**
    * The root exists, is a real folder of this server's user (the temporary folder is anyone's: a
    * look-alike planted by someone else must not be used), is 0711, and sandbox users can reach it.
+   * Checked at every creation, not once: another labdeck process (`npm run doctor`) may remove an
+   * emptied root, and someone else may then plant one. A few system calls beside a shell's start.
    */
-  private prepareRoot(): Promise<void> {
-    this.rootReady ??= (async () => {
-      const root = this.opts.root;
-      await mkdir(root, { recursive: true, mode: 0o711 });
-      const st = await lstat(root);
-      if (!st.isDirectory() || st.uid !== process.getuid?.()) {
-        throw new Error(`local workspaces: ${root} is not a folder owned by this server's user; remove it or choose another LABDECK_DATA_DIR`);
+  private async prepareRoot(): Promise<void> {
+    const root = this.opts.root;
+    await mkdir(root, { recursive: true, mode: 0o711 });
+    const st = await lstat(root);
+    if (!st.isDirectory() || st.uid !== process.getuid?.()) {
+      throw new Error(`local workspaces: ${root} is not a folder owned by this server's user; remove it or choose another LABDECK_DATA_DIR`);
+    }
+    await chmod(root, 0o711);
+    if (!this.ownUsers) return;
+    for (let dir = path.dirname(root); ; dir = path.dirname(dir)) {
+      if (((await stat(dir)).mode & 0o001) === 0) {
+        throw new Error(`local workspaces: sandbox users cannot reach ${root}, because ${dir} is not searchable by others (chmod o+x, or set TMPDIR)`);
       }
-      await chmod(root, 0o711);
-      if (!this.ownUsers) return;
-      for (let dir = path.dirname(root); ; dir = path.dirname(dir)) {
-        if (((await stat(dir)).mode & 0o001) === 0) {
-          throw new Error(`local workspaces: sandbox users cannot reach ${root}, because ${dir} is not searchable by others (chmod o+x, or set TMPDIR)`);
-        }
-        if (dir === path.dirname(dir)) break;
-      }
-      await access(SETPRIV).catch(() => {
-        throw new Error(`local workspaces: ${SETPRIV} (util-linux) is needed to run shells as their own user`);
-      });
-    })();
-    this.rootReady.catch(() => (this.rootReady = null));
-    return this.rootReady;
+      if (dir === path.dirname(dir)) break;
+    }
+    await access(SETPRIV).catch(() => {
+      throw new Error(`local workspaces: ${SETPRIV} (util-linux) is needed to run shells as their own user`);
+    });
   }
 
   /** A uid no other sandbox of this server has, and no process on the machine runs as. */
