@@ -44,6 +44,9 @@ export default defineConfig({
     command,
     url: `${BASE_URL}/healthz`,
     reuseExistingServer: false,
+    // A SIGTERM lets the server end its sandboxes (with the local driver as root, their own users'
+    // processes, e.g. podman's pause process) instead of leaving them behind a SIGKILL.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
     timeout: 180_000,
     stdout: 'pipe',
     stderr: 'pipe',

@@ -1,15 +1,17 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LocalDriver } from './local.js';
+import { pgrep } from '../../test/support/procs.js';
+import { LocalDriver, SANDBOX_UID_BASE, SANDBOX_UID_COUNT } from './local.js';
 import { SandboxPool } from './pool.js';
 import { findSandboxProcesses } from './proc-sweep.js';
 import { createLogger } from '../log.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'labdeck-local-'));
 after(() => rmSync(root, { recursive: true, force: true }));
+const rootOnly = process.getuid?.() === 0 ? false : 'only root can run a sandbox as a user of its own';
 
 function memoryStore() {
   const m = new Map<string, string | null>();
@@ -119,4 +121,72 @@ test('pool: a waiting sandbox that dies is found by the background check and rep
   const replaced = (pool as unknown as { warm: { id: string }[] }).warm[0];
   assert.ok(replaced && replaced.id !== waiting.id && replaced.id !== first.id, 'a new sandbox waits in the pool');
   await pool.close();
+});
+
+test('as root, each sandbox runs as its own uid and group, without root\'s groups, in a 0700 home it owns', { skip: rootOnly }, async () => {
+  const driver = new LocalDriver({ root });
+  const [a, b] = [await driver.create(), await driver.create()];
+  const ids = async (sb: typeof a) => (await sb.exec(['bash', '-c', 'id -u; id -g; id -G; echo "$USER $LOGNAME"'])).stdout.trim().split('\n');
+  const [uid, gid, groups, names] = await ids(a);
+  const uidNumber = Number(uid);
+  assert.ok(uidNumber >= SANDBOX_UID_BASE && uidNumber < SANDBOX_UID_BASE + SANDBOX_UID_COUNT, `uid ${uid} in the sandbox range`);
+  assert.equal(gid, uid);
+  assert.equal(groups, uid, 'no supplementary groups');
+  assert.equal(names, 'attendee attendee');
+  const home = statSync((await a.exec(['pwd'])).stdout.trim());
+  assert.equal(home.uid, uidNumber);
+  assert.equal(home.mode & 0o777, 0o700);
+  assert.equal(statSync(root).mode & 0o777, 0o711, 'sandboxes can traverse the root but not list it');
+  assert.notEqual((await ids(b))[0], uid, 'another sandbox, another uid');
+  await driver.destroy(a);
+  await driver.destroy(b);
+});
+
+test('as root, destroy also ends processes that shed the sandbox marker and the session', { skip: rootOnly }, async () => {
+  const driver = new LocalDriver({ root });
+  const sb = await driver.create();
+  const tag = `${5000 + Math.floor(Math.random() * 4000)}7`;
+  await sb.exec(['bash', '-c', `env -u LABDECK_SANDBOX -u LABDECK_SHELL setsid sleep ${tag} >/dev/null 2>&1 & echo started`]);
+  const until = Date.now() + 3000;
+  while (pgrep(`^sleep ${tag}$`).length === 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(pgrep(`^sleep ${tag}$`).length, 1, 'the escaped sleep runs');
+  assert.equal((await findSandboxProcesses(sb.id)).length, 0, 'it carries no marker');
+  await driver.destroy(sb);
+  assert.deepEqual(pgrep(`^sleep ${tag}$`), []);
+});
+
+test('as root, a workspace root that someone else owns is refused', { skip: rootOnly }, async () => {
+  const planted = path.join(root, 'planted');
+  mkdirSync(planted, { mode: 0o777 });
+  chownSync(planted, SANDBOX_UID_BASE - 1, SANDBOX_UID_BASE - 1);
+  const driver = new LocalDriver({ root: planted });
+  await assert.rejects(driver.create(), /not a folder owned by this server's user/);
+  await assert.rejects(driver.adopt(), /not a folder owned by this server's user/);
+});
+
+test('without own users (a server that is not root) the shell is the server\'s own user', async () => {
+  const driver = new LocalDriver({ root, ownUsers: false });
+  const sb = await driver.create();
+  const r = await sb.exec(['id', '-u']);
+  assert.equal(r.stdout.trim(), String(process.getuid?.()));
+  assert.equal(driver.info.isolation, 'host shell (no isolation)');
+  await driver.destroy(sb);
+});
+
+test('adopt also sweeps workspaces of the older layout (inside the data folder)', async () => {
+  const legacyRoot = path.join(root, 'legacy-workspaces');
+  mkdirSync(path.join(legacyRoot, 'local-0123456789ab'), { recursive: true });
+  writeFileSync(path.join(legacyRoot, 'local-0123456789ab', 'old'), 'x');
+  const driver = new LocalDriver({ root: path.join(root, 'new-root'), legacyRoot });
+  assert.deepEqual(await driver.adopt(), []);
+  assert.equal(existsSync(legacyRoot), false);
+});
+
+test('close ends the driver\'s sandboxes and removes its emptied root', async () => {
+  const own = path.join(root, 'closing');
+  const driver = new LocalDriver({ root: own });
+  const home = (await (await driver.create()).exec(['pwd'])).stdout.trim();
+  await driver.close();
+  assert.equal(existsSync(home), false);
+  assert.equal(existsSync(own), false);
 });

@@ -1,27 +1,66 @@
 /**
- * The `local` driver: a bash on the host, in a workspace folder per sandbox. No isolation at all — it
- * is a shell on the server's machine, which is why the server binds to loopback by default with it.
- * Meant for one person running a lab on their own machine (and for tests).
+ * The `local` driver: a bash on the host, in a workspace folder per sandbox. Meant for one person
+ * running a lab on their own machine (and for tests); it is a shell on the server's machine, which is
+ * why the server binds to loopback by default with it.
+ *
+ * When the server runs as root, each sandbox runs as a user of its own: a uid picked from
+ * [SANDBOX_UID_BASE, SANDBOX_UID_BASE + SANDBOX_UID_COUNT) with the same number as its only group, and
+ * no /etc/passwd entry (nothing to create, nothing to clean up; `whoami` has no name to print). So a
+ * shell cannot read the server's environment or files (issue 8 §3), nor another sandbox's workspace or
+ * processes. As any other user, the shell is the server's own user, as it always was: a person's laptop.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { execFile, type ExecFileException } from 'node:child_process';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { access, chmod, chown, lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
 import { PtyShell } from './pty-shell.js';
-import { SANDBOX_MARKER, SHELL_MARKER, killMarkedProcesses, killSandboxProcesses } from './proc-sweep.js';
+import { SANDBOX_MARKER, SHELL_MARKER, findProcesses, killProcesses, killSandboxProcesses } from './proc-sweep.js';
 
 /** Server variables a local shell may inherit; everything else (tokens, secrets) stays out. */
 const ENV_ALLOW_LIST = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'USER', 'LOGNAME', 'CONTAINERS_CONF', 'XDG_RUNTIME_DIR'];
 
+/**
+ * Sandbox uids: above podman's sandbox range (2000000000 + 65536, podman.ts), above systemd-nspawn's
+ * container range (up to 1879048191) and /etc/subuid's usual ranges, below 2^31 and systemd's
+ * reserved top ranges.
+ */
+export const SANDBOX_UID_BASE = 2_100_000_000;
+export const SANDBOX_UID_COUNT = 1 << 24;
+
+/** Switches to the sandbox's uid and gid and drops the supplementary groups (root's own group among them). */
+const SETPRIV = '/usr/bin/setpriv';
+
+/** The user a sandbox runs as when the server is root; null when it runs as the server's own user. */
+export interface SandboxUser {
+  uid: number;
+  gid: number;
+}
+
 export interface LocalDriverOptions {
-  /** Folder under which each sandbox gets `<id>/` as its HOME. */
+  /** Folder under which each sandbox gets `<id>/` as its HOME; mode 0711 so sandboxes cannot list it. */
   root: string;
   /** Shell to run; bash by default. */
   shell?: string;
+  /** A folder of an older layout whose leftover workspaces are swept on start. */
+  legacyRoot?: string;
+  /** One uid per sandbox; by default when the server runs as root (the only case where it can). */
+  ownUsers?: boolean;
 }
 
-export function sandboxEnv(id: string, home: string, extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * Where the local driver keeps workspaces for a data folder: outside it, because the data folder is
+ * 0700 (it holds the cookie secret) and sandbox users could not reach into it. Under the system's
+ * temporary folder, one root per data folder, so two servers with their own data do not sweep each
+ * other's workspaces.
+ */
+export function workspaceRootFor(dataDir: string): string {
+  const key = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
+  return path.join(tmpdir(), `labdeck-workspaces-${key}`);
+}
+
+export function sandboxEnv(id: string, home: string, user: SandboxUser | null, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of ENV_ALLOW_LIST) {
     const v = process.env[k];
@@ -29,6 +68,11 @@ export function sandboxEnv(id: string, home: string, extra: Record<string, strin
   }
   env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   env.LANG ??= 'C.UTF-8';
+  if (user) {
+    // The server's names and runtime folder are root's; the sandbox's user has neither.
+    delete env.XDG_RUNTIME_DIR;
+    env.USER = env.LOGNAME = 'attendee';
+  }
   return {
     ...env,
     ...extra,
@@ -50,20 +94,31 @@ class LocalSandbox implements Sandbox {
   private readonly shells = new Set<Shell>();
   destroyed = false;
 
-  constructor(readonly id: string, readonly home: string, private readonly shellPath: string) {}
+  constructor(
+    readonly id: string,
+    readonly home: string,
+    readonly user: SandboxUser | null,
+    private readonly shellPath: string,
+  ) {}
 
   async attach(size: TermSize, env: Record<string, string> = {}): Promise<Shell> {
     if (this.destroyed) throw new Error(`sandbox ${this.id} was destroyed`);
     const shellId = randomBytes(6).toString('hex');
+    // --noprofile/--norc: the attendee's workspace starts clean and the prompt comes from PS1.
+    const bash = [this.shellPath, '--noprofile', '--norc', '-i'];
+    // setpriv execs the shell in place, so the pty's pid is still the shell's (and its session's).
+    const argv = this.user
+      ? [SETPRIV, '--reuid', String(this.user.uid), '--regid', String(this.user.gid), '--clear-groups', '--', ...bash]
+      : bash;
     const shell = new PtyShell({
-      file: this.shellPath,
-      // --noprofile/--norc: the attendee's workspace starts clean and the prompt comes from PS1.
-      args: ['--noprofile', '--norc', '-i'],
+      file: argv[0]!,
+      args: argv.slice(1),
       cwd: this.home,
-      env: sandboxEnv(this.id, this.home, { ...env, [SHELL_MARKER]: shellId }),
+      env: sandboxEnv(this.id, this.home, this.user, { ...env, [SHELL_MARKER]: shellId }),
       size,
-      // Only this shell's processes: a sweep by the sandbox marker would also catch the next shell.
-      onKill: (pid) => killMarkedProcesses(SHELL_MARKER, shellId, pid, 2000).then(() => undefined),
+      ...(this.user ? { ttyOwner: this.user } : {}),
+      // Only this shell's processes: a sweep by the sandbox marker (or uid) would also catch the next shell.
+      onKill: (pid) => killProcesses({ marker: [SHELL_MARKER, shellId], sid: pid }, 2000).then(() => undefined),
     });
     this.shells.add(shell);
     shell.onExit(() => this.shells.delete(shell));
@@ -77,7 +132,15 @@ class LocalSandbox implements Sandbox {
       execFile(
         file,
         args,
-        { cwd: this.home, env: sandboxEnv(this.id, this.home) as NodeJS.ProcessEnv, timeout: opts.timeoutMs ?? 10_000, maxBuffer: 1 << 20, killSignal: 'SIGKILL' },
+        {
+          cwd: this.home,
+          env: sandboxEnv(this.id, this.home, this.user) as NodeJS.ProcessEnv,
+          // libuv drops the supplementary groups when it switches uid/gid.
+          ...(this.user ?? {}),
+          timeout: opts.timeoutMs ?? 10_000,
+          maxBuffer: 1 << 20,
+          killSignal: 'SIGKILL',
+        },
         (e: ExecFileException | null, stdout: string, stderr: string) => {
           resolve({
             code: e ? (typeof e.code === 'number' ? e.code : 127) : 0,
@@ -101,24 +164,40 @@ class LocalSandbox implements Sandbox {
 }
 
 export class LocalDriver implements SandboxDriver {
-  readonly info: DriverInfo = {
-    name: 'local',
-    isolation: 'host shell (no isolation)',
-    warnings: [],
-  };
+  readonly info: DriverInfo;
   private readonly shellPath: string;
+  private readonly ownUsers: boolean;
+  private readonly live = new Set<LocalSandbox>();
+  private readonly uidsInUse = new Set<number>();
 
   constructor(private readonly opts: LocalDriverOptions) {
     this.shellPath = opts.shell ?? '/bin/bash';
+    this.ownUsers = opts.ownUsers ?? process.getuid?.() === 0;
+    this.info = {
+      name: 'local',
+      isolation: this.ownUsers ? 'host shell as its own user (no isolation)' : 'host shell (no isolation)',
+      warnings: [],
+    };
   }
 
   async create(onProgress?: ProgressListener): Promise<Sandbox> {
     onProgress?.('creating workspace', 0.2);
+    await this.prepareRoot();
     const id = `local-${randomBytes(6).toString('hex')}`;
     const home = path.join(this.opts.root, id);
-    await mkdir(home, { recursive: true, mode: 0o700 });
+    const user = this.ownUsers ? await this.claimUser() : null;
+    try {
+      await mkdir(home, { mode: 0o700 });
+      await chmod(home, 0o700);
+      if (user) await chown(home, user.uid, user.gid);
+    } catch (err) {
+      if (user) this.uidsInUse.delete(user.uid);
+      throw err;
+    }
     onProgress?.('workspace ready', 1);
-    return new LocalSandbox(id, home, this.shellPath);
+    const sandbox = new LocalSandbox(id, home, user, this.shellPath);
+    this.live.add(sandbox);
+    return sandbox;
   }
 
   async assign(sandbox: Sandbox, attendee: string | null): Promise<void> {
@@ -127,16 +206,12 @@ export class LocalDriver implements SandboxDriver {
 
   /** Local shells die with the server, so there is nothing to adopt; leftover workspaces are removed. */
   async adopt(): Promise<Sandbox[]> {
-    await mkdir(this.opts.root, { recursive: true });
-    const leftovers = await readdir(this.opts.root);
-    await Promise.all(
-      leftovers
-        .filter((n) => n.startsWith('local-'))
-        .map(async (n) => {
-          await killSandboxProcesses(n, undefined, 1000);
-          await rm(path.join(this.opts.root, n), { recursive: true, force: true });
-        }),
-    );
+    await this.prepareRoot();
+    await this.sweepLeftovers(this.opts.root);
+    if (this.opts.legacyRoot) {
+      await this.sweepLeftovers(this.opts.legacyRoot);
+      await rmdir(this.opts.legacyRoot).catch(() => undefined);
+    }
     return [];
   }
 
@@ -144,9 +219,70 @@ export class LocalDriver implements SandboxDriver {
     if (!(sandbox instanceof LocalSandbox)) throw new Error('not a local sandbox');
     sandbox.destroyed = true;
     sandbox.killShells();
-    await killSandboxProcesses(sandbox.id, undefined, 3000);
+    await killSandboxProcesses(sandbox.id, sandbox.user?.uid, 3000);
     await rm(sandbox.home, { recursive: true, force: true });
+    this.live.delete(sandbox);
+    if (sandbox.user) this.uidsInUse.delete(sandbox.user.uid);
   }
 
-  async close(): Promise<void> {}
+  /** Local shells cannot outlive the server: end this driver's sandboxes, and the root once it is empty. */
+  async close(): Promise<void> {
+    await Promise.all([...this.live].map((sb) => this.destroy(sb)));
+    // Another labdeck process (`npm run doctor`) may share the root: only an empty one goes.
+    await rmdir(this.opts.root).catch(() => undefined);
+  }
+
+  /**
+   * The root exists, is a real folder of this server's user (the temporary folder is anyone's: a
+   * look-alike planted by someone else must not be used), is 0711, and sandbox users can reach it.
+   * Checked at every creation, not once: another labdeck process (`npm run doctor`) may remove an
+   * emptied root, and someone else may then plant one. A few system calls beside a shell's start.
+   */
+  private async prepareRoot(): Promise<void> {
+    const root = this.opts.root;
+    await mkdir(root, { recursive: true, mode: 0o711 });
+    const st = await lstat(root);
+    if (!st.isDirectory() || st.uid !== process.getuid?.()) {
+      throw new Error(`local workspaces: ${root} is not a folder owned by this server's user; remove it or choose another LABDECK_DATA_DIR`);
+    }
+    await chmod(root, 0o711);
+    if (!this.ownUsers) return;
+    for (let dir = path.dirname(root); ; dir = path.dirname(dir)) {
+      if (((await stat(dir)).mode & 0o001) === 0) {
+        throw new Error(`local workspaces: sandbox users cannot reach ${root}, because ${dir} is not searchable by others (chmod o+x, or set TMPDIR)`);
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+    await access(SETPRIV).catch(() => {
+      throw new Error(`local workspaces: ${SETPRIV} (util-linux) is needed to run shells as their own user`);
+    });
+  }
+
+  /** A uid no other sandbox of this server has, and no process on the machine runs as. */
+  private async claimUser(): Promise<SandboxUser> {
+    for (let tries = 0; tries < 20; tries++) {
+      const uid = SANDBOX_UID_BASE + randomInt(SANDBOX_UID_COUNT);
+      if (this.uidsInUse.has(uid)) continue;
+      this.uidsInUse.add(uid);
+      if ((await findProcesses({ uid })).length === 0) return { uid, gid: uid };
+      this.uidsInUse.delete(uid);
+    }
+    throw new Error('local workspaces: no free sandbox uid found');
+  }
+
+  /** Kill what a previous run's sandboxes left running (by marker, and by the workspace owner's uid) and remove them. */
+  private async sweepLeftovers(root: string): Promise<void> {
+    const names = await readdir(root).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((n) => n.startsWith('local-'))
+        .map(async (n) => {
+          const home = path.join(root, n);
+          const owner = await lstat(home).then((s) => s.uid, () => undefined);
+          const ownUid = owner !== undefined && owner >= SANDBOX_UID_BASE && owner < SANDBOX_UID_BASE + SANDBOX_UID_COUNT;
+          await killSandboxProcesses(n, ownUid ? owner : undefined, 1000);
+          await rm(home, { recursive: true, force: true });
+        }),
+    );
+  }
 }

@@ -3,6 +3,7 @@
  * itself) and `podman` (`podman exec -it`). Output is handed out as Buffers: utf8 decoding in node-pty
  * costs ~15% throughput (../shared/notes/terminal-path.md) and the browser decodes anyway.
  */
+import { chownSync } from 'node:fs';
 import * as pty from 'node-pty';
 import type { Disposable, Shell, TermSize } from './driver.js';
 
@@ -17,6 +18,11 @@ export interface PtyShellOptions {
   onKill?: (pid: number) => void | Promise<void>;
   /** True when the pty's process is only a client of a shell that lives on elsewhere (podman + dtach). */
   detachable?: boolean;
+  /**
+   * The user the child switches to (the local driver as root): its terminal device is given to it, as
+   * login(1) does, for programs that reopen their terminal by name.
+   */
+  ttyOwner?: { uid: number; gid: number };
 }
 
 export class PtyShell implements Shell {
@@ -38,6 +44,13 @@ export class PtyShell implements Shell {
       encoding: null as unknown as string,
     });
     this.pid = this.proc.pid;
+    if (opts.ttyOwner) {
+      try {
+        chownSync((this.proc as unknown as { ptsName: string }).ptsName, opts.ttyOwner.uid, opts.ttyOwner.gid);
+      } catch {
+        /* the shell already ended with its terminal; its exit is reported as usual */
+      }
+    }
     this.proc.onData((d) => {
       const chunk = typeof d === 'string' ? Buffer.from(d, 'utf8') : (d as unknown as Buffer);
       for (const l of this.dataListeners) l(chunk);

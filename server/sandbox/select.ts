@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { SandboxDriver } from './driver.js';
-import { LocalDriver } from './local.js';
+import { LocalDriver, workspaceRootFor } from './local.js';
 
 export async function createDriver(config: Config): Promise<SandboxDriver> {
   if (config.sandbox === 'podman') {
@@ -10,5 +10,7 @@ export async function createDriver(config: Config): Promise<SandboxDriver> {
     const { PodmanDriver } = await import('./podman.js');
     return new PodmanDriver({ workshop: config.workshop, isolation: config.isolation, stateDir: path.join(config.dataDir, 'sandbox'), ...config.podman });
   }
-  return new LocalDriver({ root: path.join(config.dataDir, 'workspaces') });
+  // Workspaces live outside the 0700 data folder (local.ts says why); `workspaces/` inside it is where
+  // versions before issue 8 kept them.
+  return new LocalDriver({ root: workspaceRootFor(config.dataDir), legacyRoot: path.join(config.dataDir, 'workspaces') });
 }

@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { AssignmentStore } from '../sandbox/pool.js';
 import type { ProgressStore } from '../terminal/session.js';
@@ -44,12 +44,25 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 export class Store implements AssignmentStore, ProgressStore {
   private readonly db: Database.Database;
 
+  /**
+   * The file holds the cookie secret (whoever reads it can forge any attendee's cookie) and the
+   * instructor token: its folder is 0700 and the database 0600 (issue 8 §3), also when an older
+   * version left them 0755/0644. SQLite gives the -wal and -shm files the database's mode.
+   */
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    const onDisk = file !== ':memory:';
+    if (onDisk) {
+      const dir = path.dirname(file);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chmodSync(dir, 0o700);
+      closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    if (onDisk) for (const side of ['-wal', '-shm']) if (existsSync(file + side)) chmodSync(file + side, 0o600);
   }
 
   /** A persisted random secret, created on first use. */
