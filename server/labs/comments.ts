@@ -22,8 +22,12 @@ export type Command =
 
 export type CommentMeaning =
   | { kind: 'command'; command: Command }
-  /** `<!-- labdeck` comment: its YAML body starts on the line after the comment's first. */
-  | { kind: 'metadata'; yaml: string }
+  /**
+   * `<!-- labdeck` comment: its YAML body starts on the line after the comment's first.
+   * `presentermCommand` is set when presenterm would read the whole comment as that (unknown) command
+   * and reject the deck, e.g. an empty `<!-- labdeck -->` spread over two lines.
+   */
+  | { kind: 'metadata'; yaml: string; presentermCommand?: string }
   | { kind: 'warning'; message: string }
   | { kind: 'ignored' };
 
@@ -55,7 +59,12 @@ export function isComment(html: string): boolean {
 export function readComment(inner: string, commandPrefix: string): CommentMeaning {
   if (inner.includes('\n')) {
     if (inner.split('\n', 1)[0]?.trim() === 'labdeck') {
-      return { kind: 'metadata', yaml: inner.slice(inner.indexOf('\n') + 1) };
+      const asCommand = multiLineCommand(inner);
+      return {
+        kind: 'metadata',
+        yaml: inner.slice(inner.indexOf('\n') + 1),
+        ...(asCommand ? { presentermCommand: asCommand.name } : {}),
+      };
     }
     const command = multiLineCommand(inner);
     return command ? interpret(command.name, command.value, true) : { kind: 'ignored' };
