@@ -22,12 +22,8 @@ export type Command =
 
 export type CommentMeaning =
   | { kind: 'command'; command: Command }
-  /**
-   * `<!-- labdeck` comment: its YAML body starts on the line after the comment's first.
-   * `presentermCommand` is set when presenterm would read the whole comment as that (unknown) command
-   * and reject the deck, e.g. an empty `<!-- labdeck -->` spread over two lines.
-   */
-  | { kind: 'metadata'; yaml: string; presentermCommand?: string }
+  /** `<!-- labdeck` comment: its YAML body starts on the line after the comment's first. */
+  | { kind: 'metadata'; yaml: string }
   | { kind: 'warning'; message: string }
   | { kind: 'ignored' };
 
@@ -59,12 +55,7 @@ export function isComment(html: string): boolean {
 export function readComment(inner: string, commandPrefix: string): CommentMeaning {
   if (inner.includes('\n')) {
     if (inner.split('\n', 1)[0]?.trim() === 'labdeck') {
-      const asCommand = multiLineCommand(inner);
-      return {
-        kind: 'metadata',
-        yaml: inner.slice(inner.indexOf('\n') + 1),
-        ...(asCommand ? { presentermCommand: asCommand.name } : {}),
-      };
+      return { kind: 'metadata', yaml: inner.slice(inner.indexOf('\n') + 1) };
     }
     const command = multiLineCommand(inner);
     return command ? interpret(command.name, command.value, true) : { kind: 'ignored' };
@@ -75,6 +66,12 @@ export function readComment(inner: string, commandPrefix: string): CommentMeanin
     body = body.slice(commandPrefix.length);
   }
   if (body.startsWith('//') || body.startsWith('vim:') || body === '{{{' || body === '}}}') return { kind: 'ignored' };
+  if (/^labdeck\b/.test(body)) {
+    return {
+      kind: 'warning',
+      message: 'a labdeck comment on one line is ignored, and presenterm rejects it as an unknown command: start the YAML on the line after <!-- labdeck',
+    };
+  }
   const m = /^([A-Za-z_]+)\s*(?::\s*([\s\S]*))?$/.exec(body);
   if (!m || !m[1]) return { kind: 'warning', message: `unknown comment command "${body}"; ignored` };
   const raw = m[2];

@@ -183,10 +183,6 @@ class DeckBody {
         this.slides.apply(meaning.command, line, column);
         return;
       case 'metadata': {
-        if (meaning.presentermCommand !== undefined) {
-          const message = `presenterm reads this comment as the command "${meaning.presentermCommand}" and rejects the deck; give the labdeck comment a YAML body`;
-          this.diagnostics.report('warning', line, column, message);
-        }
         const renderHint = (md: string, hintLine0: number) => this.render(md, hintLine0);
         const metadata = readMetadata(meaning.yaml, line0 + 1, this.opts.file, this.diagnostics.report, renderHint);
         this.tools.push(...metadata.tools);
