@@ -67,7 +67,7 @@ export function parseDeck(text: string, opts: ParseDeckOptions): ParseDeckResult
   const body = new DeckBody(lines, front, opts, diagnostics);
   const tools = body.read(tokens, bodyStart);
   const steps = body.slides.steps;
-  undeclaredTools(steps, tools, diagnostics.report);
+  undeclaredTools(steps, tools, () => diagnostics.report);
   const sorted = diagnostics.sorted();
   if (diagnostics.hasErrors()) return { diagnostics: sorted };
   const scripts = labScripts(body.labTeach, body.slides.scripts);

@@ -26,7 +26,7 @@ const BASE = new Set(
     'tee timeout touch tr tty uname uniq wc whoami yes',
     // the rest of the base image
     'awk sed grep egrep fgrep find xargs which less more clear reset ps top watch free pgrep pkill',
-    'killall ip ping curl jq git vi vim nano tar gzip gunzip sh',
+    'killall uptime hostname ip ping curl jq git vi vim nano tar gzip gunzip sh',
   ]
     .join(' ')
     .split(' '),
@@ -35,10 +35,14 @@ const BASE = new Set(
 /** A word that can be a program looked up on PATH (not a path, variable or redirection). */
 const PROGRAM = /^[A-Za-z0-9._+-]+$/;
 
-/** Warns once per undeclared tool, at the first place a step uses it. */
-export function undeclaredTools(steps: readonly Step[], tools: readonly ToolRequirement[], report: Report): void {
+/**
+ * Warns once per undeclared tool, at the first place a step uses it. `reportFor` gives the report of
+ * the file a step comes from (a Killercoda scenario has one file per step).
+ */
+export function undeclaredTools(steps: readonly Step[], tools: readonly ToolRequirement[], reportFor: (step: Step) => Report): void {
   const declared = new Set(tools.map((t) => t.name));
   const seen = new Set<string>();
+  let report: Report = () => {};
   const use = (names: string[], line: number, where: string) => {
     for (const name of names) {
       if (!PROGRAM.test(name) || BASE.has(name) || declared.has(name) || seen.has(name)) continue;
@@ -47,6 +51,7 @@ export function undeclaredTools(steps: readonly Step[], tools: readonly ToolRequ
     }
   };
   for (const step of steps) {
+    report = reportFor(step);
     for (const block of codeBlocks(step.blocks)) {
       if (block.runnable) use(commandsOf(block.run), block.line, 'this block');
       if (block.snippet) use([block.snippet.tool], block.line, `this ${block.lang} snippet`);
