@@ -73,6 +73,10 @@ test('a Killercoda scenario: steps with title, commands and hasCheck; scripts st
   }
   const logo = await fetch(server.url + '/labs/scenario/assets/assets/logo.png');
   assert.equal(logo.status, 200);
+  // The asset route serves images only: never a scenario's scripts or its index.json.
+  for (const file of ['step1/verify.sh', 'index.json']) {
+    assert.equal((await fetch(`${server.url}/labs/scenario/assets/${file}`)).status, 404, file);
+  }
 });
 
 test("images come from the lab's folder, and nothing outside it", async () => {
