@@ -194,6 +194,13 @@ const broken: [string, Record<string, string>, string[], string, boolean][] = [
     true,
   ],
   [
+    'a page too large to read',
+    { 'index.json': '{"title": "T", "details": {"steps": [{"text": "big.md"}]}}', 'big.md': 'x'.repeat(1024 * 1024 + 1) },
+    ['x/index.json:1:48 error'],
+    '"big.md" is larger than 1024 KiB',
+    false,
+  ],
+  [
     'an asset that does not exist',
     { 'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}], "assets": {"host01": [{"file": "nope", "target": "/"}]}}}', 'a.md': 'A' },
     ['x/index.json:1:88 error'],

@@ -34,6 +34,9 @@ export interface ImportScenarioOptions {
   relDir: string;
 }
 
+/** A scenario's page or script larger than this is refused: it is read whole, and sent to every attendee. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
 /** The image labdeck's sandbox stands in for: a plain Linux machine with podman. */
 const PLAIN_IMAGES = new Set(['ubuntu', 'ubuntu-4gb', 'ubuntu:2004', 'ubuntu:1804', 'ubuntu:2204', 'ubuntu:2404', 'debian']);
 
@@ -185,13 +188,16 @@ async function build(
       report('error', line, column, `"${file}" is outside the scenario folder`);
       return undefined;
     }
-    try {
-      if ((await stat(abs)).isFile()) return abs;
-    } catch {
-      // reported below
+    const info = await stat(abs).catch(() => undefined);
+    if (!info?.isFile()) {
+      report('error', line, column, `"${file}" does not exist in the scenario folder`);
+      return undefined;
     }
-    report('error', line, column, `"${file}" does not exist in the scenario folder`);
-    return undefined;
+    if (info.size > MAX_FILE_BYTES) {
+      report('error', line, column, `"${file}" is larger than ${MAX_FILE_BYTES / 1024} KiB`);
+      return undefined;
+    }
+    return abs;
   };
   /** A script's text; Killercoda runs scripts as executables, so a missing execute bit is a warning. */
   const script = async (file: string | undefined, p: (string | number)[], timeoutSeconds: number): Promise<LabScript | undefined> => {
