@@ -196,7 +196,7 @@ const broken: [string, Record<string, string>, string[], string, boolean][] = [
   [
     'a page too large to read',
     { 'index.json': '{"title": "T", "details": {"steps": [{"text": "big.md"}]}}', 'big.md': 'x'.repeat(1024 * 1024 + 1) },
-    ['x/index.json:1:48 error'],
+    ['x/index.json:1:47 error'],
     '"big.md" is larger than 1024 KiB',
     false,
   ],
