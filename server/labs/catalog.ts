@@ -1,12 +1,13 @@
 /**
  * The labs this server serves: loaded once at start from LABS_DIR (loader.ts), looked up by the API
- * and by sessions (to type a block on Run).
+ * and by sessions (to type a block on Run, to run a check).
  */
 import {
   codeBlocks,
   type CodeBlock,
   type Lab,
   type LabLoadFailure,
+  type LabScripts,
   type LabSummary,
   type ParsedLab,
   type StepNotes,
@@ -43,6 +44,14 @@ export class LabCatalog {
 
   notes(id: string): StepNotes[] | undefined {
     return this.labs.get(id)?.notes;
+  }
+
+  /**
+   * The scripts labdeck runs for a lab (checks, setup, reset, assets): server-only, never part of a
+   * response to the browser. `scripts(lab)?.steps[step]?.check` is what POST /api/check runs.
+   */
+  scripts(id: string): LabScripts | undefined {
+    return this.labs.get(id)?.scripts;
   }
 
   findBlock(labId: string, blockId: string): CodeBlock | undefined {

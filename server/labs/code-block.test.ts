@@ -55,22 +55,26 @@ testDecks('code blocks', [
   {
     name: 'code attributes: unknown +word warns, exec only runnable for shells',
     deck: '# C\n\n```bash +exec +potato {1,3}\nls\n```\n```rust +exec\nfn main() {}\n```\n```bash +exec_replace +line_numbers\npwd\n```\n',
-    diagnostics: ['3:15 warning'],
+    // 6:1: the rust snippet runs rustc, which the deck does not declare.
+    diagnostics: ['3:15 warning', '6:1 warning'],
     check: ({ lab }) => {
       const blocks = codeBlocks(lab.steps[0]?.blocks ?? []);
-      assert.deepEqual(blocks.map((b) => [b.lang, b.runnable, b.lineNumbers]), [
-        ['bash', true, false],
-        ['rust', false, false],
-        ['bash', true, true],
+      assert.deepEqual(blocks.map((b) => [b.lang, b.runnable, b.lineNumbers, b.snippet?.executor]), [
+        ['bash', true, false, undefined],
+        ['rust', false, false, 'rust'],
+        ['bash', true, true, undefined],
       ]);
       assert.deepEqual(blocks[0]?.attrs, ['+exec', '+potato']);
+      assert.match(lab.warnings[1]?.message ?? '', /"rustc", which the lab's tools do not declare/);
     },
   },
   {
     name: 'runnable in any case of a shell language, with +auto_exec too',
     deck: '# C\n\n```SHELL +auto_exec\nA\n```\n```+exec\nno lang\n```\n',
-    diagnostics: [],
+    // 3:1: `A` is not a declared tool; 6:1: presenterm cannot execute a block without a language.
+    diagnostics: ['3:1 warning', '6:1 warning'],
     check: ({ lab }) => {
+      assert.match(lab.warnings[1]?.message ?? '', /cannot execute unlabelled snippets/);
       assert.deepEqual(codeBlocks(lab.steps[0]?.blocks ?? []).map((b) => [b.lang, b.runnable]), [
         ['SHELL', true],
         ['', false],
@@ -79,7 +83,7 @@ testDecks('code blocks', [
   },
   {
     name: 'hidden lines: shown without, run with',
-    deck: '# H\n\n```bash +exec +id:setup\n/// export NS=lab\nkubectl -n "$NS" get pods\n///\n```\n',
+    deck: '# H\n\n<!-- labdeck\ntools: [{name: kubectl}]\n-->\n```bash +exec +id:setup\n/// export NS=lab\nkubectl -n "$NS" get pods\n///\n```\n',
     diagnostics: [],
     check: ({ lab }) => {
       const block = codeBlocks(lab.steps[0]?.blocks ?? [])[0];

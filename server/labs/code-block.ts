@@ -1,16 +1,14 @@
 /**
  * What a fenced code block becomes: its language, presenterm's attributes after it (`+exec`,
- * `+id:NAME`, …), whether it gets a Run button, and what Run types (presenterm's hidden `/// ` lines
- * included). presenterm rejects an unknown attribute, so labdeck warns about one rather than invent
+ * `+id:NAME`, …), whether it gets a Run button, what Run types (presenterm's hidden `/// ` lines
+ * included), and for other languages the snippet labdeck runs out of band (snippets.ts). presenterm rejects an unknown attribute, so labdeck warns about one rather than invent
  * its own: labdeck's data goes in the metadata comment (metadata.ts).
  */
 import type { Token } from 'markdown-it';
 import type { CodeBlock } from '../../common/lab-model.js';
 import type { Report } from './diagnostics.js';
 import { highlight } from './render.js';
-
-/** Languages whose `+exec` blocks are typed into the attendee's bash. */
-const SHELL_LANGS = new Set(['bash', 'sh', 'shell']);
+import { hiddenLines, SHELL_LANGS, snippetOf } from './snippets.js';
 /** Attributes that make presenterm execute a snippet; for labdeck they add a Run button. */
 const EXEC_ATTRS = new Set(['+exec', '+exec_replace', '+auto_exec']);
 /** presenterm's code block attributes without a parameter. */
@@ -27,7 +25,7 @@ const FLAG_ATTRS = new Set([
   'validate',
 ]);
 /** presenterm's attributes that take a `:PARAM`. */
-const PARAM_ATTRS = new Set(['id', 'exec', 'exec_replace', 'validate', 'expect', 'width', 'pty']);
+const PARAM_ATTRS = new Set(['id', 'exec', 'exec_replace', 'auto_exec', 'acquire_terminal', 'validate', 'expect', 'width', 'pty']);
 
 /** One attribute worth acting on, with the 1-based column where it is written. */
 export type AttrFinding =
@@ -87,13 +85,10 @@ export function codeBlock(
   }
   const content = token.content.endsWith('\n') ? token.content.slice(0, -1) : token.content;
   const shell = SHELL_LANGS.has(lang.toLowerCase());
-  let code = content;
-  let run = content;
-  if (shell) {
-    const all = content.split('\n');
-    code = all.filter((l) => !isHiddenLine(l)).join('\n');
-    run = all.map((l) => (isHiddenLine(l) ? l.replace(/^\/\/\/ ?/, '') : l)).join('\n');
-  }
+  const { shown: code, runs } = hiddenLines(lang, content);
+  const snippet = shell ? ({ kind: 'none' } as const) : snippetOf(lang, attrs, runs);
+  if (snippet.kind === 'unsupported') report('warning', line0 + 1, 1, snippet.message);
+  if (snippet.kind === 'snippet' && snippet.warning) report('warning', line0 + 1, 1, snippet.warning);
   return {
     kind: 'code',
     id: explicitId ?? '',
@@ -102,7 +97,11 @@ export function codeBlock(
     code,
     html: highlight(code, lang),
     runnable: shell && attrs.some((a) => EXEC_ATTRS.has(a)),
-    run,
+    run: shell ? runs : content,
+    interrupt: false,
+    copy: true,
+    display: 'block',
+    ...(snippet.kind === 'snippet' ? { snippet: snippet.snippet } : {}),
     lineNumbers: attrs.includes('+line_numbers'),
     line: line0 + 1,
   };
@@ -123,11 +122,6 @@ export function reportUnclosedFences(tokens: Token[], lines: readonly string[], 
     const column = (lines[start] ?? '').indexOf(t.markup) + 1;
     report('error', start + 1, Math.max(column, 1), `code fence ${t.markup} opened here is never closed`);
   }
-}
-
-/** presenterm hides bash lines starting with `/// ` from view but still runs them. */
-function isHiddenLine(line: string): boolean {
-  return line.startsWith('/// ') || line === '///';
 }
 
 /** `+id:NAME` → ['id', 'NAME']; `+exec` → ['exec', undefined]. */

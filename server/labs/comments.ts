@@ -66,6 +66,12 @@ export function readComment(inner: string, commandPrefix: string): CommentMeanin
     body = body.slice(commandPrefix.length);
   }
   if (body.startsWith('//') || body.startsWith('vim:') || body === '{{{' || body === '}}}') return { kind: 'ignored' };
+  if (/^labdeck\b/.test(body)) {
+    return {
+      kind: 'warning',
+      message: 'a labdeck comment on one line is ignored, and presenterm rejects it as an unknown command: start the YAML on the line after <!-- labdeck',
+    };
+  }
   const m = /^([A-Za-z_]+)\s*(?::\s*([\s\S]*))?$/.exec(body);
   if (!m || !m[1]) return { kind: 'warning', message: `unknown comment command "${body}"; ignored` };
   const raw = m[2];

@@ -5,6 +5,7 @@
 import type { Step } from '../../common/lab-model.js';
 import type { Report } from './diagnostics.js';
 import { renderInline } from './render.js';
+import { teachFields } from './teach.js';
 import { isPlainObject, parseYamlAt } from './yaml-positions.js';
 
 export interface FrontMatter {
@@ -115,6 +116,7 @@ export function introStep(front: FrontMatter): Step | undefined {
     title: front.title ?? front.subTitle ?? 'Introduction',
     blocks: [{ kind: 'markdown', html: parts.join('\n'), line: 1 }],
     commands: [],
+    ...teachFields(undefined),
     line: 1,
   };
 }

@@ -18,11 +18,18 @@ test('loadLabs: folders and top-level files load; a broken lab fails alone', asy
     await writeFile(path.join(dir, 'ambiguous', 'b.md'), '# B\n');
     await writeFile(path.join(dir, 'single.md'), '# Single\n<!-- nope -->\n');
     await writeFile(path.join(dir, 'README.md'), '# not a lab\n');
+    // A folder holding index.json is a Killercoda scenario, whatever .md files it has.
+    await mkdir(path.join(dir, 'scenario'));
+    await writeFile(path.join(dir, 'scenario', 'index.json'), '{"title": "S", "details": {"steps": [{"text": "a.md"}, {"text": "b.md"}]}}');
+    await writeFile(path.join(dir, 'scenario', 'a.md'), '`ls`{{exec}}\n');
+    await writeFile(path.join(dir, 'scenario', 'b.md'), 'B\n');
 
     const logged: string[] = [];
     const { labs, failures } = await loadLabs(dir, { log: (l) => logged.push(l) });
 
-    assert.deepEqual([...labs.keys()].sort(), ['good', 'single']);
+    assert.deepEqual([...labs.keys()].sort(), ['good', 'scenario', 'single']);
+    assert.equal(labs.get('scenario')?.lab.format, 'killercoda');
+    assert.deepEqual(labs.get('scenario')?.lab.steps.map((s) => s.commands), [['ls'], []]);
     assert.equal(labs.get('good')?.lab.source, 'good/whatever.md');
     assert.deepEqual(labs.get('good')?.lab.steps[0]?.commands, ['ls']);
     assert.deepEqual(

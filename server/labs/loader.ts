@@ -2,14 +2,16 @@
  * Finds the labs in LABS_DIR and parses each one. One broken lab never stops the others: it becomes
  * a LabLoadFailure carrying `file:line` diagnostics, which the catalogue lists and the log prints.
  *
- * Layout: every subfolder is a lab (id = folder name) whose deck is its only `.md` file, or, when it
- * has several, `lab.md` or `<folder>.md`; every `.md` file directly in LABS_DIR is a lab too
+ * Layout: every subfolder is a lab (id = folder name). A folder holding an `index.json` is a
+ * Killercoda/Katacoda scenario (killercoda.ts); otherwise its deck is its only `.md` file, or, when
+ * it has several, `lab.md` or `<folder>.md`. Every `.md` file directly in LABS_DIR is a lab too
  * (id = file name without `.md`). Images of a folder lab resolve inside its folder.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LabDiagnostic, LabLoadFailure, ParsedLab } from '../../common/lab-model.js';
-import { parseDeck } from './parse.js';
+import { importScenario } from './killercoda.js';
+import { parseDeck, type ParseDeckResult } from './parse.js';
 
 export interface LoadLabsResult {
   labs: Map<string, ParsedLab>;
@@ -19,7 +21,8 @@ export interface LoadLabsResult {
 /** A lab found on disk, before parsing. */
 export interface LabSource {
   id: string;
-  /** Absolute path of the deck. */
+  format: 'presenterm' | 'killercoda';
+  /** Absolute path of the deck (or of the scenario's index.json). */
   deck: string;
   /** Deck path relative to LABS_DIR, as diagnostics show it. */
   file: string;
@@ -49,14 +52,17 @@ export async function loadLabs(labsDir: string, options: LoadLabsOptions = {}): 
       failures.push(failure(src.id, src.file, `another lab already has the id "${src.id}"; this one is skipped`));
       continue;
     }
-    let text: string;
+    let result: ParseDeckResult;
     try {
-      text = await readFile(src.deck, 'utf8');
+      result =
+        src.format === 'killercoda'
+          ? await importScenario({ id: src.id, dir: src.labDir, relDir: path.posix.dirname(src.file) })
+          : parseDeck(await readFile(src.deck, 'utf8'), { id: src.id, file: src.file, labDir: src.labDir });
     } catch (err) {
-      failures.push(failure(src.id, src.file, `cannot read the deck: ${(err as Error).message}`));
+      failures.push(failure(src.id, src.file, `cannot read the lab: ${(err as Error).message}`));
       continue;
     }
-    const { parsed, diagnostics } = parseDeck(text, { id: src.id, file: src.file, labDir: src.labDir });
+    const { parsed, diagnostics } = result;
     if (parsed) labs.set(src.id, parsed);
     else failures.push({ id: src.id, diagnostics });
   }
@@ -78,13 +84,19 @@ export async function findLabs(labsDir: string): Promise<{ sources: LabSource[];
     if (entry.isFile() && entry.name.endsWith('.md')) {
       if (entry.name.toLowerCase() === 'readme.md') continue;
       const id = entry.name.slice(0, -'.md'.length);
-      sources.push({ id, deck: path.join(root, entry.name), file: entry.name, labDir: root });
+      sources.push({ id, format: 'presenterm', deck: path.join(root, entry.name), file: entry.name, labDir: root });
       continue;
     }
     if (!entry.isDirectory()) continue;
     const dir = path.join(root, entry.name);
-    const mds = (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isFile() && e.name.endsWith('.md'))
+    const files = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile());
+    if (files.some((e) => e.name === 'index.json')) {
+      const file = `${entry.name}/index.json`;
+      sources.push({ id: entry.name, format: 'killercoda', deck: path.join(dir, 'index.json'), file, labDir: dir });
+      continue;
+    }
+    const mds = files
+      .filter((e) => e.name.endsWith('.md'))
       .map((e) => e.name)
       .sort();
     const deck = chooseDeck(entry.name, mds);
@@ -96,7 +108,7 @@ export async function findLabs(labsDir: string): Promise<{ sources: LabSource[];
       problems.push(failure(entry.name, entry.name, `lab folder ${why}`));
       continue;
     }
-    sources.push({ id: entry.name, deck: path.join(dir, deck), file: `${entry.name}/${deck}`, labDir: dir });
+    sources.push({ id: entry.name, format: 'presenterm', deck: path.join(dir, deck), file: `${entry.name}/${deck}`, labDir: dir });
   }
   return { sources, problems };
 }

@@ -4,7 +4,7 @@
  *
  * - front-matter.ts: the YAML front matter, its options and the intro step;
  * - comments.ts: what a comment means (presenterm's commands, labdeck's metadata comment);
- * - metadata.ts: labdeck's own metadata (`tools`);
+ * - metadata.ts and teach.ts: labdeck's own metadata (`tools`; checks, hints, solutions, setup);
  * - code-block.ts: code block attributes, Run buttons, hidden lines, unclosed fences;
  * - slides.ts: blocks placed in slides and columns, steps with their ids and commands;
  * - render.ts and images.ts: the HTML attendees see, and where images may come from;
@@ -15,6 +15,7 @@
  */
 import type { Token } from 'markdown-it';
 import type { LabDiagnostic, ParsedLab, ToolRequirement } from '../../common/lab-model.js';
+import { undeclaredTools } from './tools-used.js';
 import { codeBlock, reportUnclosedFences } from './code-block.js';
 import { commentText, isComment, readComment } from './comments.js';
 import { Diagnostics } from './diagnostics.js';
@@ -23,6 +24,7 @@ import { rewriteImages } from './images.js';
 import { readMetadata } from './metadata.js';
 import { renderMarkdown, structureMd } from './render.js';
 import { SlideBuilder } from './slides.js';
+import { labScripts, type LabTeach } from './teach.js';
 
 export interface ParseDeckOptions {
   /** The lab's id (folder or file name); used in asset URLs. */
@@ -64,22 +66,30 @@ export function parseDeck(text: string, opts: ParseDeckOptions): ParseDeckResult
 
   const body = new DeckBody(lines, front, opts, diagnostics);
   const tools = body.read(tokens, bodyStart);
+  const steps = body.slides.steps;
+  undeclaredTools(steps, tools, () => diagnostics.report);
   const sorted = diagnostics.sorted();
   if (diagnostics.hasErrors()) return { diagnostics: sorted };
+  const scripts = labScripts(body.labTeach, body.slides.scripts);
   return {
     diagnostics: sorted,
     parsed: {
       lab: {
         id: opts.id,
-        title: front.title ?? body.slides.steps[0]?.title ?? opts.id,
+        title: front.title ?? steps[0]?.title ?? opts.id,
         ...(front.subTitle !== undefined ? { subTitle: front.subTitle } : {}),
         authors: front.authors,
         source: opts.file,
-        steps: body.slides.steps,
+        format: 'presenterm',
+        steps,
         tools,
+        requireCheck: body.labTeach.requireCheck ?? false,
+        hasSetup: scripts.setup !== undefined,
+        hasReset: scripts.reset !== undefined,
         warnings: sorted.filter((d) => d.severity === 'warning'),
       },
       notes: body.slides.notes,
+      scripts,
     },
   };
 }
@@ -87,6 +97,9 @@ export function parseDeck(text: string, opts: ParseDeckOptions): ParseDeckResult
 /** The walk over the deck's top-level blocks. */
 class DeckBody {
   readonly slides: SlideBuilder;
+  /** The lab-level teaching settings of every metadata comment, each key given once. */
+  readonly labTeach: LabTeach = {};
+  private readonly labTeachLines = new Map<keyof LabTeach, number>();
   private readonly tools: ToolRequirement[] = [];
   private readonly explicitIds = new Set<string>();
   private chunk: Chunk | undefined;
@@ -169,15 +182,40 @@ class DeckBody {
       case 'command':
         this.slides.apply(meaning.command, line, column);
         return;
-      case 'metadata':
-        this.tools.push(...readMetadata(meaning.yaml, line0 + 1, this.diagnostics.report));
+      case 'metadata': {
+        const renderHint = (md: string, hintLine0: number) => this.render(md, hintLine0);
+        const metadata = readMetadata(meaning.yaml, line0 + 1, this.opts.file, this.diagnostics.report, renderHint);
+        this.tools.push(...metadata.tools);
+        this.mergeLabTeach(metadata.lab, line);
+        if (metadata.step && metadata.stepPos) this.slides.teach(metadata.step, metadata.stepPos.line, metadata.stepPos.column);
         return;
+      }
       case 'warning':
         this.diagnostics.report('warning', line, column, meaning.message);
         return;
       case 'ignored':
         return;
     }
+  }
+
+  /** Adds one comment's lab settings; a setting given by an earlier comment wins, with a warning. */
+  private mergeLabTeach(teach: LabTeach, line: number): void {
+    for (const key of ['setup', 'reset', 'requireCheck'] as const) {
+      if (teach[key] === undefined) continue;
+      const first = this.labTeachLines.get(key);
+      if (first !== undefined) {
+        this.diagnostics.report('warning', line, 1, `labdeck \`${key}\` is already set at line ${first}; ignored`);
+        continue;
+      }
+      this.labTeachLines.set(key, line);
+      Object.assign(this.labTeach, { [key]: teach[key] });
+    }
+  }
+
+  /** Renders markdown written from 0-based deck line `line0` (hints): images checked like the deck's own. */
+  private render(md: string, line0: number): string {
+    const scope = { id: this.opts.id, labDir: this.opts.labDir, lines: this.lines };
+    return renderMarkdown(md, (tokens) => rewriteImages(tokens, line0, scope, this.diagnostics.report));
   }
 
   private claimId(id: string): boolean {
@@ -217,8 +255,7 @@ class DeckBody {
       .slice(chunk.start, chunk.end)
       .map((l, i) => (blank.has(chunk.start + i) ? '' : l))
       .join('\n');
-    const scope = { id: this.opts.id, labDir: this.opts.labDir, lines: this.lines };
-    const html = renderMarkdown(src, (tokens) => rewriteImages(tokens, chunk.start, scope, this.diagnostics.report));
+    const html = this.render(src, chunk.start);
     if (html.trim() === '') return;
     this.slides.push({ kind: 'markdown', html, line: chunk.start + 1 });
   }

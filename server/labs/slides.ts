@@ -1,11 +1,12 @@
 /**
  * How slides become steps: blocks go into the current slide (or the current column of its layout),
  * comment commands change the slide, and an ended slide becomes a Step with its code blocks' ids and
- * Run commands, unless it is empty or skipped.
+ * Run commands and its teaching parts (teach.ts), unless it is empty or skipped.
  */
-import { codeBlocks, type Block, type ColumnsBlock, type Step, type StepNotes } from '../../common/lab-model.js';
+import { codeBlocks, type Block, type ColumnsBlock, type Step, type StepNotes, type StepScripts } from '../../common/lab-model.js';
 import type { Command } from './comments.js';
 import type { Report } from './diagnostics.js';
+import { stepScripts, teachFields, type StepTeach } from './teach.js';
 
 /** A slide being built. */
 interface SlideDraft {
@@ -17,12 +18,15 @@ interface SlideDraft {
   notes: string[];
   skip: boolean;
   layout?: { block: ColumnsBlock; current: number | null };
+  teach?: { teach: StepTeach; line: number; column: number };
 }
 
 export class SlideBuilder {
   readonly steps: Step[] = [];
   /** One entry per step, in step order. */
   readonly notes: StepNotes[] = [];
+  /** One entry per step, in step order: the scripts that stay on the server. */
+  readonly scripts: StepScripts[] = [];
   private slide: SlideDraft = newSlide(1);
 
   constructor(private readonly report: Report) {}
@@ -31,6 +35,20 @@ export class SlideBuilder {
   addStep(step: Step): void {
     this.steps.push(step);
     this.notes.push({ index: step.index, speakerNotes: [] });
+    this.scripts.push(stepScripts(step.index, undefined));
+  }
+
+  /**
+   * The `step:` part of a labdeck comment written at 1-based `line` and `column`: it belongs to the
+   * slide being built. A slide has one; a second is reported and ignored.
+   */
+  teach(teach: StepTeach, line: number, column: number): void {
+    if (this.slide.teach) {
+      const first = this.slide.teach.line;
+      this.report('warning', line, column, `this slide already has labdeck step metadata (line ${first}); ignored`);
+      return;
+    }
+    this.slide.teach = { teach, line, column };
   }
 
   /** The next slide starts no earlier than 1-based `line`. */
@@ -122,7 +140,13 @@ export class SlideBuilder {
   end(): void {
     const slide = this.slide;
     this.slide = newSlide(slide.line);
-    if (slide.skip || slide.blocks.length === 0) return;
+    if (slide.skip || slide.blocks.length === 0) {
+      if (slide.teach) {
+        const { line, column } = slide.teach;
+        this.report('warning', line, column, 'labdeck step metadata in a slide that is skipped or empty; ignored');
+      }
+      return;
+    }
     const index = this.steps.length;
     const code = codeBlocks(slide.blocks);
     code.forEach((b, i) => {
@@ -133,9 +157,11 @@ export class SlideBuilder {
       title: slide.title ?? `Step ${index + 1}`,
       blocks: slide.blocks,
       commands: code.filter((b) => b.runnable).map((b) => b.run),
+      ...teachFields(slide.teach?.teach),
       line: slide.line,
     });
     this.notes.push({ index, speakerNotes: slide.notes });
+    this.scripts.push(stepScripts(index, slide.teach?.teach));
   }
 }
 

@@ -1,5 +1,6 @@
 // LABS_DIR served by the real server: a malformed lab is reported with file and line while the others
-// load; lab images are served from the lab's own folder only. Also the server-wide session limit.
+// load; lab images are served from the lab's own folder only; a Killercoda scenario is served as a lab
+// whose steps say they have a check, never with the check's script. Also the server-wide session limit.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ before(async () => {
   writeFileSync(path.join(labsDir, 'pictures', 'img', 'dot.png'), PNG);
   writeFileSync(path.join(labsDir, 'pictures', 'pictures.md'), '---\ntitle: Pictures\n---\n\n# One\n\n![a dot](img/dot.png)\n');
   writeFileSync(path.join(labsDir, 'secret.png'), PNG);
+  cpSync(path.join(ROOT, 'server', 'labs', 'fixtures', 'killercoda', 'complete'), path.join(labsDir, 'scenario'), { recursive: true });
   server = await startServer({ LABS_DIR: labsDir, MAX_SESSIONS: '2' });
 });
 after(async () => {
@@ -43,7 +45,7 @@ after(async () => {
 
 test('a malformed lab is listed with file and line; the other labs load', async () => {
   const labs = (await (await fetch(server.url + '/api/labs')).json()) as { id: string }[];
-  assert.deepEqual(labs.map((l) => l.id).sort(), ['kubernetes-meets-rust', 'pictures']);
+  assert.deepEqual(labs.map((l) => l.id).sort(), ['kubernetes-meets-rust', 'pictures', 'scenario']);
   const failures = (await (await fetch(server.url + '/api/lab-failures')).json()) as { id: string; diagnostics: { file: string; line: number; message: string }[] }[];
   assert.equal(failures.length, 1);
   assert.equal(failures[0]!.id, 'broken');
@@ -51,6 +53,30 @@ test('a malformed lab is listed with file and line; the other labs load', async 
   assert.ok(d, 'the unclosed fence is reported at the line it opens');
   assert.equal(d.file, 'broken/broken.md');
   assert.match(server.log(), /broken\/broken\.md:5:\d+/);
+});
+
+test('a Killercoda scenario: steps with title, commands and hasCheck; scripts stay on the server', async () => {
+  const res = await fetch(server.url + '/api/labs/scenario');
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  const lab = JSON.parse(text) as { format: string; steps: { title: string; commands: string[]; hasCheck: boolean }[] };
+  assert.equal(lab.format, 'killercoda');
+  assert.deepEqual(lab.steps.map((s) => [s.title, s.hasCheck]), [
+    ['Before we start', false],
+    ['Make a marker file', true],
+    ['Stop the process', true],
+    ['Finish', false],
+  ]);
+  assert.deepEqual(lab.steps[2]?.commands, ['pkill sleep']);
+  for (const script of ['test -f /tmp/lab/marker', 'pgrep -x sleep', 'setup-done', 'rm -rf /tmp/lab']) {
+    assert.ok(!text.includes(script), `the attendee model must not carry "${script}"`);
+  }
+  const logo = await fetch(server.url + '/labs/scenario/assets/assets/logo.png');
+  assert.equal(logo.status, 200);
+  // The asset route serves images only: never a scenario's scripts or its index.json.
+  for (const file of ['step1/verify.sh', 'index.json']) {
+    assert.equal((await fetch(`${server.url}/labs/scenario/assets/${file}`)).status, 404, file);
+  }
 });
 
 test("images come from the lab's folder, and nothing outside it", async () => {

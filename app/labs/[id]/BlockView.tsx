@@ -2,7 +2,7 @@
 /** Renders one block of a step. Markdown and code arrive as sanitised HTML from the server. */
 import type { CSSProperties } from 'react';
 import type { ToolStatus } from '@/common/preflight';
-import { commandsOf } from './usePreflight';
+import { commandsOf } from '@/common/commands';
 import type { Block, CodeBlock } from '@/common/lab-model';
 import { CodeBlockView } from './CodeBlockView';
 

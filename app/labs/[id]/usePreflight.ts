@@ -45,16 +45,3 @@ export function usePreflight(labId: string, connected: boolean): Preflight {
   const missing = useMemo(() => new Map((report?.tools ?? []).filter((t) => !t.found).map((t) => [t.name, t])), [report]);
   return { report, error, busy, check, missing };
 }
-
-/** The commands a block runs: the first word of each line, after `sudo` and VAR=value prefixes. */
-export function commandsOf(run: string): string[] {
-  const names = new Set<string>();
-  for (const line of run.split('\n')) {
-    const words = line.trim().split(/\s+/);
-    let i = 0;
-    while (i < words.length && (words[i] === 'sudo' || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!))) i++;
-    const w = words[i];
-    if (w && !w.startsWith('#')) names.add(w);
-  }
-  return [...names];
-}

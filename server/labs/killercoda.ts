@@ -1,0 +1,504 @@
+/**
+ * Killercoda (and legacy Katacoda) scenarios as labdeck labs: a folder in LABS_DIR holding an
+ * `index.json`. What the format is, learnt from Killercoda's documentation and its
+ * `killercoda/scenario-examples` repository (index.json with `details.intro`, `details.steps[]`,
+ * `details.finish`, each with `text`, `verify`, `background`, `foreground`; `details.assets`;
+ * `backend.imageid`; `interface.layout`; the markdown actions of its `code-actions` example), and from
+ * Katacoda's "Understanding Katacoda's index.json" page (`courseData`, `code`, `answer`,
+ * `environment.uilayout`, assets for `host01`/`client`) and its markdown extensions (`{{execute}}`,
+ * `{{execute T2}}`, `{{execute interrupt}}`, `{{copy}}`, `{{open}}`).
+ *
+ * What it becomes: `verify` is the step's check, `background` (Katacoda `courseData`) the step's setup,
+ * `foreground` (Katacoda `code`) is typed into the terminal when the step is entered; the intro's
+ * `background` is the lab's setup. What labdeck cannot do (a second terminal or host, an IDE tab, an
+ * image it does not have) is a warning on the lab, and the rest works.
+ */
+import { access, constants, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Token } from 'markdown-it';
+import { z } from 'zod';
+import type { Block, CodeBlock, LabAsset, LabDiagnostic, LabScript, Step, StepNotes } from '../../common/lab-model.js';
+import { Diagnostics, type Report } from './diagnostics.js';
+import { rewriteImages } from './images.js';
+import type { ParseDeckResult } from './parse.js';
+import { highlight, renderMarkdown, structureMd } from './render.js';
+import { DEFAULT_TIMEOUT, labScripts, stepScripts, teachFields, type LabTeach, type StepTeach } from './teach.js';
+import { undeclaredTools } from './tools-used.js';
+import { isPlainObject, parseYamlAt, type PositionedYaml } from './yaml-positions.js';
+
+export interface ImportScenarioOptions {
+  id: string;
+  /** Absolute folder of the scenario. */
+  dir: string;
+  /** The folder relative to LABS_DIR, as diagnostics show it. */
+  relDir: string;
+}
+
+/** A scenario's page or script larger than this is refused: it is read whole, and sent to every attendee. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+/** The image labdeck's sandbox stands in for: a plain Linux machine with podman. */
+const PLAIN_IMAGES = new Set(['ubuntu', 'ubuntu-4gb', 'ubuntu:2004', 'ubuntu:1804', 'ubuntu:2204', 'ubuntu:2404', 'debian']);
+
+const page = z
+  .object({
+    title: z.string().optional(),
+    text: z.string().min(1).optional(),
+    verify: z.string().min(1).optional(),
+    background: z.string().min(1).optional(),
+    foreground: z.string().min(1).optional(),
+    // Katacoda's names for background and foreground, and its solution page.
+    courseData: z.string().min(1).optional(),
+    code: z.string().min(1).optional(),
+    answer: z.string().min(1).optional(),
+    credits: z.string().optional(),
+  })
+  .strict();
+const asset = z.object({ file: z.string().min(1), target: z.string().min(1), chmod: z.string().optional() }).strict();
+const scenario = z
+  .object({
+    title: z.string().min(1),
+    description: z.string().optional(),
+    difficulty: z.string().optional(),
+    time: z.string().optional(),
+    details: z
+      .object({
+        intro: page.optional(),
+        steps: z.array(page.extend({ text: z.string().min(1) })).default([]),
+        finish: page.optional(),
+        assets: z.record(z.string(), z.array(asset)).optional(),
+      })
+      .strict(),
+    backend: z.object({ imageid: z.string().min(1) }).loose().optional(),
+    interface: z.object({ layout: z.string().optional() }).loose().optional(),
+    environment: z
+      .object({ uilayout: z.string().optional(), showide: z.boolean().optional(), terminals: z.array(z.unknown()).optional() })
+      .loose()
+      .optional(),
+    files: z.array(z.string()).optional(),
+    pathwayTitle: z.string().optional(),
+    icon: z.string().optional(),
+    private: z.boolean().optional(),
+    type: z.string().optional(),
+  })
+  .strict();
+type Page = z.infer<typeof page>;
+
+/** Imports the scenario in `opts.dir`; never throws for bad content, only reports it. */
+export async function importScenario(opts: ImportScenarioOptions): Promise<ParseDeckResult> {
+  const rel = (file: string) => path.posix.join(opts.relDir, file);
+  const indexFile = rel('index.json');
+  const index = new Diagnostics(indexFile);
+  const files: Diagnostics[] = [];
+  const done = (parsed?: ParseDeckResult['parsed']): ParseDeckResult => {
+    const diagnostics = [index, ...files].flatMap((d) => d.sorted());
+    const failed = diagnostics.some((d) => d.severity === 'error');
+    return failed || !parsed ? { diagnostics } : { diagnostics, parsed: { ...parsed, lab: { ...parsed.lab, warnings: diagnostics } } };
+  };
+
+  const text = await readFile(path.join(opts.dir, 'index.json'), 'utf8');
+  const yaml = readIndex(text, index.report);
+  if (!yaml) return done();
+  const parsed = scenario.safeParse(yaml.value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const p = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
+      const where = issue.code === 'unrecognized_keys' ? [...p, issue.keys[0] ?? ''] : p;
+      const { line, column } = nearest(yaml, where);
+      const message =
+        issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+      // An unknown key is only a warning: Killercoda adds fields over time, and labdeck can ignore them.
+      index.report(issue.code === 'unrecognized_keys' ? 'warning' : 'error', line, column, `index.json ${p.join('.') || '(top)'}: ${message}`);
+    }
+    const strictless = scenario.safeParse(stripUnknown(yaml.value));
+    if (!strictless.success) return done();
+    return done(await build(strictless.data, yaml, opts, index.report, files));
+  }
+  return done(await build(parsed.data, yaml, opts, index.report, files));
+}
+
+/** Parses index.json: JSON's own verdict, with positions from the YAML parser (JSON is YAML). */
+function readIndex(text: string, report: Report): PositionedYaml | undefined {
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const offset = Number(/position (\d+)/.exec(message)?.[1] ?? 0);
+    const before = text.slice(0, offset).split('\n');
+    report('error', before.length, (before.at(-1)?.length ?? 0) + 1, `index.json is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/s, '')}`);
+    return undefined;
+  }
+  const yaml = parseYamlAt(text, 0, 'index.json', report);
+  if (yaml && !isPlainObject(yaml.value)) {
+    report('error', 1, 1, 'index.json must be a JSON object with "title" and "details"');
+    return undefined;
+  }
+  return yaml;
+}
+
+/** Drops unknown keys (already warned about) so the rest of the scenario can still be read. */
+function stripUnknown(value: unknown): unknown {
+  const known = (v: unknown, keys: string[]) =>
+    isPlainObject(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => keys.includes(k))) : v;
+  const pageKeys = Object.keys(page.shape);
+  if (!isPlainObject(value)) return value;
+  const top = known(value, Object.keys(scenario.shape)) as Record<string, unknown>;
+  const details = known(top.details, ['intro', 'steps', 'finish', 'assets']);
+  if (isPlainObject(details)) {
+    if (details.intro !== undefined) details.intro = known(details.intro, pageKeys);
+    if (details.finish !== undefined) details.finish = known(details.finish, pageKeys);
+    if (Array.isArray(details.steps)) details.steps = details.steps.map((s) => known(s, pageKeys));
+    if (isPlainObject(details.assets)) {
+      details.assets = Object.fromEntries(
+        Object.entries(details.assets).map(([host, list]) => [host, Array.isArray(list) ? list.map((a) => known(a, ['file', 'target', 'chmod'])) : list]),
+      );
+    }
+    top.details = details;
+  }
+  return top;
+}
+
+function nearest(yaml: PositionedYaml, p: (string | number)[]): { line: number; column: number } {
+  for (let n = p.length; n > 0; n--) {
+    const pos = yaml.nodePos(p.slice(0, n));
+    if (pos) return pos;
+  }
+  return yaml.start;
+}
+
+async function build(
+  data: z.infer<typeof scenario>,
+  yaml: PositionedYaml,
+  opts: ImportScenarioOptions,
+  report: Report,
+  files: Diagnostics[],
+): Promise<NonNullable<ParseDeckResult['parsed']>> {
+  const at = (p: (string | number)[]) => nearest(yaml, p);
+  const warn = (p: (string | number)[], message: string) => {
+    const { line, column } = at(p);
+    report('warning', line, column, message);
+  };
+  const rel = (file: string) => path.posix.join(opts.relDir, file);
+
+  /** A file the scenario names, inside its folder, or undefined with an error at `p`. */
+  const locate = async (file: string, p: (string | number)[]): Promise<string | undefined> => {
+    const abs = path.resolve(opts.dir, file);
+    const { line, column } = at(p);
+    if (!abs.startsWith(path.resolve(opts.dir) + path.sep)) {
+      report('error', line, column, `"${file}" is outside the scenario folder`);
+      return undefined;
+    }
+    const info = await stat(abs).catch(() => undefined);
+    if (!info?.isFile()) {
+      report('error', line, column, `"${file}" does not exist in the scenario folder`);
+      return undefined;
+    }
+    if (info.size > MAX_FILE_BYTES) {
+      report('error', line, column, `"${file}" is larger than ${MAX_FILE_BYTES / 1024} KiB`);
+      return undefined;
+    }
+    return abs;
+  };
+  /** A script's text; Killercoda runs scripts as executables, so a missing execute bit is a warning. */
+  const script = async (file: string | undefined, p: (string | number)[], timeoutSeconds: number): Promise<LabScript | undefined> => {
+    if (file === undefined) return undefined;
+    const abs = await locate(file, p);
+    if (!abs) return undefined;
+    try {
+      await access(abs, constants.X_OK);
+    } catch {
+      warn(p, `script "${file}" is not executable (chmod +x ${file}); labdeck runs it with bash anyway`);
+    }
+    return { source: await readFile(abs, 'utf8'), timeoutSeconds, file: rel(file), line: 1 };
+  };
+
+  if (data.backend && !PLAIN_IMAGES.has(data.backend.imageid.toLowerCase())) {
+    warn(['backend', 'imageid'], `labdeck has no image for backend.imageid "${data.backend.imageid}": the scenario runs in labdeck's sandbox, without what that image provides`);
+  }
+  const layout = data.interface?.layout ?? data.environment?.uilayout;
+  if (layout && layout !== 'terminal') {
+    warn(data.interface?.layout ? ['interface', 'layout'] : ['environment', 'uilayout'], `layout "${layout}" needs an editor or IDE tab, which labdeck does not have: the terminal is shown alone`);
+  }
+  if (data.environment?.showide) warn(['environment', 'showide'], 'labdeck has no IDE tab; showide is ignored');
+  if (data.environment?.terminals?.length) warn(['environment', 'terminals'], 'labdeck has one terminal; extra terminals are not opened');
+  if (data.files?.length) warn(['files'], 'labdeck has no editor; files are not opened');
+
+  const assets: LabAsset[] = [];
+  for (const [host, list] of Object.entries(data.details.assets ?? {})) {
+    if (host !== 'host01' && host !== 'client') {
+      warn(['details', 'assets', host], `labdeck has one sandbox: assets for "${host}" are not copied`);
+      continue;
+    }
+    for (const [i, a] of list.entries()) {
+      if (/[*?[]/.test(a.file)) {
+        assets.push({ file: path.posix.join('assets', a.file), target: a.target, ...(a.chmod ? { chmod: a.chmod } : {}) });
+        continue;
+      }
+      if (await locate(path.posix.join('assets', a.file), ['details', 'assets', host, i, 'file'])) {
+        assets.push({ file: path.posix.join('assets', a.file), target: a.target, ...(a.chmod ? { chmod: a.chmod } : {}) });
+      }
+    }
+  }
+
+  const steps: Step[] = [];
+  const notes: StepNotes[] = [];
+  const stepFiles = new Map<Step, Report>();
+  const scriptsPerStep: ReturnType<typeof stepScripts>[] = [];
+  const lab: LabTeach = {};
+  const pages: { page: Page; p: (string | number)[]; fallback: string }[] = [
+    ...(data.details.intro ? [{ page: data.details.intro, p: ['details', 'intro'], fallback: 'Introduction' }] : []),
+    ...data.details.steps.map((s, i) => ({ page: s, p: ['details', 'steps', i], fallback: `Step ${i + 1}` })),
+    ...(data.details.finish ? [{ page: data.details.finish, p: ['details', 'finish'], fallback: 'Finish' }] : []),
+  ];
+  for (const { page: pg, p, fallback } of pages) {
+    const intro = p[1] === 'intro';
+    const background = await script(pg.background ?? pg.courseData, [...p, pg.background ? 'background' : 'courseData'], intro ? DEFAULT_TIMEOUT.labSetup : DEFAULT_TIMEOUT.stepSetup);
+    const foreground = await script(pg.foreground ?? pg.code, [...p, pg.foreground ? 'foreground' : 'code'], DEFAULT_TIMEOUT.stepSetup);
+    const verify = await script(pg.verify, [...p, 'verify'], DEFAULT_TIMEOUT.check);
+    if (intro && background) lab.setup = background;
+    if (!pg.text && !foreground) continue;
+    const index = steps.length;
+    const teach: StepTeach = { hints: [] };
+    if (verify) teach.check = verify;
+    if (background && !intro) teach.setup = background;
+    if (foreground) teach.typeOnEnter = foreground.source.replace(/^#!.*\n/, '').replace(/\n+$/, '');
+    let blocks: Block[] = [];
+    let title = pg.title;
+    const diagnostics = new Diagnostics(pg.text ? rel(pg.text) : rel('index.json'));
+    files.push(diagnostics);
+    if (pg.text) {
+      const abs = await locate(pg.text, [...p, 'text']);
+      if (abs) {
+        const page = readPage(await readFile(abs, 'utf8'), index, { id: opts.id, labDir: opts.dir }, diagnostics.report);
+        blocks = page.blocks;
+        title ??= page.heading;
+      }
+    }
+    if (pg.answer) {
+      const abs = await locate(pg.answer, [...p, 'answer']);
+      if (abs) teach.hints.push(renderAnswer(await readFile(abs, 'utf8'), { id: opts.id, labDir: opts.dir }, diagnostics.report));
+    }
+    const code = blocks.flatMap((b) => (b.kind === 'code' ? [b] : []));
+    const step: Step = {
+      index,
+      title: title ?? fallback,
+      blocks,
+      commands: code.filter((b) => b.runnable).map((b) => b.run),
+      ...teachFields(teach),
+      line: 1,
+    };
+    steps.push(step);
+    stepFiles.set(step, diagnostics.report);
+    notes.push({ index, speakerNotes: [] });
+    scriptsPerStep.push(stepScripts(index, teach));
+  }
+  if (steps.length === 0) report('error', at(['details']).line, at(['details']).column, 'the scenario has no intro, steps or finish with a text');
+  undeclaredTools(steps, [], (s) => stepFiles.get(s) ?? report);
+  const scripts = labScripts(lab, scriptsPerStep, assets);
+  return {
+    lab: {
+      id: opts.id,
+      title: data.title,
+      ...(data.description ? { description: data.description } : {}),
+      authors: [],
+      source: rel('index.json'),
+      format: 'killercoda',
+      steps,
+      tools: [],
+      requireCheck: false,
+      hasSetup: scripts.setup !== undefined,
+      hasReset: false,
+      warnings: [] as LabDiagnostic[],
+    },
+    notes,
+    scripts,
+  };
+}
+
+/** One action after a code span or a closing fence: `{{exec}}`, `{{execute T2}}`, `{{copy}}`, `{{}}`… */
+interface Action {
+  runnable: boolean;
+  interrupt: boolean;
+  copy: boolean;
+  /** Why labdeck does part of it differently; a warning at the action. */
+  warning?: string;
+}
+
+/** What an action's words mean (`exec interrupt`, `execute T2`, `copy`, '' …). */
+export function readAction(words: string): Action {
+  const parts = words.trim().split(/\s+/).filter(Boolean);
+  const [verb, ...rest] = parts;
+  if (verb === undefined) return { runnable: false, interrupt: false, copy: false };
+  if (verb === 'copy' && rest.length === 0) return { runnable: false, interrupt: false, copy: true };
+  if (verb === 'open') return { runnable: false, interrupt: false, copy: true, warning: '{{open}} opens a file in an editor, which labdeck does not have: shown as code' };
+  if (verb !== 'exec' && verb !== 'execute') return { runnable: false, interrupt: false, copy: true, warning: `unknown action {{${words.trim()}}}: shown as code` };
+  const action: Action = { runnable: true, interrupt: false, copy: true };
+  for (const word of rest) {
+    if (word === 'interrupt') action.interrupt = true;
+    else if (/^(T|HOST)1$/i.test(word)) continue;
+    else if (/^(T|HOST)\d+$/i.test(word)) action.warning = `labdeck has one terminal on one host: {{${words.trim()}}} runs in it`;
+    else if (word === 'ctrl-seq') return { runnable: false, interrupt: false, copy: true, warning: '{{execute ctrl-seq}} is not supported by labdeck: press the keys in the terminal' };
+    else return { runnable: false, interrupt: false, copy: true, warning: `unknown action {{${words.trim()}}}: shown as code` };
+  }
+  return action;
+}
+
+interface PageScope {
+  id: string;
+  labDir: string;
+}
+
+/**
+ * A step's markdown: top-level fences become code blocks (a closing fence may carry an action,
+ * "```{{exec}}"), the markdown between them is rendered, and an action after a code span (or on a
+ * fence nested in a list) stays where it is written, marked `data-labdeck-block`, with an inline
+ * CodeBlock after its markdown block.
+ */
+function readPage(text: string, stepIndex: number, scope: PageScope, report: Report): { blocks: Block[]; heading?: string } {
+  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
+  const original = [...lines];
+  const fenceActions = stripFenceActions(lines);
+  const blocks: Block[] = [];
+  let n = 0;
+  const nextId = () => `s${stepIndex}-b${++n}`;
+  const tokens = structureMd.parse(lines.join('\n'), {});
+  let heading: string | undefined;
+  let chunkStart: number | undefined;
+  let chunkEnd = 0;
+  const flush = () => {
+    if (chunkStart === undefined) return;
+    const start = chunkStart;
+    chunkStart = undefined;
+    const inline: CodeBlock[] = [];
+    const html = renderMarkdown(lines.slice(start, chunkEnd).join('\n'), (toks) => {
+      rewriteImages(toks, start, { ...scope, lines }, report);
+      inline.push(...inlineActions(toks, start, original, fenceActions, nextId, report));
+    });
+    if (html.trim() !== '') blocks.push({ kind: 'markdown', html, line: start + 1 });
+    blocks.push(...inline);
+  };
+  for (const t of tokens) {
+    if (t.level !== 0 || !t.map) continue;
+    if (t.type === 'heading_open' && heading === undefined) {
+      const i = tokens.indexOf(t);
+      heading = tokens[i + 1]?.content.trim() || undefined;
+    }
+    if (t.type === 'fence') {
+      flush();
+      const actionText = fenceActions.get(t.map[0]);
+      const action = actionText === undefined ? { runnable: false, interrupt: false, copy: true } : readAction(actionText.words);
+      if (action.warning && actionText) report('warning', actionText.line + 1, actionText.column, action.warning);
+      const lang = t.info.trim().split(/\s+/)[0] ?? '';
+      blocks.push(codeBlock(nextId(), lang, t.content.replace(/\n$/, ''), action, 'block', t.map[0] + 1));
+      continue;
+    }
+    if (t.nesting === -1) continue;
+    chunkStart ??= t.map[0];
+    chunkEnd = Math.max(chunkEnd, t.map[1]);
+  }
+  flush();
+  return { blocks, ...(heading ? { heading } : {}) };
+}
+
+/**
+ * Removes the action after each closing fence ("```{{exec}}" is not a closing fence in CommonMark,
+ * so left alone it would swallow the rest of the page) and returns them by the fence's opening line.
+ */
+function stripFenceActions(lines: string[]): Map<number, { words: string; line: number; column: number }> {
+  const actions = new Map<number, { words: string; line: number; column: number }>();
+  let open: { marker: string; line: number } | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (!open) {
+      const m = /^[\s>]*(`{3,}|~{3,})(.*)$/.exec(line);
+      if (m?.[1] && !(m[1].startsWith('`') && (m[2] ?? '').includes('`'))) open = { marker: m[1], line: i };
+      continue;
+    }
+    const close = /^([\s>]*)(`{3,}|~{3,})[ \t]*(?:\{\{([^}]*)\}\})?[ \t]*$/.exec(line);
+    if (!close?.[2] || close[2][0] !== open.marker[0] || close[2].length < open.marker.length) continue;
+    if (close[3] !== undefined) {
+      actions.set(open.line, { words: close[3], line: i, column: line.indexOf('{{') + 1 });
+      lines[i] = `${close[1] ?? ''}${close[2]}`;
+    }
+    open = undefined;
+  }
+  return actions;
+}
+
+/** Actions inside rendered markdown: after a code span, or on a fence nested in a list or quote. */
+function inlineActions(
+  tokens: Token[],
+  firstLine0: number,
+  lines: readonly string[],
+  fenceActions: Map<number, { words: string; line: number; column: number }>,
+  nextId: () => string,
+  report: Report,
+): CodeBlock[] {
+  const found: CodeBlock[] = [];
+  for (const t of tokens) {
+    if (t.type === 'fence' && t.map) {
+      const actionText = fenceActions.get(firstLine0 + t.map[0]);
+      if (!actionText) continue;
+      const action = readAction(actionText.words);
+      if (action.warning) report('warning', actionText.line + 1, actionText.column, action.warning);
+      const lang = t.info.trim().split(/\s+/)[0] ?? '';
+      const block = codeBlock(nextId(), lang, t.content.replace(/\n$/, ''), action, 'inline', firstLine0 + t.map[0] + 1);
+      t.attrSet('data-labdeck-block', block.id);
+      found.push(block);
+      continue;
+    }
+    if (t.type !== 'inline' || !t.children) continue;
+    t.children.forEach((child, i) => {
+      const next = t.children?.[i + 1];
+      if (child.type !== 'code_inline' || next?.type !== 'text') return;
+      const m = /^\{\{([^}]*)\}\}/.exec(next.content);
+      if (!m) return;
+      next.content = next.content.slice(m[0].length);
+      const action = readAction(m[1] ?? '');
+      const { line, column } = findAction(lines, `\`${child.content}\`${m[0]}`, firstLine0 + (t.map?.[0] ?? 0), firstLine0 + (t.map?.[1] ?? 1));
+      if (action.warning) report('warning', line, column, action.warning);
+      if (!action.runnable && action.copy) return;
+      if (!action.runnable) {
+        child.attrSet('data-labdeck-copy', 'false');
+        return;
+      }
+      const block = codeBlock(nextId(), '', child.content, action, 'inline', line);
+      child.attrSet('data-labdeck-block', block.id);
+      found.push(block);
+    });
+  }
+  return found;
+}
+
+/** 1-based position of `written` (a code span and its action) in lines [from, to), or the first line's start. */
+function findAction(lines: readonly string[], written: string, from: number, to: number): { line: number; column: number } {
+  for (let l = from; l < to; l++) {
+    const at = (lines[l] ?? '').indexOf(written);
+    if (at >= 0) return { line: l + 1, column: at + 1 };
+  }
+  return { line: from + 1, column: 1 };
+}
+
+function codeBlock(id: string, lang: string, content: string, action: Action, display: CodeBlock['display'], line: number): CodeBlock {
+  return {
+    kind: 'code',
+    id,
+    lang,
+    attrs: [],
+    code: content,
+    html: highlight(content, lang),
+    runnable: action.runnable,
+    run: content,
+    interrupt: action.interrupt,
+    copy: action.copy,
+    display,
+    lineNumbers: false,
+    line,
+  };
+}
+
+/** Katacoda's `answer` page, shown as the step's last hint. */
+function renderAnswer(text: string, scope: PageScope, report: Report): string {
+  const lines = text.split('\n');
+  return renderMarkdown(text, (toks) => rewriteImages(toks, 0, { ...scope, lines }, report));
+}
