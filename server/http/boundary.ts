@@ -42,17 +42,22 @@ export type Admitted = { ok: true; url: URL } | { ok: false; status: number; why
 
 /**
  * Host first (a refused request gets no cookie and runs no handler), then the target: origin-form only
- * (`/path?query`): absolute-form and `*` are for proxies, and labdeck is not one.
+ * (`/path?query`): absolute-form and `*` are for proxies, and labdeck is not one. A path whose
+ * %-escapes do not decode is refused here, once, rather than failing in each router that decodes it
+ * (Next's own answers a 500).
  */
 export function admit(req: IncomingMessage, hosts: HostGuard): Admitted {
   const host = hosts.checkHost(req);
   if (!host.ok) return host;
   const target = req.url ?? '';
-  if (!target.startsWith('/') || target.startsWith('//')) return { ok: false, status: 400, why: 'Bad request target' };
+  const bad = { ok: false, status: 400, why: 'Bad request target' } as const;
+  if (!target.startsWith('/') || target.startsWith('//')) return bad;
   try {
-    return { ok: true, url: new URL(`http://localhost${target}`) };
+    const url = new URL(`http://localhost${target}`);
+    decodeURIComponent(url.pathname);
+    return { ok: true, url };
   } catch {
-    return { ok: false, status: 400, why: 'Bad request target' };
+    return bad;
   }
 }
 

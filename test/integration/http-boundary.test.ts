@@ -114,9 +114,11 @@ describe('every input is answered', () => {
 
   test('malformed targets get 400 or 404, never a 500 or a hang', async () => {
     const CASES: Array<[string, number]> = [
-      ['/labs/%/assets/x.png', 404],
-      ['/labs/pics/assets/%E0%A4%A.png', 404],
-      ['/api/labs/%', 404],
+      ['/labs/%/assets/x.png', 400],
+      ['/labs/pics/assets/%E0%A4%A.png', 400],
+      ['/api/labs/%', 400],
+      ['/labs/%E0%A4%A', 400],
+      ['/api/labs/%2E%2E', 404],
       ['//evil.example/', 400],
       ['http://evil.example/', 400],
       ['*', 400],
@@ -126,7 +128,7 @@ describe('every input is answered', () => {
       assert.equal(r.status, status, target);
     }
     const reset = await rawRequest(port, `POST /api/sandboxes/%/reset HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer test-instructor-token\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-    assert.equal(reset.status, 404);
+    assert.equal(reset.status, 400);
   });
 });
 
