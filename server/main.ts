@@ -131,7 +131,7 @@ export async function main(): Promise<void> {
   boundPort = port;
   ready = true;
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-  announce(log, config, `http://${shownHost}:${port}`, instructorToken, driver);
+  announce(log, config, config.publicUrl?.origin ?? `http://${shownHost}:${port}`, instructorToken, driver);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -63,6 +63,8 @@ test('a bound address is a valid name on the server port; a wildcard bind allows
     .flatMap((l) => l ?? [])
     .find((a) => a.family === 'IPv4' && !a.internal);
   if (mine) assert.equal(verdict(any, `${mine.address}:4000`), 200);
+  assert.equal(verdict(any, '0.0.0.0:4000'), 200);
+  assert.equal(verdict(new HostGuard([], '::', () => 4000), '[::]:4000'), 200);
   assert.equal(verdict(any, 'evil.example:4000'), 421);
 });
 

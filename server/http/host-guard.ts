@@ -62,12 +62,14 @@ export class HostGuard {
     return port === own && this.boundNames().includes(hostname);
   }
 
-  /** The bound address as a Host would carry it (IPv6 in brackets), or every interface's for a wildcard. */
+  /**
+   * The bound address as a Host would carry it (IPv6 in brackets), plus every interface's for a
+   * wildcard bind. An address is never a rebinding page's name: that page's Host is its own domain.
+   */
   private boundNames(): string[] {
     if (isLoopback(this.bindHost)) return [];
-    const addrs = isWildcard(this.bindHost)
-      ? Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address))
-      : [this.bindHost.toLowerCase()];
+    const addrs = [this.bindHost.toLowerCase()];
+    if (isWildcard(this.bindHost)) addrs.push(...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address)));
     return addrs.map((a) => (isIP(a) === 6 ? `[${a}]` : a));
   }
 }
