@@ -84,7 +84,7 @@ export async function main(): Promise<void> {
   const server = http.createServer({ headersTimeout: 15_000, requestTimeout: 30_000, connectionsCheckingInterval: 2_000 }, (req, res) => {
     const admitted = admit(req, hosts);
     if (!admitted.ok) {
-      log.warn('request refused', { why: admitted.why, host: req.headers.host ?? '', addr: req.socket.remoteAddress ?? '' });
+      log.warn('request refused', { why: admitted.why, host: (req.headers.host ?? '').slice(0, 200), addr: req.socket.remoteAddress ?? '' });
       return refuse(res, admitted.status, admitted.why);
     }
     const url = admitted.url;
@@ -111,7 +111,7 @@ export async function main(): Promise<void> {
       () => {
         const admitted = admit(req, hosts);
         if (!admitted.ok) {
-          log.warn('upgrade refused', { why: admitted.why, host: req.headers.host ?? '', addr: req.socket.remoteAddress ?? '' });
+          log.warn('upgrade refused', { why: admitted.why, host: (req.headers.host ?? '').slice(0, 200), addr: req.socket.remoteAddress ?? '' });
           return refuseUpgrade(socket, admitted.status, admitted.why);
         }
         if (admitted.url.pathname === TERMINAL_PATH) return gateway.handleUpgrade(req, socket, head);
