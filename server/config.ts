@@ -1,11 +1,20 @@
 /**
- * Configuration from the environment, validated once at start. Every setting is documented in
- * docs/operations.md; a bad value stops the server with a message naming the variable.
+ * Configuration from the environment, validated once at start by one zod schema. Every setting is
+ * documented in docs/operations.md; a bad value stops the server with a message naming the variable
+ * and the value, before anything else starts (not later, deep inside a driver).
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
+import { z } from 'zod';
 
 export type SandboxKind = 'local' | 'podman';
 export type Isolation = 'isolated' | 'privileged';
+
+/** A host name the server answers to; `port: null` means any port (a name behind a proxy). */
+export interface HostName {
+  hostname: string;
+  port: number | null;
+}
 
 export interface Config {
   host: string;
@@ -20,7 +29,12 @@ export interface Config {
   graceMs: number;
   maxSessions: number;
   instructorToken: string | null;
-  allowedOrigins: string[];
+  /** The public URL attendees open (PUBLIC_URL), when the server is behind a proxy or a DNS name. */
+  publicUrl: URL | null;
+  /** Host names besides loopback that requests may carry (PUBLIC_URL's host and ALLOWED_HOSTS). */
+  allowedHosts: HostName[];
+  /** The operator accepted that a local (unisolated) sandbox is reachable from the network. */
+  allowLocalOnNetwork: boolean;
   ringBytes: number;
   podman: { image: string; pidsLimit: number; memory: string; cpus: number };
 }
@@ -29,53 +43,160 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}=${raw}: expected a whole number from ${min} to ${max}`);
-  return n;
+const whole = (min: number, max: number) => {
+  const expected = `expected a whole number from ${min} to ${max}`;
+  return z.string().regex(/^\d+$/, expected).transform(Number).pipe(z.number().min(min, expected).max(max, expected));
+};
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `expected one of ${values.join(', ')}` });
+
+/** podman's `--memory` form; podman refuses less than 6 MiB, so that is checked here, by name. */
+const MEMORY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const memory = z.string().transform((raw, ctx) => {
+  const m = /^([1-9][0-9]{0,12})([bkmg]?)$/i.exec(raw);
+  if (!m || Number(m[1]) * MEMORY_UNITS[m[2]!.toLowerCase()]! < 6 * 1024 ** 2) {
+    ctx.issues.push({ code: 'custom', input: raw, message: 'expected a size of at least 6m, like 512m or 2g' });
+    return z.NEVER;
+  }
+  return raw.toLowerCase();
+});
+
+const cpus = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'expected a number of CPUs above 0, like 1 or 0.5')
+  .transform(Number)
+  .pipe(z.number().gt(0, 'expected a number of CPUs above 0, like 1 or 0.5').max(1024, 'expected at most 1024 CPUs'));
+
+/** `name` or `name:port` (IPv6 in brackets), as a Host header carries it. */
+function hostName(raw: string): HostName | null {
+  if (!/^[A-Za-z0-9.\-[\]:]+$/.test(raw)) return null;
+  let url: URL;
+  try {
+    url = new URL(`http://${raw}`);
+  } catch {
+    return null;
+  }
+  if (url.pathname !== '/' || url.username || url.password) return null;
+  const explicitPort = /:\d+$/.test(raw);
+  return { hostname: url.hostname, port: explicitPort ? Number(raw.slice(raw.lastIndexOf(':') + 1)) : null };
 }
 
-function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name}=${raw}: expected one of ${allowed.join(', ')}`);
-  return raw as T;
+const allowedHosts = z.string().transform((raw, ctx) => {
+  const out: HostName[] = [];
+  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const h = hostName(entry);
+    if (!h) {
+      ctx.issues.push({ code: 'custom', input: raw, message: `"${entry}" is not a host name or host:port` });
+      return z.NEVER;
+    }
+    out.push(h);
+  }
+  return out;
+});
+
+const publicUrl = z.string().transform((raw, ctx) => {
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.username) {
+    ctx.issues.push({ code: 'custom', input: raw, message: 'expected the http(s) URL attendees open, with no path, like https://lab.example.org' });
+    return z.NEVER;
+  }
+  return url;
+});
+
+/** A bind address: an IP literal or a plain host name. */
+const bindHost = z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(h), 'expected an IP address or a host name to bind');
+
+/** Every variable labdeck reads. Unset and empty mean "use the default". */
+const EnvSchema = z.object({
+  // The local sandbox is a shell on this machine: only loopback unless the operator says otherwise.
+  HOST: bindHost.default('127.0.0.1'),
+  PORT: whole(0, 65535).default(3000),
+  LABS_DIR: z.string().default('labs'),
+  LABDECK_DATA_DIR: z.string().default('.data'),
+  SANDBOX: oneOf(['local', 'podman']).default('local'),
+  SANDBOX_ISOLATION: oneOf(['isolated', 'privileged']).default('isolated'),
+  WORKSHOP: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'use lower-case letters, digits and dashes (max 31)')
+    .default('default'),
+  POOL_SIZE: whole(0, 200).optional(),
+  GRACE_SECONDS: whole(1, 86_400).default(600),
+  MAX_SESSIONS: whole(1, 10_000).default(300),
+  INSTRUCTOR_TOKEN: z
+    .string()
+    .transform((s) => s.trim())
+    .pipe(z.string().min(8, 'use at least 8 characters'))
+    .optional(),
+  PUBLIC_URL: publicUrl.optional(),
+  ALLOWED_HOSTS: allowedHosts.default([]),
+  ALLOW_LOCAL_ON_NETWORK: oneOf(['0', '1']).default('0'),
+  ALLOWED_ORIGINS: z
+    .string()
+    .refine(() => false, 'replaced by ALLOWED_HOSTS (host names, e.g. lab.example.org) and PUBLIC_URL')
+    .optional(),
+  SCREEN_RING_BYTES: whole(16 * 1024, 64 * 1024 * 1024).default(512 * 1024),
+  SANDBOX_IMAGE: z.string().default('localhost/labdeck-sandbox:latest'),
+  SANDBOX_PIDS: whole(16, 100_000).default(512),
+  SANDBOX_MEMORY: memory.default('1g'),
+  SANDBOX_CPUS: cpus.default(1),
+});
+
+/** Addresses that bind every interface: not a host name anyone can use in a URL. */
+export function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
 export function loadConfig(env: Env = process.env, root = process.cwd(), argv: string[] = process.argv): Config {
-  const sandbox = oneOf(env, 'SANDBOX', 'local', ['local', 'podman'] as const);
-  const workshop = env.WORKSHOP ?? 'default';
-  if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(workshop)) throw new ConfigError(`WORKSHOP=${workshop}: use lower-case letters, digits and dashes (max 31)`);
-  const token = env.INSTRUCTOR_TOKEN?.trim() || null;
-  if (token !== null && token.length < 8) throw new ConfigError('INSTRUCTOR_TOKEN: use at least 8 characters');
+  const known = Object.keys(EnvSchema.shape);
+  const set = Object.fromEntries(known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const parsed = EnvSchema.safeParse(set);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '');
+      return name === 'INSTRUCTOR_TOKEN' ? `${name}: ${i.message}` : `${name}=${env[name] ?? ''}: ${i.message}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  const e = parsed.data;
+  const allowLocalOnNetwork = e.ALLOW_LOCAL_ON_NETWORK === '1';
+  if (e.SANDBOX === 'local' && !isLoopback(e.HOST) && !allowLocalOnNetwork) {
+    throw new ConfigError(
+      `HOST=${e.HOST} with SANDBOX=local: the local sandbox is a shell on THIS machine, as the server's user, ` +
+        'and anyone who can reach the port would get one. Use SANDBOX=podman to open labdeck to a room, ' +
+        'or set ALLOW_LOCAL_ON_NETWORK=1 if every client is trusted (e.g. a private VM).',
+    );
+  }
+  const hosts = [...e.ALLOWED_HOSTS];
+  if (e.PUBLIC_URL) hosts.unshift({ hostname: e.PUBLIC_URL.hostname, port: e.PUBLIC_URL.port ? Number(e.PUBLIC_URL.port) : null });
   return {
-    // The local sandbox is a shell on this machine: only loopback unless the operator says otherwise.
-    host: env.HOST || '127.0.0.1',
-    port: int(env, 'PORT', 3000, 0, 65535),
+    host: e.HOST,
+    port: e.PORT,
     dev: argv.includes('--dev'),
-    labsDir: path.resolve(root, env.LABS_DIR || 'labs'),
-    dataDir: path.resolve(root, env.LABDECK_DATA_DIR || '.data'),
-    sandbox,
-    isolation: oneOf(env, 'SANDBOX_ISOLATION', 'isolated', ['isolated', 'privileged'] as const),
-    workshop,
-    poolSize: int(env, 'POOL_SIZE', sandbox === 'podman' ? 2 : 1, 0, 200),
-    graceMs: int(env, 'GRACE_SECONDS', 600, 1, 86_400) * 1000,
-    maxSessions: int(env, 'MAX_SESSIONS', 300, 1, 10_000),
-    instructorToken: token,
-    allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    ringBytes: int(env, 'SCREEN_RING_BYTES', 512 * 1024, 16 * 1024, 64 * 1024 * 1024),
-    podman: {
-      image: env.SANDBOX_IMAGE || 'localhost/labdeck-sandbox:latest',
-      pidsLimit: int(env, 'SANDBOX_PIDS', 512, 16, 100_000),
-      memory: env.SANDBOX_MEMORY || '1g',
-      cpus: Number(env.SANDBOX_CPUS || 1),
-    },
+    labsDir: path.resolve(root, e.LABS_DIR),
+    dataDir: path.resolve(root, e.LABDECK_DATA_DIR),
+    sandbox: e.SANDBOX,
+    isolation: e.SANDBOX_ISOLATION,
+    workshop: e.WORKSHOP,
+    poolSize: e.POOL_SIZE ?? (e.SANDBOX === 'podman' ? 2 : 1),
+    graceMs: e.GRACE_SECONDS * 1000,
+    maxSessions: e.MAX_SESSIONS,
+    instructorToken: e.INSTRUCTOR_TOKEN ?? null,
+    publicUrl: e.PUBLIC_URL ?? null,
+    allowedHosts: hosts,
+    allowLocalOnNetwork,
+    ringBytes: e.SCREEN_RING_BYTES,
+    podman: { image: e.SANDBOX_IMAGE, pidsLimit: e.SANDBOX_PIDS, memory: e.SANDBOX_MEMORY, cpus: e.SANDBOX_CPUS },
   };
 }
 
-/** Is this host loopback-only? */
+/** Is this bind address (or Host name) loopback-only? */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
 }

@@ -4,11 +4,12 @@
  *   config → store → labs → sandbox driver → pool → sessions → gateway (WebSocket) + api (HTTP) + Next.
  */
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { TERMINAL_PATH } from '../common/protocol.js';
-import { ConfigError, isLoopback, loadConfig, type Config } from './config.js';
+import { ConfigError, isLoopback, isWildcard, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { Store } from './store/store.js';
 import { LabCatalog } from './labs/catalog.js';
@@ -18,8 +19,10 @@ import { createDriver } from './sandbox/select.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { SessionManager } from './terminal/sessions.js';
 import { TerminalGateway } from './terminal/gateway.js';
-import { Auth } from './http/auth.js';
+import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
+import { HostGuard } from './http/host-guard.js';
+import { admit, guardUpgrade, pageCsp, refuse, refuseUpgrade, setSecurityHeaders } from './http/boundary.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -39,7 +42,11 @@ export async function main(): Promise<void> {
 
   const store = new Store(path.join(config.dataDir, 'labdeck.db'));
   const instructorToken = config.instructorToken ?? store.secret('instructor-token', 18);
-  const auth = new Auth(Buffer.from(store.secret('cookie-secret')), instructorToken, config.allowedOrigins);
+  // The port is known once the server listens (PORT=0 picks one); nothing is served before that.
+  let boundPort = config.port;
+  const hosts = new HostGuard(config.allowedHosts, config.host, () => boundPort);
+  const auth = new Auth(Buffer.from(store.secret('cookie-secret')), instructorToken, hosts);
+  const csp = pageCsp(config.dev);
 
   const labs = new LabCatalog(config.labsDir);
   await labs.load();
@@ -72,13 +79,19 @@ export async function main(): Promise<void> {
   await nextApp.prepare();
   const nextUpgrade = config.dev ? nextApp.getUpgradeHandler() : null;
 
-  const server = http.createServer((req, res) => {
+  // A client must finish its request head in 15 s and its body in 30 s (checked every 2 s): one that
+  // trickles or stops half-way is answered 408 and closed, instead of holding a socket for minutes.
+  const server = http.createServer({ headersTimeout: 15_000, requestTimeout: 30_000, connectionsCheckingInterval: 2_000 }, (req, res) => {
+    const admitted = admit(req, hosts);
+    if (!admitted.ok) {
+      log.warn('request refused', { why: admitted.why, host: (req.headers.host ?? '').slice(0, 200), addr: req.socket.remoteAddress ?? '' });
+      return refuse(res, admitted.status, admitted.why);
+    }
+    const url = admitted.url;
+    setSecurityHeaders(res, csp);
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      res.setHeader('Referrer-Policy', 'same-origin');
       let attendee = auth.attendeeFrom(req);
-      if (!attendee) {
+      if (!attendee && mintsSession(url.pathname, req.method ?? 'GET')) {
         attendee = auth.newAttendeeId();
         // Secure cookies only when the request really came over TLS (e.g. through a proxy).
         res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
@@ -92,22 +105,33 @@ export async function main(): Promise<void> {
     });
   });
 
-  server.on('upgrade', (req, socket, head) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (pathname === TERMINAL_PATH) gateway.handleUpgrade(req, socket, head);
-    else if (nextUpgrade) void nextUpgrade(req, socket, head);
-    else socket.destroy();
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    guardUpgrade(
+      socket,
+      () => {
+        const admitted = admit(req, hosts);
+        if (!admitted.ok) {
+          log.warn('upgrade refused', { why: admitted.why, host: (req.headers.host ?? '').slice(0, 200), addr: req.socket.remoteAddress ?? '' });
+          return refuseUpgrade(socket, admitted.status, admitted.why);
+        }
+        if (admitted.url.pathname === TERMINAL_PATH) return gateway.handleUpgrade(req, socket, head);
+        if (nextUpgrade) return nextUpgrade(req, socket, head);
+        return refuseUpgrade(socket, 404, 'Not Found');
+      },
+      (err) => log.error('upgrade failed', { url: req.url ?? '', err: String(err) }),
+    );
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  ready = true;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  boundPort = port;
+  ready = true;
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-  announce(log, config, `http://${shownHost}:${port}`, instructorToken, driver);
+  announce(log, config, config.publicUrl?.origin ?? `http://${shownHost}:${port}`, instructorToken, driver);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -141,10 +165,20 @@ function announce(log: Logger, config: Config, url: string, token: string, drive
   ];
   console.log(lines.join('\n'));
   if (config.sandbox === 'local' && !isLoopback(config.host)) {
-    log.warn(
-      `HOST=${config.host} exposes the local sandbox — a shell on THIS machine — to the network. ` +
-        'Use SANDBOX=podman for anything but your own machine.',
+    // Only reachable with ALLOW_LOCAL_ON_NETWORK=1 (config.ts refuses it otherwise): say it loudly, every start.
+    const banner = '!'.repeat(100);
+    console.error(
+      [
+        banner,
+        `!! HOST=${config.host} with SANDBOX=local (ALLOW_LOCAL_ON_NETWORK=1): anyone who can reach this port`,
+        '!! gets a shell on THIS machine, with no isolation. Use SANDBOX=podman for anything but a trusted network.',
+        banner,
+      ].join('\n'),
     );
+    log.warn(`HOST=${config.host} exposes the local sandbox to the network (ALLOW_LOCAL_ON_NETWORK=1)`);
+  }
+  if (isWildcard(config.host) && config.allowedHosts.length === 0) {
+    log.warn(`HOST=${config.host}: requests are answered only for this machine's addresses; set PUBLIC_URL or ALLOWED_HOSTS for the name attendees use`);
   }
 }
 

@@ -2,9 +2,6 @@
  * The JSON API and lab assets, served before Next.js gets the request. Contract: docs/protocol.md.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LabCatalog } from '../labs/catalog.js';
 import type { SessionManager } from '../terminal/sessions.js';
@@ -14,6 +11,7 @@ import type { TerminalGateway } from '../terminal/gateway.js';
 import type { Auth } from './auth.js';
 import type { Logger } from '../log.js';
 import { preflight } from '../sandbox/preflight.js';
+import { safeDecode, serveAsset } from './assets.js';
 
 export interface ApiDeps {
   labs: LabCatalog;
@@ -29,14 +27,6 @@ export interface ApiDeps {
 const MAX_BODY = 16 * 1024;
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
-const ASSET_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.svg': 'image/svg+xml',
-  '.webp': 'image/webp',
-};
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -57,9 +47,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 /**
  * Handles the request if it is ours and returns true; otherwise returns false and Next takes it.
- * `attendee` is the caller's session (the cookie was set before this runs).
+ * `attendee` is the caller's session, or null when it has none: the cookie is minted before this runs
+ * only where one is needed (auth.ts mintsSession), so `/api/me` always has one.
  */
-export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, attendee: string, deps: ApiDeps): Promise<boolean> {
+export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, attendee: string | null, deps: ApiDeps): Promise<boolean> {
   const p = url.pathname;
   const method = req.method ?? 'GET';
 
@@ -71,7 +62,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
 
   const asset = /^\/labs\/([^/]+)\/assets\/(.+)$/.exec(p);
   if (asset && method === 'GET') {
-    await serveAsset(res, deps.labs, decodeURIComponent(asset[1]!), decodeURIComponent(asset[2]!));
+    await serveAsset(res, deps.labs, safeDecode(asset[1]!) ?? '', safeDecode(asset[2]!) ?? '');
     return true;
   }
 
@@ -87,13 +78,17 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   }
   const labMatch = /^\/api\/labs\/([^/]+)$/.exec(p);
   if (labMatch && method === 'GET') {
-    const lab = deps.labs.lab(decodeURIComponent(labMatch[1]!));
+    const lab = deps.labs.lab(safeDecode(labMatch[1]!) ?? '');
     if (lab) json(res, 200, lab);
     else json(res, 404, { error: `no lab named ${labMatch[1]}` });
     return true;
   }
 
   if (p === '/api/me') {
+    if (!attendee) {
+      json(res, 401, { error: 'no session' });
+      return true;
+    }
     if (method === 'POST') {
       let body: unknown;
       try {
@@ -119,7 +114,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
       json(res, 404, { error: `no lab named ${url.searchParams.get('lab') ?? ''}` });
       return true;
     }
-    const sandbox = deps.sessions.get(attendee)?.currentSandbox;
+    const sandbox = attendee ? deps.sessions.get(attendee)?.currentSandbox : undefined;
     if (!sandbox) {
       json(res, 409, { error: 'your sandbox is not running yet; open the terminal first' });
       return true;
@@ -162,14 +157,14 @@ async function instructorApi(res: ServerResponse, p: string, method: string, dep
   }
   const notes = /^\/api\/instructor\/labs\/([^/]+)\/notes$/.exec(p);
   if (notes && method === 'GET') {
-    const n = deps.labs.notes(decodeURIComponent(notes[1]!));
+    const n = deps.labs.notes(safeDecode(notes[1]!) ?? '');
     if (n) json(res, 200, n);
     else json(res, 404, { error: `no lab named ${notes[1]}` });
     return true;
   }
   const reset = /^\/api\/sandboxes\/([^/]+)\/reset$/.exec(p);
   if (reset && method === 'POST') {
-    const attendee = decodeURIComponent(reset[1]!);
+    const attendee = safeDecode(reset[1]!) ?? '';
     try {
       const done = await deps.sessions.reset(attendee, 'instructor');
       if (done) json(res, 200, { ok: true });
@@ -194,22 +189,4 @@ async function instructorApi(res: ServerResponse, p: string, method: string, dep
   }
   json(res, 404, { error: `no API route ${method} ${p}` });
   return true;
-}
-
-async function serveAsset(res: ServerResponse, labs: LabCatalog, labId: string, rel: string): Promise<void> {
-  const lab = labs.lab(labId);
-  const type = ASSET_TYPES[path.extname(rel).toLowerCase()];
-  if (!lab || !type) return json(res, 404, { error: 'no such asset' });
-  const labDir = path.resolve(labs.dir, path.dirname(lab.source));
-  const file = path.resolve(labDir, rel);
-  // Only files inside the lab's own folder.
-  if (!file.startsWith(labDir + path.sep)) return json(res, 404, { error: 'no such asset' });
-  try {
-    const st = await stat(file);
-    if (!st.isFile()) return json(res, 404, { error: 'no such asset' });
-    res.writeHead(200, { 'Content-Type': type, 'Content-Length': st.size, 'Cache-Control': 'public, max-age=300' });
-    createReadStream(file).pipe(res);
-  } catch {
-    json(res, 404, { error: 'no such asset' });
-  }
 }

@@ -1,9 +1,12 @@
 /**
- * Who is who: attendees are identified by a signed session cookie (set on their first page request);
- * the instructor by a bearer token. WebSocket upgrades must also come from an allowed origin.
+ * Who is who: attendees are identified by a signed session cookie (minted where it is needed, see
+ * mintsSession); the instructor by a bearer token. WebSocket upgrades must also come from one of the
+ * server's own origins (host-guard.ts).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { parseCookie, stringifySetCookie } from 'cookie';
+import type { HostGuard } from './host-guard.js';
 
 export const SESSION_COOKIE = 'labdeck_session';
 
@@ -11,8 +14,8 @@ export class Auth {
   constructor(
     private readonly secret: Buffer,
     private readonly instructorToken: string,
-    /** Extra origins allowed to open the terminal socket (the server's own origin always is). */
-    private readonly allowedOrigins: string[],
+    /** The server's own host names: the terminal socket's Origin must be one of them. */
+    private readonly hosts: HostGuard,
   ) {}
 
   newAttendeeId(): string {
@@ -25,7 +28,8 @@ export class Auth {
 
   /** The attendee named by a valid session cookie, or null. */
   attendeeFrom(req: IncomingMessage): string | null {
-    const value = readCookie(req.headers.cookie, SESSION_COOKIE);
+    // The maintained parser never throws (a bad %-escape stays as it is) and ignores malformed pairs.
+    const value = req.headers.cookie ? parseCookie(req.headers.cookie)[SESSION_COOKIE] : undefined;
     if (!value) return null;
     const dot = value.lastIndexOf('.');
     if (dot <= 0) return null;
@@ -35,9 +39,7 @@ export class Auth {
   }
 
   cookieHeader(attendee: string, secure: boolean): string {
-    const attrs = [`${SESSION_COOKIE}=${this.sign(attendee)}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', 'Max-Age=2592000'];
-    if (secure) attrs.push('Secure');
-    return attrs.join('; ');
+    return stringifySetCookie(SESSION_COOKIE, this.sign(attendee), { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 2_592_000, secure });
   }
 
   isInstructor(req: IncomingMessage): boolean {
@@ -46,16 +48,9 @@ export class Auth {
     return m !== null && safeEqual(m[1]!.trim(), this.instructorToken);
   }
 
-  /** Same-origin (Origin's host equals Host) or explicitly allowed. Browsers always send Origin on WebSocket. */
+  /** Origin names one of the server's own hosts (not merely the request's Host, which a rebinding page sets). */
   originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (!origin) return false;
-    if (this.allowedOrigins.includes(origin)) return true;
-    try {
-      return new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
-    }
+    return this.hosts.originAllowed(req.headers.origin);
   }
 
   private mac(attendee: string): string {
@@ -63,14 +58,15 @@ export class Auth {
   }
 }
 
-export function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return null;
+/**
+ * Does a request to this path get a session cookie when it has none? Only the attendee view (HTML that
+ * Next renders per request, `private, no-store`) and `/api/me` (`no-store`) need one. Never static
+ * pages, `/_next/*` or lab assets: those responses are cacheable, and a shared cache would hand one
+ * attendee's cookie to everyone behind it.
+ */
+export function mintsSession(pathname: string, method: string): boolean {
+  if (pathname === '/api/me') return true;
+  return (method === 'GET' || method === 'HEAD') && /^\/labs\/[^/]+\/?$/.test(pathname);
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { parseClientMessage, type ServerMessage, type ErrorCode } from '../../common/protocol.js';
 import type { Auth } from '../http/auth.js';
+import { refuseUpgrade } from '../http/boundary.js';
 import type { Logger } from '../log.js';
 import type { ClientLink } from './session.js';
 import type { SessionManager } from './sessions.js';
@@ -59,7 +60,7 @@ export class TerminalGateway {
     const reject = (status: number, why: string) => {
       this.stats.rejectedUpgrades++;
       this.log.warn('terminal upgrade rejected', { why, origin: req.headers.origin ?? '', addr: req.socket.remoteAddress ?? '' });
-      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${why}\n`);
+      refuseUpgrade(socket, status, why);
     };
     if (!this.auth.originAllowed(req)) return reject(403, 'Forbidden origin');
     const attendee = this.auth.attendeeFrom(req);
