@@ -19,6 +19,7 @@ import type { CodeBlock } from '../../common/lab-model.js';
 import type { DriverInfo, Disposable, Sandbox, SandboxHealth, Shell, TermSize } from '../sandbox/driver.js';
 import { PoolBusyError, type SandboxPool } from '../sandbox/pool.js';
 import type { Logger } from '../log.js';
+import type { OutputFairness } from './fairness.js';
 import { ByteRing, renderScreen } from './screen.js';
 
 /** The browser end of a session, as the gateway presents it. */
@@ -50,6 +51,8 @@ export interface SessionDeps {
   ringBytes: number;
   /** Limits on what one client can make the server hold; defaults in SESSION_LIMITS. */
   limits?: Partial<SessionLimits>;
+  /** Shared by every session of the server: floods share an output budget (fairness.ts). */
+  fairness?: OutputFairness;
   onDone(attendee: string): void;
 }
 
@@ -134,9 +137,11 @@ export class AttendeeSession {
   private size: TermSize = { cols: 80, rows: 24 };
 
   // Flow control: bytes sent to the current client and not yet acknowledged. The shell is paused
-  // while either the client's acks lag (`acks`) or its socket does not drain (`socket`).
+  // while the client's acks lag (`acks`), its socket does not drain (`socket`), or it floods past its
+  // share while others flood too (`budget`, fairness.ts).
   private unacked = 0;
-  private readonly pausedFor = { acks: false, socket: false };
+  private readonly pausedFor = { acks: false, socket: false, budget: false };
+  private readonly resumeBudget = () => this.setPaused('budget', false);
   private drainTimer: NodeJS.Timeout | null = null;
   private readonly limits: SessionLimits;
   /** Set when input was refused, so the client is told once per overflow, not once per frame. */
@@ -381,6 +386,7 @@ export class AttendeeSession {
     this.state = 'closing';
     this.clearGrace();
     this.watchDrain(false);
+    this.deps.fairness?.forget(this);
     this.deps.log.info('session closing', { attendee: this.attendee, reason });
     this.client?.close(4004, reason);
     this.client = null;
@@ -397,6 +403,7 @@ export class AttendeeSession {
   goodbye(reason: string): void {
     this.clearGrace();
     this.watchDrain(false);
+    this.deps.fairness?.forget(this);
     this.client?.sendJson({ type: 'bye', reason });
     this.client?.close(1001, reason);
     this.client = null;
@@ -439,7 +446,7 @@ export class AttendeeSession {
       run.state = 'ready';
       this.run = run;
       // A new shell starts as paused as the client's flow control says.
-      if (this.pausedFor.acks || this.pausedFor.socket) shell.pause();
+      if (this.isPaused()) shell.pause();
       if (this.state === 'starting') this.state = 'ready';
       if (this.client === client) {
         client.sendJson({
@@ -501,6 +508,7 @@ export class AttendeeSession {
     this.pending.push(chunk);
     this.unacked += chunk.length;
     if (this.unacked > HIGH_WATERMARK) this.setPaused('acks', true);
+    if (this.deps.fairness && !this.deps.fairness.spend(this, chunk.length, this.resumeBudget)) this.setPaused('budget', true);
     if (!this.flushScheduled && !this.holding) {
       // Coalesce chunks read in the same event-loop turn; setImmediate adds no timer delay to echo.
       this.flushScheduled = true;
@@ -526,11 +534,15 @@ export class AttendeeSession {
     void this.checkHealth().catch(() => undefined);
   }
 
+  private isPaused(): boolean {
+    return this.pausedFor.acks || this.pausedFor.socket || this.pausedFor.budget;
+  }
+
   /** Pause the shell while any reason holds; resume when none does. */
   private setPaused(reason: keyof AttendeeSession['pausedFor'], on: boolean): void {
-    const wasPaused = this.pausedFor.acks || this.pausedFor.socket;
+    const wasPaused = this.isPaused();
     this.pausedFor[reason] = on;
-    const paused = this.pausedFor.acks || this.pausedFor.socket;
+    const paused = this.isPaused();
     if (reason === 'socket') this.watchDrain(on);
     if (paused !== wasPaused) {
       if (paused) this.run?.shell.pause();

@@ -2,6 +2,7 @@
  * All attendee sessions of this server: created on a browser's hello, removed when they end.
  * Also runs the periodic sandbox health check that tells attendees when their sandbox died.
  */
+import { FAIRNESS_DEFAULTS, OutputFairness, type FairnessOptions } from './fairness.js';
 import { AttendeeSession, type SessionDeps } from './session.js';
 
 export interface SessionManagerOptions {
@@ -13,10 +14,12 @@ export interface SessionManagerOptions {
    * New sessions started per second, over all attendees, after a burst of `newSessionBurst`; hellos
    * beyond are answered `busy` and the page retries. Cookies cost nothing to mint, so a per-attendee
    * count cannot stop one script from starting many shells; a per-address one would lock out a room
-   * behind one NAT address. docs/operations.md#limits has the reasoning. Defaults 10/s, burst 40.
+   * behind one NAT address. docs/protocol.md#limits has the reasoning. Defaults 10/s, burst 40.
    */
   newSessionsPerSecond?: number;
   newSessionBurst?: number;
+  /** Output fairness between flooding sessions (fairness.ts); FAIRNESS_DEFAULTS unless set. */
+  fairness?: Partial<FairnessOptions>;
 }
 
 export class SessionManager {
@@ -28,6 +31,7 @@ export class SessionManager {
   private tokensAt = Date.now();
   private readonly rate: number;
   private readonly burst: number;
+  readonly fairness: OutputFairness;
 
   constructor(
     private readonly deps: Omit<SessionDeps, 'onDone'>,
@@ -38,6 +42,7 @@ export class SessionManager {
     this.rate = opts.newSessionsPerSecond ?? 10;
     this.burst = opts.newSessionBurst ?? 40;
     this.tokens = this.burst;
+    this.fairness = new OutputFairness({ ...FAIRNESS_DEFAULTS, ...opts.fairness });
   }
 
   get size(): number {
@@ -66,6 +71,7 @@ export class SessionManager {
     if (this.tokens < 1) return 'busy';
     this.tokens -= 1;
     const session = new AttendeeSession(attendee, {
+      fairness: this.fairness,
       ...this.deps,
       onDone: (a) => {
         if (this.sessions.get(a) === session) this.sessions.delete(a);
