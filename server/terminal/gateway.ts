@@ -102,6 +102,7 @@ export class TerminalGateway {
     this.stats.connections++;
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
+    ws.on('error', (err) => this.log.warn('terminal socket error', { attendee, err: String(err) }));
     const { maxBufferedBytes } = this.limits;
     const send = (data: string | Buffer, binary: boolean) => {
       if (ws.readyState !== ws.OPEN) return;
@@ -196,7 +197,6 @@ export class TerminalGateway {
           return;
       }
     });
-    ws.on('error', (err) => this.log.warn('terminal socket error', { attendee, err: String(err) }));
   }
 }
 
