@@ -104,9 +104,9 @@ export class TerminalGateway {
     ws.on('pong', () => this.alive.set(ws, true));
     ws.on('error', (err) => this.log.warn('terminal socket error', { attendee, err: String(err) }));
     const { maxBufferedBytes } = this.limits;
-    const send = (data: string | Buffer, binary: boolean) => {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(data, { binary });
+    const send = (data: string | Buffer, binary: boolean, onSent?: () => void) => {
+      if (ws.readyState !== ws.OPEN) return onSent?.();
+      ws.send(data, { binary }, onSent && (() => onSent()));
       if (ws.bufferedAmount > maxBufferedBytes) {
         this.stats.limited++;
         this.log.warn('terminal socket not reading; terminated', { attendee, buffered: ws.bufferedAmount });
@@ -116,7 +116,7 @@ export class TerminalGateway {
     const link: ClientLink = {
       id: nextClientId++,
       sendJson: (msg: ServerMessage) => send(JSON.stringify(msg), false),
-      sendOutput: (data: Buffer) => send(data, true),
+      sendOutput: (data: Buffer, onSent?: () => void) => send(data, true, onSent),
       close: (code, reason) => {
         if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
       },

@@ -26,7 +26,8 @@ import { ByteRing, renderScreen } from './screen.js';
 export interface ClientLink {
   readonly id: number;
   sendJson(msg: ServerMessage): void;
-  sendOutput(data: Buffer): void;
+  /** Send output; `onSent` runs once the frame has been handed to the kernel (or the socket is gone). */
+  sendOutput(data: Buffer, onSent?: () => void): void;
   close(code: number, reason: string): void;
   /** Bytes queued in this process for the socket and not yet handed to the kernel (`ws.bufferedAmount`). */
   readonly bufferedAmount: number;
@@ -78,8 +79,6 @@ export const SESSION_LIMITS: SessionLimits = {
   socketLowBytes: 256 * 1024,
 };
 
-/** How often a session paused on its socket checks whether the socket drained. */
-const SOCKET_DRAIN_POLL_MS = 20;
 
 // Flow control invariant (see common/protocol.ts): ACK_EVERY_BYTES < LOW_WATERMARK < HIGH_WATERMARK.
 if (!(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK)) {
@@ -142,7 +141,10 @@ export class AttendeeSession {
   private unacked = 0;
   private readonly pausedFor = { acks: false, socket: false, budget: false };
   private readonly resumeBudget = () => this.setPaused('budget', false);
-  private drainTimer: NodeJS.Timeout | null = null;
+  /** After each frame leaves for the kernel: resume a shell paused on its socket once it has drained. */
+  private readonly onSent = () => {
+    if (this.pausedFor.socket && (!this.client || this.client.bufferedAmount < this.limits.socketLowBytes)) this.setPaused('socket', false);
+  };
   private readonly limits: SessionLimits;
   /** Set when input was refused, so the client is told once per overflow, not once per frame. */
   private inputRefused = false;
@@ -385,7 +387,6 @@ export class AttendeeSession {
     if (this.state === 'closing' || this.state === 'done') return;
     this.state = 'closing';
     this.clearGrace();
-    this.watchDrain(false);
     this.deps.fairness?.forget(this);
     this.deps.log.info('session closing', { attendee: this.attendee, reason });
     this.client?.close(4004, reason);
@@ -402,7 +403,6 @@ export class AttendeeSession {
   /** Server shutdown: say goodbye but leave the sandbox for the next run to re-adopt. */
   goodbye(reason: string): void {
     this.clearGrace();
-    this.watchDrain(false);
     this.deps.fairness?.forget(this);
     this.client?.sendJson({ type: 'bye', reason });
     this.client?.close(1001, reason);
@@ -521,7 +521,7 @@ export class AttendeeSession {
     if (this.holding || this.pending.length === 0 || !this.client) return;
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     this.pending = [];
-    this.client.sendOutput(data);
+    this.client.sendOutput(data, this.onSent);
     if (this.client.bufferedAmount > this.limits.socketHighBytes) this.setPaused('socket', true);
   }
 
@@ -543,25 +543,10 @@ export class AttendeeSession {
     const wasPaused = this.isPaused();
     this.pausedFor[reason] = on;
     const paused = this.isPaused();
-    if (reason === 'socket') this.watchDrain(on);
     if (paused !== wasPaused) {
       if (paused) this.run?.shell.pause();
       else this.run?.shell.resume();
     }
-  }
-
-  /** While paused on the socket, check it every few ms: ws has no public drain event. */
-  private watchDrain(on: boolean): void {
-    if (!on) {
-      if (this.drainTimer) clearInterval(this.drainTimer);
-      this.drainTimer = null;
-      return;
-    }
-    if (this.drainTimer) return;
-    this.drainTimer = setInterval(() => {
-      if (!this.client || this.client.bufferedAmount < this.limits.socketLowBytes) this.setPaused('socket', false);
-    }, SOCKET_DRAIN_POLL_MS);
-    this.drainTimer.unref();
   }
 
   private clearGrace(): void {
