@@ -79,7 +79,6 @@ export const SESSION_LIMITS: SessionLimits = {
   socketLowBytes: 256 * 1024,
 };
 
-
 // Flow control invariant (see common/protocol.ts): ACK_EVERY_BYTES < LOW_WATERMARK < HIGH_WATERMARK.
 if (!(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK)) {
   throw new Error('flow-control watermarks violate ACK < LOW < HIGH');
@@ -89,10 +88,9 @@ if (!(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK)) {
 const RUN_QUIET_MS = 120;
 const RUN_MAX_WAIT_MS = 1500;
 
-/** A Run being typed, or waiting for the one before it; `client` is who asked. */
+/** A Run being typed, or waiting for the one before it. */
 interface RunTyping {
   aborted: boolean;
-  readonly client: ClientLink;
   readonly done: Promise<void>;
 }
 
@@ -313,7 +311,7 @@ export class AttendeeSession {
     this.deps.store.recordRun(this.attendee, labId, blockId);
     const lines = block.run.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
     let finished!: () => void;
-    const typing: RunTyping = { aborted: false, client, done: new Promise<void>((r) => (finished = r)) };
+    const typing: RunTyping = { aborted: false, done: new Promise<void>((r) => (finished = r)) };
     try {
       // A second Run while one is typing waits for it (one at most: a third is refused above).
       const before = this.running;
