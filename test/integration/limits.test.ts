@@ -57,7 +57,7 @@ async function flushed(t: TermClient): Promise<void> {
 const count = (s: string, re: RegExp) => s.match(new RegExp(re.source, 'g'))?.length ?? 0;
 
 describe('input to a shell that does not read', () => {
-  test('32 MiB typed into `sleep 600` is refused past the bound; Ctrl-C gets through at once', async () => {
+  test('32 MiB typed into `sleep 600` is refused past the bound; Ctrl-C gets through at once', async (t) => {
     const { term } = await readyTerminal(server);
     term.type('sleep 600\r');
     await sleep(300);
@@ -67,6 +67,7 @@ describe('input to a shell that does not read', () => {
     await flushed(term);
     const grown = (await heldBytes()) - before;
     // Before the bound: +51 MB that stayed. Now at most the bound (~1 MiB) and a frame or two in flight.
+    t.diagnostic(`server held +${(grown / MB).toFixed(1)} MB after 32 MiB of input`);
     assert.ok(grown < 16 * MB, `server grew by ${(grown / MB).toFixed(1)} MB`);
     await term.until(() => term.messages.find((m) => m.type === 'error' && m.code === 'input-overflow'), 'an input-overflow error', 30_000);
     term.type('\x03');
@@ -77,7 +78,7 @@ describe('input to a shell that does not read', () => {
     term.close();
   });
 
-  test('a raw-mode program that never reads does not keep the server busy', async () => {
+  test('a raw-mode program that never reads does not keep the server busy', async (t) => {
     const { term } = await readyTerminal(server);
     term.type('stty raw -echo; sleep 600\r');
     await sleep(300);
@@ -89,13 +90,14 @@ describe('input to a shell that does not read', () => {
     await sleep(2000);
     const used = cpuSeconds(pid) - cpu0;
     // node-pty's own queue retried EAGAIN on every event-loop turn: ~1 CPU second per second.
+    t.diagnostic(`server CPU ${used.toFixed(2)} s in 2 s with a stalled pty`);
     assert.ok(used < 0.5, `server used ${used.toFixed(2)} s of CPU in 2 s with a stalled pty`);
     term.close();
   });
 });
 
 describe('output to a client that does not read', () => {
-  test('acks without reading do not grow the server: the socket buffer bounds output too', async () => {
+  test('acks without reading do not grow the server: the socket buffer bounds output too', async (t) => {
     const { term } = await readyTerminal(server);
     term.autoAck = false;
     term.type('yes\r');
@@ -110,6 +112,7 @@ describe('output to a client that does not read', () => {
     const m = (await stats()).memory;
     const grown = m.heapUsed + m.external - before;
     // Before: +80 MB in 8 s, linearly.
+    t.diagnostic(`server held +${(grown / MB).toFixed(1)} MB after 8 s of lying acks`);
     assert.ok(grown < 16 * MB, `server grew by ${(grown / MB).toFixed(1)} MB`);
     term.ws.terminate();
   });
