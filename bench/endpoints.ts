@@ -221,6 +221,23 @@ export class LabdeckTerm extends Term {
     this.ws.send(JSON.stringify({ type: 'input', data: text }));
   }
 
+  /** Resolves `ready` when the shell is attached, `busy` when the server asked to retry (1013), or throws. */
+  started(ms = 30_000): Promise<'ready' | 'busy'> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`labdeck: no ready within ${ms} ms`)), ms);
+      const done = (v: 'ready' | 'busy' | Error) => {
+        clearTimeout(timer);
+        this.onMessage = null;
+        if (v instanceof Error) reject(v);
+        else resolve(v);
+      };
+      this.onMessage = (m) => {
+        if (m.type === 'ready') done('ready');
+      };
+      this.ws.once('close', (code) => done(code === 1013 ? 'busy' : new Error(`labdeck: socket closed with ${code} before ready`)));
+    });
+  }
+
   consumed(n: number): void {
     this.unacked += n;
     if (this.unacked >= ACK_EVERY_BYTES && this.ws.readyState === WebSocket.OPEN) {
@@ -243,13 +260,23 @@ export async function newCookie(server: { url: string }): Promise<string> {
   return c.split(';')[0]!;
 }
 
-/** Open a labdeck terminal for a new attendee and wait for its first prompt. */
+/**
+ * Open a labdeck terminal for a new attendee and wait for its first prompt. Like the page, it retries
+ * when the server says `busy` (its new-session rate: many attendees joining at once).
+ */
 export async function openLabdeck(server: { url: string }, settle = true): Promise<LabdeckTerm> {
-  const t = new LabdeckTerm(server.url, await newCookie(server));
-  await t.opened();
-  t.hello();
-  if (settle) await t.settle(100, 30_000);
-  return t;
+  const cookie = await newCookie(server);
+  for (let attempt = 0; ; attempt++) {
+    const t = new LabdeckTerm(server.url, cookie);
+    await t.opened();
+    t.hello();
+    if ((await t.started()) === 'ready') {
+      if (settle) await t.settle(100, 30_000);
+      return t;
+    }
+    if (attempt >= 200) throw new Error('labdeck: still busy after 200 retries');
+    await sleep(100 + Math.random() * 200);
+  }
 }
 
 export async function labdeckHost(env: Record<string, string> = {}): Promise<Host & { server: RunningServer }> {

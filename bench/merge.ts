@@ -22,4 +22,5 @@ for (const f of files) {
   out.notes.push(...f.notes);
 }
 out.mode = files.every((f) => f.mode === 'full') ? 'full' : 'quick';
-for (const f of write(out)) console.log(`wrote ${f}`);
+// The merge is the whole picture assembled from parts: it replaces the table.
+for (const f of write(out, true)) console.log(`wrote ${f}`);

@@ -157,7 +157,8 @@ const BEGIN = '<!-- bench:begin -->';
 const END = '<!-- bench:end -->';
 
 /** Write bench/results/latest.{json,md} and, when docs/performance.md has the markers, its table. */
-export function write(res: Results): string[] {
+/** Write bench/results/latest.*; a complete full run also replaces the table in docs/performance.md. */
+export function write(res: Results, complete: boolean): string[] {
   const dir = path.join(BENCH_DIR, 'results');
   mkdirSync(dir, { recursive: true });
   const json = path.join(dir, 'latest.json');
@@ -167,7 +168,7 @@ export function write(res: Results): string[] {
   writeFileSync(mdFile, md);
   const written = [json, mdFile];
   const doc = path.join(ROOT, 'docs', 'performance.md');
-  if (res.mode === 'full' && existsSync(doc)) {
+  if (res.mode === 'full' && complete && existsSync(doc)) {
     const text = readFileSync(doc, 'utf8');
     const a = text.indexOf(BEGIN);
     const b = text.indexOf(END);

@@ -145,5 +145,6 @@ console.log('');
 const m = res.machine;
 console.log(`labdeck bench (${res.mode}, ${repeats} repeats, ${((Date.now() - started) / 1000).toFixed(0)} s) on ${m.nproc}× ${m.model}, ${m.memory}, Linux ${m.kernel}, Node ${m.node}, load ${m.loadavg}`);
 printTable(res);
-for (const f of write(res)) note(`wrote ${path.relative(process.cwd(), f)}`);
+// A subset (--only) must not replace the whole run's table in docs/performance.md.
+for (const f of write(res, only.length === 0)) note(`wrote ${path.relative(process.cwd(), f)}`);
 process.exit(0);

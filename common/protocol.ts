@@ -105,7 +105,17 @@ export type ErrorCode =
   | 'not-ready'
   | 'unknown-block'
   | 'spawn-failed'
+  /** A limit of this server was reached (sessions, connections per attendee); `fatal` says whether retrying helps. */
   | 'limit'
+  /**
+   * Too much at once. For new sessions and sandboxes being created the socket then closes with 1013
+   * (try again later) and the page retries; for a Run clicked while two are queued, nothing closes.
+   */
+  | 'busy'
+  /** Input refused: the program in the shell does not read it (Ctrl-C is always accepted). */
+  | 'input-overflow'
+  /** No `hello` within the deadline after the socket opened. */
+  | 'hello-timeout'
   | 'too-many-errors';
 
 export interface ParseResult {

@@ -19,6 +19,10 @@ export interface Shell {
   readonly pid: number;
   /** Write keystrokes (UTF-8 text) to the shell. */
   write(data: string): void;
+  /** Bytes written and not yet taken by the pty: grows while the program in it does not read. */
+  readonly inputBacklog: number;
+  /** Drop input the pty has not taken yet (as the tty's INTR flushes its queue); returns the bytes dropped. */
+  discardInput(): number;
   /** Resize the pty; callers pass already-clamped sizes. */
   resize(size: TermSize): void;
   /** Stop reading output (flow control); the shell blocks once the kernel buffer fills. */

@@ -15,17 +15,39 @@ export interface AssignmentStore {
 export interface PoolOptions {
   /** Ready, unassigned sandboxes to keep. 0 disables the pool. */
   size: number;
-  /** Creations running at once while refilling. */
+  /** Creations running at once while refilling (within `maxCreating`). */
   parallel?: number;
+  /**
+   * Sandboxes being created at once, for attendees and the refill together; default 4. Each podman
+   * creation is a container, a network and a firewall rule: 200 at once starve the machine.
+   */
+  maxCreating?: number;
+  /**
+   * Attendees waiting for a creation slot; one more gets PoolBusyError (the page is told `busy` and
+   * retries). Waiting costs a promise; the bound keeps a flood of joins from queueing without end. Default 128.
+   */
+  maxWaiting?: number;
   /** How often waiting sandboxes are checked (and dead ones replaced); default 15 s. */
   checkEveryMs?: number;
+}
+
+/** Every creation slot is taken and the wait queue is full: try again later. */
+export class PoolBusyError extends Error {
+  constructor(waiting: number) {
+    super(`${waiting} attendees are already waiting for a sandbox; retrying shortly`);
+    this.name = 'PoolBusyError';
+  }
 }
 
 export class SandboxPool {
   private readonly warm: Sandbox[] = [];
   private readonly byAttendee = new Map<string, Sandbox>();
   private readonly background = new Set<Promise<unknown>>();
+  /** Creation slots in use (refill and on-demand creations), and how many of them the refill holds. */
   private creating = 0;
+  private refilling = 0;
+  /** Attendees waiting for a creation slot, first come first served; each is handed a slot. */
+  private readonly waiting: Array<() => void> = [];
   private closed = false;
   private checker: NodeJS.Timeout | null = null;
 
@@ -123,13 +145,47 @@ export class SandboxPool {
     await this.drain();
   }
 
+  /** Sandboxes being created right now, and attendees waiting to start one (for /api/stats and tests). */
+  get creation(): { creating: number; waiting: number } {
+    return { creating: this.creating, waiting: this.waiting.length };
+  }
+
   private async take(onProgress?: ProgressListener): Promise<Sandbox> {
     // Checked by checkWarm(); one that died since is reported by the session when its shell fails.
-    const sb = this.warm.shift();
-    if (sb) onProgress?.('sandbox ready (from the warm pool)', 1);
-    const result = sb ?? (await this.driver.create(onProgress));
-    this.refill();
-    return result;
+    const warm = this.warm.shift();
+    if (warm) {
+      onProgress?.('sandbox ready (from the warm pool)', 1);
+      this.refill();
+      return warm;
+    }
+    await this.slot(onProgress);
+    try {
+      // A refill may have finished while this attendee waited.
+      const sb = this.warm.shift() ?? (await this.driver.create(onProgress));
+      return sb;
+    } finally {
+      this.releaseSlot();
+      this.refill();
+    }
+  }
+
+  /** Take a creation slot, waiting in line for one if all `maxCreating` are in use. */
+  private async slot(onProgress?: ProgressListener): Promise<void> {
+    if (this.creating < (this.opts.maxCreating ?? 4)) {
+      this.creating++;
+      return;
+    }
+    const max = this.opts.maxWaiting ?? 128;
+    if (this.waiting.length >= max) throw new PoolBusyError(this.waiting.length);
+    onProgress?.(`waiting for a free slot to create your sandbox (${this.waiting.length} ahead of you)`, 0);
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hand the slot to the next attendee in line, or free it. */
+  private releaseSlot(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.creating--;
   }
 
   private async bind(sb: Sandbox, attendee: string): Promise<void> {
@@ -140,9 +196,11 @@ export class SandboxPool {
   }
 
   private refill(): void {
-    const parallel = this.opts.parallel ?? 2;
-    while (!this.closed && this.warm.length + this.creating < this.opts.size && this.creating < parallel) {
+    const parallel = Math.min(this.opts.parallel ?? 2, this.opts.maxCreating ?? 4);
+    // Attendees in line come first: the refill only uses slots nobody waits for.
+    while (!this.closed && this.waiting.length === 0 && this.warm.length + this.refilling < this.opts.size && this.refilling < parallel && this.creating < (this.opts.maxCreating ?? 4)) {
       this.creating++;
+      this.refilling++;
       const p = this.driver
         .create()
         .then((sb) => {
@@ -152,7 +210,8 @@ export class SandboxPool {
         })
         .catch((err: unknown) => this.log.error('pool: could not create a sandbox', { err: String(err) }))
         .finally(() => {
-          this.creating--;
+          this.refilling--;
+          this.releaseSlot();
           // Keep going until full, but do not spin on a driver that keeps failing.
           if (!this.closed) setTimeout(() => this.refill(), 200).unref();
         });

@@ -6,6 +6,7 @@
 import { chownSync } from 'node:fs';
 import * as pty from 'node-pty';
 import type { Disposable, Shell, TermSize } from './driver.js';
+import { PtyInput } from './pty-input.js';
 
 export interface PtyShellOptions {
   file: string;
@@ -32,6 +33,7 @@ export class PtyShell implements Shell {
   private readonly exitListeners = new Set<(e: { exitCode: number | null; signal: number | null }) => void>();
   private exited: { exitCode: number | null; signal: number | null } | null = null;
   private killed = false;
+  private readonly input: PtyInput;
 
   constructor(private readonly opts: PtyShellOptions) {
     this.proc = pty.spawn(opts.file, opts.args, {
@@ -51,6 +53,11 @@ export class PtyShell implements Shell {
         /* the shell already ended with its terminal; its exit is reported as usual */
       }
     }
+    // Input goes through our own bounded, observable queue on the pty's fd (pty-input.ts says why);
+    // `fd` is a public getter of node-pty's UnixTerminal that its typings leave out.
+    const fd = (this.proc as unknown as { fd?: unknown }).fd;
+    if (typeof fd !== 'number') throw new Error('node-pty did not expose the pty fd');
+    this.input = new PtyInput(fd);
     this.proc.onData((d) => {
       const chunk = typeof d === 'string' ? Buffer.from(d, 'utf8') : (d as unknown as Buffer);
       for (const l of this.dataListeners) l(chunk);
@@ -58,6 +65,7 @@ export class PtyShell implements Shell {
     this.proc.onExit(({ exitCode, signal }) => {
       // node-pty reports signal 0 for a normal exit; the protocol says null.
       this.exited = { exitCode: exitCode ?? null, signal: signal ? signal : null };
+      this.input.close();
       for (const l of this.exitListeners) l(this.exited);
       this.exitListeners.clear();
       this.dataListeners.clear();
@@ -65,7 +73,15 @@ export class PtyShell implements Shell {
   }
 
   write(data: string): void {
-    if (!this.exited) this.proc.write(data);
+    if (!this.exited) this.input.write(data);
+  }
+
+  get inputBacklog(): number {
+    return this.input.backlog;
+  }
+
+  discardInput(): number {
+    return this.input.discard();
   }
 
   resize(size: TermSize): void {

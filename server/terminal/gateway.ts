@@ -18,7 +18,22 @@ export interface GatewayOptions {
   maxBadFrames: number;
   /** Keep-alive ping interval; a socket that misses one pong is terminated. */
   pingEveryMs: number;
+  /** A socket that has not sent `hello` this long after opening is closed (4010); default 10 s. */
+  helloTimeoutMs?: number;
+  /**
+   * Open sockets per attendee (cookie); more are closed at once (4029). Only one drives the shell (a newer
+   * tab takes over), so this bounds sockets held open without a hello or parked by a script; default 8.
+   */
+  maxConnectionsPerAttendee?: number;
+  /**
+   * Bytes queued in this process for one socket (`ws.bufferedAmount`) above which it is terminated: a
+   * client that does not read cannot make the server hold its pongs and errors. Shell output pauses long
+   * before (SessionLimits.socketHighBytes); default 8 MiB.
+   */
+  maxBufferedBytes?: number;
 }
+
+const GATEWAY_DEFAULTS = { helloTimeoutMs: 10_000, maxConnectionsPerAttendee: 8, maxBufferedBytes: 8 * 1024 * 1024 };
 
 /** Counters exposed on /api/stats and used by tests. */
 export interface GatewayStats {
@@ -26,15 +41,20 @@ export interface GatewayStats {
   rejectedUpgrades: number;
   badFrames: number;
   droppedClients: number;
+  /** Sockets closed for a limit: no hello in time, too many per attendee, not reading, server busy or full. */
+  limited: number;
 }
 
 let nextClientId = 1;
 
 export class TerminalGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024, perMessageDeflate: false });
-  readonly stats: GatewayStats = { connections: 0, rejectedUpgrades: 0, badFrames: 0, droppedClients: 0 };
+  readonly stats: GatewayStats = { connections: 0, rejectedUpgrades: 0, badFrames: 0, droppedClients: 0, limited: 0 };
   private readonly alive = new WeakMap<WebSocket, boolean>();
   private readonly pinger: NodeJS.Timeout;
+  /** Open sockets per attendee. */
+  private readonly perAttendee = new Map<string, number>();
+  private readonly limits: typeof GATEWAY_DEFAULTS;
 
   constructor(
     private readonly auth: Auth,
@@ -42,6 +62,11 @@ export class TerminalGateway {
     private readonly log: Logger,
     private readonly opts: GatewayOptions,
   ) {
+    this.limits = {
+      helloTimeoutMs: opts.helloTimeoutMs ?? GATEWAY_DEFAULTS.helloTimeoutMs,
+      maxConnectionsPerAttendee: opts.maxConnectionsPerAttendee ?? GATEWAY_DEFAULTS.maxConnectionsPerAttendee,
+      maxBufferedBytes: opts.maxBufferedBytes ?? GATEWAY_DEFAULTS.maxBufferedBytes,
+    };
     this.pinger = setInterval(() => {
       for (const ws of this.wss.clients) {
         if (this.alive.get(ws) === false) {
@@ -78,20 +103,53 @@ export class TerminalGateway {
     this.stats.connections++;
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
+    ws.on('error', (err) => this.log.warn('terminal socket error', { attendee, err: String(err) }));
+    const { maxBufferedBytes } = this.limits;
+    const send = (data: string | Buffer, binary: boolean, onSent?: () => void) => {
+      if (ws.readyState !== ws.OPEN) return onSent?.();
+      ws.send(data, { binary }, onSent && (() => onSent()));
+      if (ws.bufferedAmount > maxBufferedBytes) {
+        this.stats.limited++;
+        this.log.warn('terminal socket not reading; terminated', { attendee, buffered: ws.bufferedAmount });
+        ws.terminate();
+      }
+    };
     const link: ClientLink = {
       id: nextClientId++,
-      sendJson: (msg: ServerMessage) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-      },
-      sendOutput: (data: Buffer) => {
-        if (ws.readyState === ws.OPEN) ws.send(data, { binary: true });
-      },
+      sendJson: (msg: ServerMessage) => send(JSON.stringify(msg), false),
+      sendOutput: (data: Buffer, onSent?: () => void) => send(data, true, onSent),
       close: (code, reason) => {
         if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
       },
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+    };
+    const refuse = (code: ErrorCode, message: string, closeCode: number, fatal: boolean) => {
+      this.stats.limited++;
+      link.sendJson({ type: 'error', code, message, fatal });
+      link.close(closeCode, code);
     };
     let badFrames = 0;
     let session: ReturnType<SessionManager['get']> | null = null;
+
+    const open = (this.perAttendee.get(attendee) ?? 0) + 1;
+    this.perAttendee.set(attendee, open);
+    const helloTimer = setTimeout(() => {
+      if (!session) refuse('hello-timeout', `no hello within ${this.limits.helloTimeoutMs / 1000} s`, 4010, false);
+    }, this.limits.helloTimeoutMs);
+    helloTimer.unref();
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      const left = (this.perAttendee.get(attendee) ?? 1) - 1;
+      if (left > 0) this.perAttendee.set(attendee, left);
+      else this.perAttendee.delete(attendee);
+      session?.detach(link);
+    });
+    if (open > this.limits.maxConnectionsPerAttendee) {
+      refuse('limit', `Too many open terminal connections for you (${this.limits.maxConnectionsPerAttendee}): close other tabs of this lab.`, 4029, true);
+      return;
+    }
 
     const fail = (code: ErrorCode, message: string) => {
       this.stats.badFrames++;
@@ -113,12 +171,11 @@ export class TerminalGateway {
       const msg = parsed.message;
       if (msg.type === 'hello') {
         if (session) return fail('bad-message', 'hello was already received');
-        session = this.sessions.getOrCreate(attendee);
-        if (!session) {
-          link.sendJson({ type: 'error', code: 'limit', message: 'The server is full: no more sessions can be started.', fatal: true });
-          ws.close(4009, 'server full');
-          return;
-        }
+        const got = this.sessions.getOrCreate(attendee);
+        if (got === 'full') return refuse('limit', 'The server is full: no more sessions can be started.', 4009, true);
+        if (got === 'busy') return refuse('busy', 'Many attendees are joining right now; retrying in a moment…', 1013, false);
+        clearTimeout(helloTimer);
+        session = got;
         void session.attach(link, { cols: msg.cols, rows: msg.rows }, msg.resume ?? false);
         return;
       }
@@ -141,8 +198,6 @@ export class TerminalGateway {
           return;
       }
     });
-    ws.on('close', () => session?.detach(link));
-    ws.on('error', (err) => this.log.warn('terminal socket error', { attendee, err: String(err) }));
   }
 }
 

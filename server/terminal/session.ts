@@ -17,16 +17,20 @@ import {
 } from '../../common/protocol.js';
 import type { CodeBlock } from '../../common/lab-model.js';
 import type { DriverInfo, Disposable, Sandbox, SandboxHealth, Shell, TermSize } from '../sandbox/driver.js';
-import type { SandboxPool } from '../sandbox/pool.js';
+import { PoolBusyError, type SandboxPool } from '../sandbox/pool.js';
 import type { Logger } from '../log.js';
+import type { OutputFairness } from './fairness.js';
 import { ByteRing, renderScreen } from './screen.js';
 
 /** The browser end of a session, as the gateway presents it. */
 export interface ClientLink {
   readonly id: number;
   sendJson(msg: ServerMessage): void;
-  sendOutput(data: Buffer): void;
+  /** Send output; `onSent` runs once the frame has been handed to the kernel (or the socket is gone). */
+  sendOutput(data: Buffer, onSent?: () => void): void;
   close(code: number, reason: string): void;
+  /** Bytes queued in this process for the socket and not yet handed to the kernel (`ws.bufferedAmount`). */
+  readonly bufferedAmount: number;
 }
 
 /** What a session records for the instructor (SQLite in production). */
@@ -46,8 +50,34 @@ export interface SessionDeps {
   graceMs: number;
   /** Bytes of recent output kept for screen restore. */
   ringBytes: number;
+  /** Limits on what one client can make the server hold; defaults in SESSION_LIMITS. */
+  limits?: Partial<SessionLimits>;
+  /** Shared by every session of the server: floods share an output budget (fairness.ts). */
+  fairness?: OutputFairness;
   onDone(attendee: string): void;
 }
+
+/** What one session may make the server hold (issue 8, item 5); docs/protocol.md#limits. */
+export interface SessionLimits {
+  /**
+   * Input bytes waiting for a pty that does not read. Input past it is refused with `input-overflow`
+   * (Ctrl-C is always accepted and drops the backlog). Above the client's largest paste (1 MB).
+   */
+  inputBacklogBytes: number;
+  /**
+   * Output queued in this process for a socket the client does not read (`ws.bufferedAmount`): above
+   * `socketHighBytes` the shell is paused whatever the client acks, below `socketLowBytes` it resumes.
+   * Acks alone trust the client: one that acks without reading grew the server by 80 MB in 8 s.
+   */
+  socketHighBytes: number;
+  socketLowBytes: number;
+}
+
+export const SESSION_LIMITS: SessionLimits = {
+  inputBacklogBytes: 1024 * 1024 + 128 * 1024,
+  socketHighBytes: 1024 * 1024,
+  socketLowBytes: 256 * 1024,
+};
 
 // Flow control invariant (see common/protocol.ts): ACK_EVERY_BYTES < LOW_WATERMARK < HIGH_WATERMARK.
 if (!(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK)) {
@@ -57,6 +87,12 @@ if (!(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK)) {
 /** Run-line pacing: wait for the shell to go quiet between the lines of a block, within bounds. */
 const RUN_QUIET_MS = 120;
 const RUN_MAX_WAIT_MS = 1500;
+
+/** A Run being typed, or waiting for the one before it. */
+interface RunTyping {
+  aborted: boolean;
+  readonly done: Promise<void>;
+}
 
 class ShellRun {
   state: SessionState = 'starting';
@@ -97,18 +133,31 @@ export class AttendeeSession {
   private queue: Promise<unknown> = Promise.resolve();
   private size: TermSize = { cols: 80, rows: 24 };
 
-  // Flow control: bytes sent to the current client and not yet acknowledged.
+  // Flow control: bytes sent to the current client and not yet acknowledged. The shell is paused
+  // while the client's acks lag (`acks`), its socket does not drain (`socket`), or it floods past its
+  // share while others flood too (`budget`, fairness.ts).
   private unacked = 0;
-  private paused = false;
+  private readonly pausedFor = { acks: false, socket: false, budget: false };
+  private readonly resumeBudget = () => this.setPaused('budget', false);
+  /** After each frame leaves for the kernel: resume a shell paused on its socket once it has drained. */
+  private readonly onSent = () => {
+    if (this.pausedFor.socket && (!this.client || this.client.bufferedAmount < this.limits.socketLowBytes)) this.setPaused('socket', false);
+  };
+  private readonly limits: SessionLimits;
+  /** Set when input was refused, so the client is told once per overflow, not once per frame. */
+  private inputRefused = false;
   // Output coalescing within one event-loop turn; `holding` while a restored screen is being prepared.
   private pending: Buffer[] = [];
   private flushScheduled = false;
   private holding = false;
 
   // While Run types a block line by line, the attendee's own keystrokes wait, so the two never
-  // interleave; Ctrl-C goes through at once and stops the rest of the block.
-  private running: { aborted: boolean } | null = null;
+  // interleave; Ctrl-C goes through at once and stops the rest of the block. At most one more Run
+  // waits behind it: the queue cannot grow with frames.
+  private running: RunTyping | null = null;
+  private runWaiting: RunTyping | null = null;
   private heldInput: string[] = [];
+  private heldBytes = 0;
 
   labId: string | null = null;
   step: number | null = null;
@@ -117,7 +166,9 @@ export class AttendeeSession {
   constructor(
     readonly attendee: string,
     private readonly deps: SessionDeps,
-  ) {}
+  ) {
+    this.limits = { ...SESSION_LIMITS, ...deps.limits };
+  }
 
   get connected(): boolean {
     return this.client !== null;
@@ -154,7 +205,8 @@ export class AttendeeSession {
     // A new connection starts with clean accounting: acks for bytes sent to an old socket are lost.
     this.unacked = 0;
     this.pending = [];
-    this.resumeIfPaused();
+    this.setPaused('acks', false);
+    this.setPaused('socket', false);
     return this.serialise(async () => {
       if (this.client !== client) return;
       const run = this.run;
@@ -172,7 +224,10 @@ export class AttendeeSession {
     this.lastSeen = Date.now();
     this.pending = [];
     this.unacked = 0;
-    this.resumeIfPaused();
+    this.setPaused('acks', false);
+    this.setPaused('socket', false);
+    // Typing stops when the client that asked for it is gone; so do its held keystrokes.
+    this.abortRuns(true);
     this.graceTimer = setTimeout(() => void this.close('grace period over'), this.deps.graceMs);
     this.graceTimer.unref();
   }
@@ -184,12 +239,32 @@ export class AttendeeSession {
       client.sendJson({ type: 'error', code: 'not-ready', message: 'the shell is not ready yet' });
       return;
     }
-    if (this.running) {
-      if (!data.includes('\x03')) {
-        this.heldInput.push(data);
-        return;
+    if (data.includes('\x03')) {
+      // Ctrl-C jumps the queue: what waits behind a program that does not read is dropped, as the tty's
+      // own INTR flushes its input queue, and a Run being typed stops.
+      run.shell.discardInput();
+      this.abortRuns(false);
+      this.inputRefused = false;
+      run.shell.write(data);
+      return;
+    }
+    const bytes = Buffer.byteLength(data, 'utf8');
+    if (run.shell.inputBacklog + this.heldBytes + bytes > this.limits.inputBacklogBytes) {
+      if (!this.inputRefused) {
+        this.inputRefused = true;
+        client.sendJson({
+          type: 'error',
+          code: 'input-overflow',
+          message: `The program in the shell is not reading its input (${Math.round(run.shell.inputBacklog / 1024)} KiB waiting): what you type is dropped until it does. Ctrl-C interrupts it.`,
+        });
       }
-      this.running.aborted = true;
+      return;
+    }
+    this.inputRefused = false;
+    if (this.running) {
+      this.heldInput.push(data);
+      this.heldBytes += bytes;
+      return;
     }
     run.shell.write(data);
   }
@@ -206,7 +281,7 @@ export class AttendeeSession {
   ack(client: ClientLink, bytes: number): void {
     if (client !== this.client) return;
     this.unacked = Math.max(0, this.unacked - bytes);
-    if (this.paused && this.unacked < LOW_WATERMARK) this.resumeIfPaused();
+    if (this.unacked < LOW_WATERMARK) this.setPaused('acks', false);
   }
 
   progress(labId: string, step: number): void {
@@ -229,22 +304,48 @@ export class AttendeeSession {
       client.sendJson({ type: 'error', code: 'not-ready', message: 'the shell is not ready yet' });
       return;
     }
+    if (this.runWaiting) {
+      client.sendJson({ type: 'error', code: 'busy', message: 'Run: a block is being typed and another waits for it; click again once they are done (Ctrl-C stops them).' });
+      return;
+    }
     this.deps.store.recordRun(this.attendee, labId, blockId);
     const lines = block.run.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
-    // A second Run while one is typing goes after it.
-    while (this.running) await new Promise((r) => setTimeout(r, 50));
-    const typing = { aborted: false };
-    this.running = typing;
+    let finished!: () => void;
+    const typing: RunTyping = { aborted: false, done: new Promise<void>((r) => (finished = r)) };
     try {
+      // A second Run while one is typing waits for it (one at most: a third is refused above).
+      const before = this.running;
+      if (before) {
+        this.runWaiting = typing;
+        await before.done;
+        if (this.runWaiting === typing) this.runWaiting = null;
+      }
+      if (typing.aborted) return;
+      this.running = typing;
       for (const [i, line] of lines.entries()) {
-        if (run.state !== 'ready' || typing.aborted) break;
+        if (run.state !== 'ready' || typing.aborted || this.client !== client) break;
         run.shell.write(line + '\r');
         if (i < lines.length - 1) await waitForQuiet(run);
       }
     } finally {
-      this.running = null;
-      const held = this.heldInput.splice(0).join('');
-      if (held && run.state === 'ready') run.shell.write(held);
+      if (this.running === typing) {
+        this.running = null;
+        const held = this.heldInput.splice(0).join('');
+        this.heldBytes = 0;
+        if (held && run.state === 'ready') run.shell.write(held);
+      }
+      finished();
+    }
+  }
+
+  /** Stop the Run being typed and the one waiting; `dropHeld`: also the keystrokes held for after them. */
+  private abortRuns(dropHeld: boolean): void {
+    if (this.running) this.running.aborted = true;
+    if (this.runWaiting) this.runWaiting.aborted = true;
+    this.runWaiting = null;
+    if (dropHeld) {
+      this.heldInput = [];
+      this.heldBytes = 0;
     }
   }
 
@@ -284,6 +385,7 @@ export class AttendeeSession {
     if (this.state === 'closing' || this.state === 'done') return;
     this.state = 'closing';
     this.clearGrace();
+    this.deps.fairness?.forget(this);
     this.deps.log.info('session closing', { attendee: this.attendee, reason });
     this.client?.close(4004, reason);
     this.client = null;
@@ -299,6 +401,7 @@ export class AttendeeSession {
   /** Server shutdown: say goodbye but leave the sandbox for the next run to re-adopt. */
   goodbye(reason: string): void {
     this.clearGrace();
+    this.deps.fairness?.forget(this);
     this.client?.sendJson({ type: 'bye', reason });
     this.client?.close(1001, reason);
     this.client = null;
@@ -340,6 +443,8 @@ export class AttendeeSession {
       run.own(shell.onExit((e) => this.onExit(run, e)));
       run.state = 'ready';
       this.run = run;
+      // A new shell starts as paused as the client's flow control says.
+      if (this.isPaused()) shell.pause();
       if (this.state === 'starting') this.state = 'ready';
       if (this.client === client) {
         client.sendJson({
@@ -352,6 +457,12 @@ export class AttendeeSession {
         });
       }
     } catch (err) {
+      if (err instanceof PoolBusyError) {
+        // Not a failure: the page retries (1013 = try again later) and waits in line again.
+        this.client?.sendJson({ type: 'error', code: 'busy', message: `Many attendees are starting sandboxes: ${err.message}` });
+        this.client?.close(1013, 'busy');
+        return;
+      }
       this.deps.log.error('could not start a shell', { attendee: this.attendee, err: String(err) });
       this.client?.sendJson({
         type: 'error',
@@ -394,10 +505,8 @@ export class AttendeeSession {
     if (!this.client) return;
     this.pending.push(chunk);
     this.unacked += chunk.length;
-    if (!this.paused && this.unacked > HIGH_WATERMARK) {
-      this.paused = true;
-      run.shell.pause();
-    }
+    if (this.unacked > HIGH_WATERMARK) this.setPaused('acks', true);
+    if (this.deps.fairness && !this.deps.fairness.spend(this, chunk.length, this.resumeBudget)) this.setPaused('budget', true);
     if (!this.flushScheduled && !this.holding) {
       // Coalesce chunks read in the same event-loop turn; setImmediate adds no timer delay to echo.
       this.flushScheduled = true;
@@ -410,7 +519,8 @@ export class AttendeeSession {
     if (this.holding || this.pending.length === 0 || !this.client) return;
     const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
     this.pending = [];
-    this.client.sendOutput(data);
+    this.client.sendOutput(data, this.onSent);
+    if (this.client.bufferedAmount > this.limits.socketHighBytes) this.setPaused('socket', true);
   }
 
   private onExit(run: ShellRun, e: { exitCode: number | null; signal: number | null }): void {
@@ -422,10 +532,19 @@ export class AttendeeSession {
     void this.checkHealth().catch(() => undefined);
   }
 
-  private resumeIfPaused(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.run?.shell.resume();
+  private isPaused(): boolean {
+    return this.pausedFor.acks || this.pausedFor.socket || this.pausedFor.budget;
+  }
+
+  /** Pause the shell while any reason holds; resume when none does. */
+  private setPaused(reason: keyof AttendeeSession['pausedFor'], on: boolean): void {
+    const wasPaused = this.isPaused();
+    this.pausedFor[reason] = on;
+    const paused = this.isPaused();
+    if (paused !== wasPaused) {
+      if (paused) this.run?.shell.pause();
+      else this.run?.shell.resume();
+    }
   }
 
   private clearGrace(): void {

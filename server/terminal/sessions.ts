@@ -2,6 +2,7 @@
  * All attendee sessions of this server: created on a browser's hello, removed when they end.
  * Also runs the periodic sandbox health check that tells attendees when their sandbox died.
  */
+import { FAIRNESS_DEFAULTS, OutputFairness, type FairnessOptions } from './fairness.js';
 import { AttendeeSession, type SessionDeps } from './session.js';
 
 export interface SessionManagerOptions {
@@ -9,12 +10,28 @@ export interface SessionManagerOptions {
   maxSessions: number;
   /** How often sandboxes of connected attendees are checked. */
   healthEveryMs: number;
+  /**
+   * New sessions started per second, over all attendees, after a burst of `newSessionBurst`; hellos
+   * beyond are answered `busy` and the page retries. Cookies cost nothing to mint, so a per-attendee
+   * count cannot stop one script from starting many shells; a per-address one would lock out a room
+   * behind one NAT address. docs/protocol.md#limits has the reasoning. Defaults 10/s, burst 40.
+   */
+  newSessionsPerSecond?: number;
+  newSessionBurst?: number;
+  /** Output fairness between flooding sessions (fairness.ts); FAIRNESS_DEFAULTS unless set. */
+  fairness?: Partial<FairnessOptions>;
 }
 
 export class SessionManager {
   private readonly sessions = new Map<string, AttendeeSession>();
   private readonly healthTimer: NodeJS.Timeout;
   private checking = false;
+  /** Token bucket for new sessions: `tokens` as of `tokensAt`. */
+  private tokens: number;
+  private tokensAt = Date.now();
+  private readonly rate: number;
+  private readonly burst: number;
+  readonly fairness: OutputFairness;
 
   constructor(
     private readonly deps: Omit<SessionDeps, 'onDone'>,
@@ -22,6 +39,10 @@ export class SessionManager {
   ) {
     this.healthTimer = setInterval(() => void this.checkAll(), opts.healthEveryMs);
     this.healthTimer.unref();
+    this.rate = opts.newSessionsPerSecond ?? 10;
+    this.burst = opts.newSessionBurst ?? 40;
+    this.tokens = this.burst;
+    this.fairness = new OutputFairness({ ...FAIRNESS_DEFAULTS, ...opts.fairness });
   }
 
   get size(): number {
@@ -36,12 +57,21 @@ export class SessionManager {
     return [...this.sessions.values()];
   }
 
-  /** The attendee's session, created if there is room; null when the server is full. */
-  getOrCreate(attendee: string): AttendeeSession | null {
+  /**
+   * The attendee's session, created if there is room: `full` at MAX_SESSIONS, `busy` when sessions are
+   * being started faster than the new-session rate.
+   */
+  getOrCreate(attendee: string): AttendeeSession | 'full' | 'busy' {
     const existing = this.sessions.get(attendee);
     if (existing && existing.state !== 'closing' && existing.state !== 'done') return existing;
-    if (this.sessions.size >= this.opts.maxSessions) return null;
+    if (this.sessions.size >= this.opts.maxSessions) return 'full';
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) / 1000) * this.rate);
+    this.tokensAt = now;
+    if (this.tokens < 1) return 'busy';
+    this.tokens -= 1;
     const session = new AttendeeSession(attendee, {
+      fairness: this.fairness,
       ...this.deps,
       onDone: (a) => {
         if (this.sessions.get(a) === session) this.sessions.delete(a);

@@ -1,0 +1,92 @@
+// The pool bounds sandbox creation (issue 8, item 5): at most `maxCreating` at once, at most `maxWaiting`
+// in line, the rest told to come back. Real local sandboxes; a gate in front of create() holds them
+// so the test can see how many run at once.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ProgressListener, Sandbox, SandboxDriver } from './driver.js';
+import { LocalDriver } from './local.js';
+import { PoolBusyError, SandboxPool } from './pool.js';
+import { createLogger } from '../log.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'labdeck-pool-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** A local driver whose create() waits for open(); counts creations running at once. */
+class GatedDriver implements SandboxDriver {
+  readonly inner = new LocalDriver({ root });
+  readonly info = this.inner.info;
+  running = 0;
+  maxRunning = 0;
+  private gate!: () => void;
+  private readonly opened = new Promise<void>((r) => (this.gate = r));
+  open(): void {
+    this.gate();
+  }
+  async create(onProgress?: ProgressListener): Promise<Sandbox> {
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    try {
+      await this.opened;
+      return await this.inner.create(onProgress);
+    } finally {
+      this.running--;
+    }
+  }
+  assign(sb: Sandbox, attendee: string | null) {
+    return this.inner.assign(sb, attendee);
+  }
+  adopt() {
+    return Promise.resolve([]);
+  }
+  destroy(sb: Sandbox) {
+    return this.inner.destroy(sb);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+const store = { attendeeOfSandbox: () => null, setSandbox: () => undefined };
+
+test('creation is bounded: two at once, three in line, the next is told busy; all in line get one', async () => {
+  const driver = new GatedDriver();
+  const pool = new SandboxPool(driver, store, { size: 0, maxCreating: 2, maxWaiting: 3 }, createLogger(true));
+  await pool.start();
+  const phases = new Map<string, string[]>();
+  const joins = ['a1', 'a2', 'a3', 'a4', 'a5'].map((a) => {
+    phases.set(a, []);
+    return pool.acquire(a, (phase) => phases.get(a)!.push(phase));
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(pool.creation, { creating: 2, waiting: 3 });
+  await assert.rejects(pool.acquire('a6'), PoolBusyError);
+  assert.match(phases.get('a5')!.join('\n'), /waiting for a free slot to create your sandbox \(2 ahead of you\)/);
+
+  driver.open();
+  const sandboxes = await Promise.all(joins);
+  assert.equal(new Set(sandboxes.map((s) => s.id)).size, 5);
+  assert.equal(driver.maxRunning, 2);
+  assert.deepEqual(pool.creation, { creating: 0, waiting: 0 });
+  for (const a of ['a1', 'a2', 'a3', 'a4', 'a5']) await pool.release(a);
+  await pool.close();
+});
+
+test('attendees in line come before the refill', async () => {
+  const driver = new GatedDriver();
+  const pool = new SandboxPool(driver, store, { size: 2, parallel: 2, maxCreating: 2, maxWaiting: 8 }, createLogger(true));
+  await pool.start();
+  // The refill holds both slots; an attendee waits, and is served before the refill starts again.
+  assert.deepEqual(pool.creation, { creating: 2, waiting: 0 });
+  const join = pool.acquire('b1');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(pool.creation, { creating: 2, waiting: 1 });
+  driver.open();
+  const sb = await join;
+  assert.equal(sb.attendee, 'b1');
+  assert.ok(driver.maxRunning <= 2);
+  await pool.release('b1');
+  await pool.close();
+});
