@@ -28,6 +28,10 @@ export interface Config {
   poolSize: number;
   graceMs: number;
   maxSessions: number;
+  /** Global rate of new terminal sessions (docs/protocol.md#limits): per second, and the burst above it. */
+  newSessions: { perSecond: number; burst: number };
+  /** Sandboxes being created at once, and attendees allowed to wait for one (pool.ts). */
+  pool: { maxCreating: number; maxWaiting: number };
   instructorToken: string | null;
   /** The public URL attendees open (PUBLIC_URL), when the server is behind a proxy or a DNS name. */
   publicUrl: URL | null;
@@ -128,6 +132,10 @@ const EnvSchema = z.object({
   POOL_SIZE: whole(0, 200).optional(),
   GRACE_SECONDS: whole(1, 86_400).default(600),
   MAX_SESSIONS: whole(1, 10_000).default(300),
+  NEW_SESSIONS_PER_SECOND: whole(1, 1000).default(10),
+  NEW_SESSIONS_BURST: whole(1, 10_000).default(40),
+  POOL_MAX_CREATING: whole(1, 64).default(4),
+  POOL_MAX_WAITING: whole(0, 10_000).default(128),
   INSTRUCTOR_TOKEN: z
     .string()
     .transform((s) => s.trim())
@@ -186,6 +194,8 @@ export function loadConfig(env: Env = process.env, root = process.cwd(), argv: s
     poolSize: e.POOL_SIZE ?? (e.SANDBOX === 'podman' ? 2 : 1),
     graceMs: e.GRACE_SECONDS * 1000,
     maxSessions: e.MAX_SESSIONS,
+    newSessions: { perSecond: e.NEW_SESSIONS_PER_SECOND, burst: e.NEW_SESSIONS_BURST },
+    pool: { maxCreating: e.POOL_MAX_CREATING, maxWaiting: e.POOL_MAX_WAITING },
     instructorToken: e.INSTRUCTOR_TOKEN ?? null,
     publicUrl: e.PUBLIC_URL ?? null,
     allowedHosts: hosts,

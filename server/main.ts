@@ -55,7 +55,7 @@ export async function main(): Promise<void> {
 
   const driver = await createDriver(config);
   for (const w of driver.info.warnings) log.warn(w);
-  const pool = new SandboxPool(driver, store, { size: config.poolSize }, log);
+  const pool = new SandboxPool(driver, store, { size: config.poolSize, ...config.pool }, log);
   const { adopted } = await pool.start();
   if (adopted > 0) log.info('re-adopted sandboxes from a previous run', { adopted });
 
@@ -69,7 +69,12 @@ export async function main(): Promise<void> {
       graceMs: config.graceMs,
       ringBytes: config.ringBytes,
     },
-    { maxSessions: config.maxSessions, healthEveryMs: 10_000 },
+    {
+      maxSessions: config.maxSessions,
+      healthEveryMs: 10_000,
+      newSessionsPerSecond: config.newSessions.perSecond,
+      newSessionBurst: config.newSessions.burst,
+    },
   );
   const gateway = new TerminalGateway(auth, sessions, log, { maxBadFrames: 50, pingEveryMs: 30_000 });
 
