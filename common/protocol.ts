@@ -23,7 +23,7 @@ export const MAX_CLIENT_FRAME_BYTES = 256 * 1024;
 export const INPUT_CHUNK_CHARS = 32 * 1024;
 
 /**
- * Flow control (see docs/protocol.md#flow-control, ../shared/notes/terminal-path.md).
+ * Flow control (see docs/protocol.md#flow-control).
  * The client acks consumed output bytes in steps of ACK_EVERY_BYTES; the server pauses the shell when
  * un-acked bytes exceed HIGH_WATERMARK and resumes below LOW_WATERMARK.
  * Invariant: ACK_EVERY_BYTES < LOW_WATERMARK < HIGH_WATERMARK, so a client that has consumed everything
@@ -65,58 +65,65 @@ export const clientMessage = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 
-export type SessionState = 'starting' | 'ready' | 'closing' | 'done';
-
-export type ServerMessage =
-  /** Sandbox start progress; `fraction` in [0, 1]. */
-  | { type: 'progress'; phase: string; fraction: number }
-  /** The shell is attached; output follows as binary frames. */
-  | {
-      type: 'ready';
-      attendee: string;
-      driver: string;
-      isolation: string;
-      /** True when this is the same shell as before the reconnect (the screen was restored). */
-      resumed: boolean;
-      /** Set when the previous shell was lost and this is a new one, with the reason. */
-      replaced?: string;
-    }
-  /** Serialized terminal state to write before any further output, on reconnect. */
-  | { type: 'screen'; data: string }
-  /** The shell exited; a `recreate` message (or the page's button) starts a new one. */
-  | { type: 'exit'; code: number | null; signal: number | null }
-  /** The sandbox was reset; the client clears its screen and waits for `ready`. */
-  | { type: 'reset'; by: 'instructor' | 'attendee' }
-  /** The sandbox is gone or broken; `recreate` is the way forward. */
-  | { type: 'sandbox-lost'; message: string }
-  /** Another tab of the same attendee took over this shell. */
-  | { type: 'taken-over' }
-  /** The server is shutting down; reconnect after it comes back. */
-  | { type: 'bye'; reason: string }
-  | { type: 'pong'; t: number }
-  /** A rejected message or a failed action; the session goes on unless `fatal`. */
-  | { type: 'error'; code: ErrorCode; message: string; fatal?: boolean };
-
-export type ErrorCode =
-  | 'bad-json'
-  | 'bad-message'
-  | 'too-large'
-  | 'binary-not-accepted'
-  | 'not-ready'
-  | 'unknown-block'
-  | 'spawn-failed'
+/** Why a frame was rejected or an action failed; the `code` of an `error` message. */
+export const errorCode = z.enum([
+  'bad-json',
+  'bad-message',
+  'too-large',
+  'binary-not-accepted',
+  'not-ready',
+  'unknown-block',
+  'spawn-failed',
   /** A limit of this server was reached (sessions, connections per attendee); `fatal` says whether retrying helps. */
-  | 'limit'
+  'limit',
   /**
    * Too much at once. For new sessions and sandboxes being created the socket then closes with 1013
    * (try again later) and the page retries; for a Run clicked while two are queued, nothing closes.
    */
-  | 'busy'
+  'busy',
   /** Input refused: the program in the shell does not read it (Ctrl-C is always accepted). */
-  | 'input-overflow'
+  'input-overflow',
   /** No `hello` within the deadline after the socket opened. */
-  | 'hello-timeout'
-  | 'too-many-errors';
+  'hello-timeout',
+  'too-many-errors',
+]);
+export type ErrorCode = z.infer<typeof errorCode>;
+
+/**
+ * Server → client text frames. Not `.strict()`: a page loaded from an older build keeps working when a
+ * newer server adds a field; an unknown `type` is still rejected (parseServerMessage returns an error).
+ */
+export const serverMessage = z.discriminatedUnion('type', [
+  /** Sandbox start progress; `fraction` in [0, 1]. */
+  z.object({ type: z.literal('progress'), phase: z.string(), fraction: z.number() }),
+  /** The shell is attached; output follows as binary frames. */
+  z.object({
+    type: z.literal('ready'),
+    attendee: z.string(),
+    driver: z.string(),
+    isolation: z.string(),
+    /** True when this is the same shell as before the reconnect (the screen was restored). */
+    resumed: z.boolean(),
+    /** Set when the previous shell was lost and this is a new one, with the reason. */
+    replaced: z.string().optional(),
+  }),
+  /** Serialized terminal state to write before any further output, on reconnect. */
+  z.object({ type: z.literal('screen'), data: z.string() }),
+  /** The shell exited; a `recreate` message (or the page's button) starts a new one. */
+  z.object({ type: z.literal('exit'), code: z.number().nullable(), signal: z.number().nullable() }),
+  /** The sandbox was reset; the client clears its screen and waits for `ready`. */
+  z.object({ type: z.literal('reset'), by: z.enum(['instructor', 'attendee']) }),
+  /** The sandbox is gone or broken; `recreate` is the way forward. */
+  z.object({ type: z.literal('sandbox-lost'), message: z.string() }),
+  /** Another tab of the same attendee took over this shell. */
+  z.object({ type: z.literal('taken-over') }),
+  /** The server is shutting down; reconnect after it comes back. */
+  z.object({ type: z.literal('bye'), reason: z.string() }),
+  z.object({ type: z.literal('pong'), t: z.number() }),
+  /** A rejected message or a failed action; the session goes on unless `fatal`. */
+  z.object({ type: z.literal('error'), code: errorCode, message: z.string(), fatal: z.boolean().optional() }),
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
 
 export interface ParseResult {
   ok: boolean;
@@ -140,6 +147,25 @@ export function parseClientMessage(text: string): ParseResult {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
     return { ok: false, error: { code: 'bad-message', message: `invalid message${where}: ${issue?.message ?? 'unknown'}` } };
+  }
+  return { ok: true, message: parsed.data };
+}
+
+export type ServerParseResult = { ok: true; message: ServerMessage } | { ok: false; error: string };
+
+/** Parse and validate one text frame from the server (the browser, the tests and the bench). Never throws. */
+export function parseServerMessage(text: string): ServerParseResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'frame is not valid JSON' };
+  }
+  const parsed = serverMessage.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    return { ok: false, error: `invalid server message${where}: ${issue?.message ?? 'unknown'}` };
   }
   return { ok: true, message: parsed.data };
 }

@@ -1,37 +1,27 @@
 /**
- * One attendee's terminal session: where a keystroke goes after the WebSocket gateway, and where the
- * shell's output comes from. It owns the attendee's sandbox (through the pool), the current shell, the
- * output ring for screen restore, and flow control. At most one browser connection drives it; a newer
- * tab takes over (the older one is told and closed).
- *
- * Lifecycle: the session moves forward only: starting → ready → closing → done. Each shell inside it
- * (a ShellRun) does the same; a reset or recreate ends the current ShellRun and starts a new one.
+ * One attendee's terminal session: where a keystroke goes after the WebSocket gateway (gateway.ts),
+ * and where the shell's output comes from. It owns the attendee's sandbox (through the pool), the
+ * current shell (ShellRun), and the one browser connection that drives it: a newer tab takes over
+ * (the older one is told and closed). The parts, one idea per file:
+ *  - lifecycle.ts      the forward-only state: starting → ready → closing → done;
+ *  - output-channel.ts coalescing and flow control (acks, socket, fairness) towards the browser;
+ *  - block-typer.ts    Run: typing a block line by line, the attendee's keys held meanwhile;
+ *  - shell-run.ts      one shell's lifetime and its screen ring; reset/recreate start another.
+ * This file is the lifecycle that ties them: attach/detach, grace, reset/recreate, close.
  */
-import {
-  ACK_EVERY_BYTES,
-  HIGH_WATERMARK,
-  LOW_WATERMARK,
-  clampSize,
-  type ServerMessage,
-  type SessionState,
-} from '../../common/protocol.js';
+import { clampSize } from '../../common/protocol.js';
 import type { CodeBlock } from '../../common/lab-model.js';
-import type { DriverInfo, Disposable, Sandbox, SandboxHealth, Shell, TermSize } from '../sandbox/driver.js';
+import type { DriverInfo, Sandbox, SandboxHealth, TermSize } from '../sandbox/driver.js';
 import { PoolBusyError, type SandboxPool } from '../sandbox/pool.js';
 import type { Logger } from '../log.js';
+import { BlockTyper, TYPER_TIMING, type TyperTiming } from './block-typer.js';
 import type { OutputFairness } from './fairness.js';
-import { ByteRing, renderScreen } from './screen.js';
+import { Lifecycle, type LifecycleState } from './lifecycle.js';
+import { OutputChannel, type ClientLink, type SocketWatermarks } from './output-channel.js';
+import { renderScreen } from './screen.js';
+import { ShellRun } from './shell-run.js';
 
-/** The browser end of a session, as the gateway presents it. */
-export interface ClientLink {
-  readonly id: number;
-  sendJson(msg: ServerMessage): void;
-  /** Send output; `onSent` runs once the frame has been handed to the kernel (or the socket is gone). */
-  sendOutput(data: Buffer, onSent?: () => void): void;
-  close(code: number, reason: string): void;
-  /** Bytes queued in this process for the socket and not yet handed to the kernel (`ws.bufferedAmount`). */
-  readonly bufferedAmount: number;
-}
+export type { ClientLink } from './output-channel.js';
 
 /** What a session records for the instructor (SQLite in production). */
 export interface ProgressStore {
@@ -40,8 +30,11 @@ export interface ProgressStore {
   hadSandbox(attendee: string): boolean;
 }
 
+/** The pool calls a session makes (all of them are in this file, marked `pool.`). */
+export type SessionPool = Pick<SandboxPool, 'acquire' | 'current' | 'replace' | 'release'>;
+
 export interface SessionDeps {
-  pool: SandboxPool;
+  pool: SessionPool;
   driverInfo: DriverInfo;
   findBlock(labId: string, blockId: string): CodeBlock | undefined;
   store: ProgressStore;
@@ -54,23 +47,19 @@ export interface SessionDeps {
   limits?: Partial<SessionLimits>;
   /** Shared by every session of the server: floods share an output budget (fairness.ts). */
   fairness?: OutputFairness;
+  /** Run's pacing and clock (tests shorten them); TYPER_TIMING unless set. */
+  typing?: Partial<TyperTiming>;
   onDone(attendee: string): void;
 }
 
 /** What one session may make the server hold (issue 8, item 5); docs/protocol.md#limits. */
-export interface SessionLimits {
+export interface SessionLimits extends SocketWatermarks {
   /**
-   * Input bytes waiting for a pty that does not read. Input past it is refused with `input-overflow`
-   * (Ctrl-C is always accepted and drops the backlog). Above the client's largest paste (1 MB).
+   * Input bytes waiting for a pty that does not read (its backlog plus keys held during a Run). Input
+   * past it is refused with `input-overflow` (Ctrl-C is always accepted and drops the backlog). Above
+   * the client's largest paste (1 MB).
    */
   inputBacklogBytes: number;
-  /**
-   * Output queued in this process for a socket the client does not read (`ws.bufferedAmount`): above
-   * `socketHighBytes` the shell is paused whatever the client acks, below `socketLowBytes` it resumes.
-   * Acks alone trust the client: one that acks without reading grew the server by 80 MB in 8 s.
-   */
-  socketHighBytes: number;
-  socketLowBytes: number;
 }
 
 export const SESSION_LIMITS: SessionLimits = {
@@ -79,52 +68,8 @@ export const SESSION_LIMITS: SessionLimits = {
   socketLowBytes: 256 * 1024,
 };
 
-// Flow control invariant (see common/protocol.ts): ACK_EVERY_BYTES < LOW_WATERMARK < HIGH_WATERMARK.
-if (!(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK)) {
-  throw new Error('flow-control watermarks violate ACK < LOW < HIGH');
-}
-
-/** Run-line pacing: wait for the shell to go quiet between the lines of a block, within bounds. */
-const RUN_QUIET_MS = 120;
-const RUN_MAX_WAIT_MS = 1500;
-
-/** A Run being typed, or waiting for the one before it. */
-interface RunTyping {
-  aborted: boolean;
-  readonly done: Promise<void>;
-}
-
-class ShellRun {
-  state: SessionState = 'starting';
-  readonly ring: ByteRing;
-  private readonly subs: Disposable[] = [];
-  lastOutputAt = 0;
-
-  constructor(
-    readonly shell: Shell,
-    ringBytes: number,
-    public size: TermSize,
-  ) {
-    this.ring = new ByteRing(ringBytes);
-  }
-
-  own(d: Disposable): void {
-    this.subs.push(d);
-  }
-
-  /** End the shell (`detach`: let go of it, leaving it running where the driver can). */
-  end(how: 'kill' | 'detach' = 'kill'): void {
-    if (this.state === 'done') return;
-    this.state = 'closing';
-    for (const d of this.subs.splice(0)) d.dispose();
-    if (how === 'detach') this.shell.detach();
-    else this.shell.kill();
-    this.state = 'done';
-  }
-}
-
 export class AttendeeSession {
-  state: SessionState = 'starting';
+  private readonly lifecycle: Lifecycle;
   private client: ClientLink | null = null;
   private sandbox: Sandbox | null = null;
   private run: ShellRun | null = null;
@@ -132,32 +77,16 @@ export class AttendeeSession {
   /** Serialises sandbox/shell changes (start, reset, recreate) so they never interleave. */
   private queue: Promise<unknown> = Promise.resolve();
   private size: TermSize = { cols: 80, rows: 24 };
-
-  // Flow control: bytes sent to the current client and not yet acknowledged. The shell is paused
-  // while the client's acks lag (`acks`), its socket does not drain (`socket`), or it floods past its
-  // share while others flood too (`budget`, fairness.ts).
-  private unacked = 0;
-  private readonly pausedFor = { acks: false, socket: false, budget: false };
-  private readonly resumeBudget = () => this.setPaused('budget', false);
-  /** After each frame leaves for the kernel: resume a shell paused on its socket once it has drained. */
-  private readonly onSent = () => {
-    if (this.pausedFor.socket && (!this.client || this.client.bufferedAmount < this.limits.socketLowBytes)) this.setPaused('socket', false);
-  };
   private readonly limits: SessionLimits;
+  private readonly output: OutputChannel;
+  private readonly typer: BlockTyper;
+  private readonly now: () => number;
   /** Set when input was refused, so the client is told once per overflow, not once per frame. */
   private inputRefused = false;
-  // Output coalescing within one event-loop turn; `holding` while a restored screen is being prepared.
-  private pending: Buffer[] = [];
-  private flushScheduled = false;
-  private holding = false;
-
-  // While Run types a block line by line, the attendee's own keystrokes wait, so the two never
-  // interleave; Ctrl-C goes through at once and stops the rest of the block. At most one more Run
-  // waits behind it: the queue cannot grow with frames.
-  private running: RunTyping | null = null;
-  private runWaiting: RunTyping | null = null;
-  private heldInput: string[] = [];
-  private heldBytes = 0;
+  /** Health from the last check (the periodic sweep, or a shell's exit). */
+  private health: SandboxHealth = 'running';
+  /** Logs a shell's refused state transition (a bug). */
+  private readonly refusedShell: (from: string, to: string) => void;
 
   labId: string | null = null;
   step: number | null = null;
@@ -168,14 +97,27 @@ export class AttendeeSession {
     private readonly deps: SessionDeps,
   ) {
     this.limits = { ...SESSION_LIMITS, ...deps.limits };
+    const refused = (what: string) => (from: string, to: string) =>
+      deps.log.error('illegal state transition refused', { attendee, what, from, to });
+    this.lifecycle = new Lifecycle('session', refused('session'));
+    this.refusedShell = refused('shell');
+    this.now = deps.typing?.now ?? TYPER_TIMING.now;
+    this.typer = new BlockTyper(deps.typing);
+    this.output = new OutputChannel({
+      client: () => this.client,
+      shell: () => this.run?.shell ?? null,
+      watermarks: this.limits,
+      fairness: deps.fairness,
+    });
+  }
+
+  get state(): LifecycleState {
+    return this.lifecycle.state;
   }
 
   get connected(): boolean {
     return this.client !== null;
   }
-
-  /** Health from the last check (the periodic sweep, or a shell's exit). */
-  private health: SandboxHealth = 'running';
 
   get sandboxInfo(): { id: string; driver: string; health: SandboxHealth } | null {
     return this.sandbox ? { id: this.sandbox.id, driver: this.sandbox.driver, health: this.health } : null;
@@ -188,7 +130,7 @@ export class AttendeeSession {
 
   /** A browser said hello: attach it, starting or restoring the shell. */
   attach(client: ClientLink, size: TermSize, resume: boolean): Promise<void> {
-    if (this.state === 'closing' || this.state === 'done') {
+    if (this.lifecycle.ending) {
       client.sendJson({ type: 'error', code: 'not-ready', message: 'session is closing; reconnect', fatal: true });
       client.close(4003, 'session closing');
       return Promise.resolve();
@@ -202,19 +144,12 @@ export class AttendeeSession {
     this.client = client;
     this.lastSeen = Date.now();
     this.size = clampSize(size.cols, size.rows);
-    // A new connection starts with clean accounting: acks for bytes sent to an old socket are lost.
-    this.unacked = 0;
-    this.pending = [];
-    this.setPaused('acks', false);
-    this.setPaused('socket', false);
+    this.output.reset();
     return this.serialise(async () => {
       if (this.client !== client) return;
       const run = this.run;
-      if (run && run.state === 'ready') {
-        await this.restore(client, run, resume);
-      } else {
-        await this.startShell(client);
-      }
+      if (run?.live) await this.restore(client, run, resume);
+      else await this.startShell(client);
     });
   }
 
@@ -222,12 +157,9 @@ export class AttendeeSession {
     if (this.client !== client) return;
     this.client = null;
     this.lastSeen = Date.now();
-    this.pending = [];
-    this.unacked = 0;
-    this.setPaused('acks', false);
-    this.setPaused('socket', false);
+    this.output.reset();
     // Typing stops when the client that asked for it is gone; so do its held keystrokes.
-    this.abortRuns(true);
+    this.typer.abort(true);
     this.graceTimer = setTimeout(() => void this.close('grace period over'), this.deps.graceMs);
     this.graceTimer.unref();
   }
@@ -235,7 +167,7 @@ export class AttendeeSession {
   input(client: ClientLink, data: string): void {
     if (client !== this.client) return;
     const run = this.run;
-    if (!run || run.state !== 'ready') {
+    if (!run?.live) {
       client.sendJson({ type: 'error', code: 'not-ready', message: 'the shell is not ready yet' });
       return;
     }
@@ -243,13 +175,13 @@ export class AttendeeSession {
       // Ctrl-C jumps the queue: what waits behind a program that does not read is dropped, as the tty's
       // own INTR flushes its input queue, and a Run being typed stops.
       run.shell.discardInput();
-      this.abortRuns(false);
+      this.typer.abort(false);
       this.inputRefused = false;
-      run.shell.write(data);
+      run.write(data);
       return;
     }
     const bytes = Buffer.byteLength(data, 'utf8');
-    if (run.shell.inputBacklog + this.heldBytes + bytes > this.limits.inputBacklogBytes) {
+    if (run.shell.inputBacklog + this.typer.heldBytes + bytes > this.limits.inputBacklogBytes) {
       if (!this.inputRefused) {
         this.inputRefused = true;
         client.sendJson({
@@ -261,18 +193,13 @@ export class AttendeeSession {
       return;
     }
     this.inputRefused = false;
-    if (this.running) {
-      this.heldInput.push(data);
-      this.heldBytes += bytes;
-      return;
-    }
-    run.shell.write(data);
+    if (!this.typer.hold(data, bytes)) run.write(data);
   }
 
   resize(client: ClientLink, cols: number, rows: number): void {
     if (client !== this.client) return;
     this.size = clampSize(cols, rows);
-    if (this.run?.state === 'ready') {
+    if (this.run?.live) {
       this.run.size = this.size;
       this.run.shell.resize(this.size);
     }
@@ -280,8 +207,7 @@ export class AttendeeSession {
 
   ack(client: ClientLink, bytes: number): void {
     if (client !== this.client) return;
-    this.unacked = Math.max(0, this.unacked - bytes);
-    if (this.unacked < LOW_WATERMARK) this.setPaused('acks', false);
+    this.output.ack(bytes);
   }
 
   progress(labId: string, step: number): void {
@@ -300,53 +226,17 @@ export class AttendeeSession {
       return;
     }
     const run = this.run;
-    if (!run || run.state !== 'ready') {
+    if (!run?.live) {
       client.sendJson({ type: 'error', code: 'not-ready', message: 'the shell is not ready yet' });
       return;
     }
-    if (this.runWaiting) {
+    if (this.typer.full) {
       client.sendJson({ type: 'error', code: 'busy', message: 'Run: a block is being typed and another waits for it; click again once they are done (Ctrl-C stops them).' });
       return;
     }
     this.deps.store.recordRun(this.attendee, labId, blockId);
     const lines = block.run.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
-    let finished!: () => void;
-    const typing: RunTyping = { aborted: false, done: new Promise<void>((r) => (finished = r)) };
-    try {
-      // A second Run while one is typing waits for it (one at most: a third is refused above).
-      const before = this.running;
-      if (before) {
-        this.runWaiting = typing;
-        await before.done;
-        if (this.runWaiting === typing) this.runWaiting = null;
-      }
-      if (typing.aborted) return;
-      this.running = typing;
-      for (const [i, line] of lines.entries()) {
-        if (run.state !== 'ready' || typing.aborted || this.client !== client) break;
-        run.shell.write(line + '\r');
-        if (i < lines.length - 1) await waitForQuiet(run);
-      }
-    } finally {
-      if (this.running === typing) {
-        this.running = null;
-        const held = this.heldInput.splice(0).join('');
-        this.heldBytes = 0;
-        if (held && run.state === 'ready') run.shell.write(held);
-      }
-      finished();
-    }
-  }
-
-  /** Stop the Run being typed and the one waiting; `dropHeld`: also the keystrokes held for after them. */
-  private abortRuns(dropHeld: boolean): void {
-    if (this.running) this.running.aborted = true;
-    if (this.runWaiting) this.runWaiting.aborted = true;
-    this.runWaiting = null;
-    if (dropHeld) {
-      this.heldInput = [];
-      this.heldBytes = 0;
-    }
+    await this.typer.type(run, lines, () => this.client === client);
   }
 
   /** The attendee asked for a new shell (after exit) or a new sandbox (after it died). */
@@ -382,10 +272,10 @@ export class AttendeeSession {
 
   /** End the session: the shell, every process in it and the sandbox. */
   async close(reason: string): Promise<void> {
-    if (this.state === 'closing' || this.state === 'done') return;
-    this.state = 'closing';
+    if (this.lifecycle.ending) return;
+    this.lifecycle.transition('closing');
     this.clearGrace();
-    this.deps.fairness?.forget(this);
+    this.output.dispose();
     this.deps.log.info('session closing', { attendee: this.attendee, reason });
     this.client?.close(4004, reason);
     this.client = null;
@@ -394,24 +284,26 @@ export class AttendeeSession {
     this.run = null;
     await this.deps.pool.release(this.attendee);
     this.sandbox = null;
-    this.state = 'done';
+    this.lifecycle.transition('done');
     this.deps.onDone(this.attendee);
   }
 
   /** Server shutdown: say goodbye but leave the sandbox for the next run to re-adopt. */
   goodbye(reason: string): void {
+    if (this.lifecycle.ending) return;
+    this.lifecycle.transition('closing');
     this.clearGrace();
-    this.deps.fairness?.forget(this);
+    this.output.dispose();
     this.client?.sendJson({ type: 'bye', reason });
     this.client?.close(1001, reason);
     this.client = null;
     // Podman shells live on under dtach and are re-attached by the next server; local ones end.
     this.run?.end('detach');
+    this.lifecycle.transition('done');
   }
 
   private async replaceSandbox(by: 'instructor' | 'attendee'): Promise<void> {
-    const client = this.client;
-    client?.sendJson({ type: 'reset', by });
+    this.client?.sendJson({ type: 'reset', by });
     this.run?.end();
     this.run = null;
     this.sandbox = null;
@@ -438,14 +330,13 @@ export class AttendeeSession {
       progress('starting your shell', 0.9);
       const shell = await this.sandbox.attach(this.size);
       this.health = 'running';
-      const run = new ShellRun(shell, this.deps.ringBytes, this.size);
+      const run = new ShellRun(shell, this.deps.ringBytes, this.size, this.refusedShell);
       run.own(shell.onData((chunk) => this.onOutput(run, chunk)));
       run.own(shell.onExit((e) => this.onExit(run, e)));
-      run.state = 'ready';
+      run.ready();
       this.run = run;
-      // A new shell starts as paused as the client's flow control says.
-      if (this.isPaused()) shell.pause();
-      if (this.state === 'starting') this.state = 'ready';
+      this.output.shellStarted(shell);
+      if (this.lifecycle.is('starting')) this.lifecycle.transition('ready');
       if (this.client === client) {
         client.sendJson({
           type: 'ready',
@@ -474,8 +365,7 @@ export class AttendeeSession {
   }
 
   private async restore(client: ClientLink, run: ShellRun, resume: boolean): Promise<void> {
-    // Hold live output while the screen is rendered, so nothing is shown twice or lost.
-    this.holding = true;
+    this.output.hold();
     const bytes = run.ring.contents();
     try {
       const screen = resume || bytes.length > 0 ? await renderScreen(bytes, run.size) : '';
@@ -489,9 +379,9 @@ export class AttendeeSession {
       });
       if (screen) client.sendJson({ type: 'screen', data: screen });
     } finally {
-      this.holding = false;
+      this.output.release();
     }
-    this.flush();
+    this.output.flush();
     if (run.size.cols !== this.size.cols || run.size.rows !== this.size.rows) {
       run.size = this.size;
       run.shell.resize(this.size);
@@ -500,51 +390,18 @@ export class AttendeeSession {
 
   private onOutput(run: ShellRun, chunk: Buffer): void {
     if (run !== this.run) return;
-    run.lastOutputAt = Date.now();
+    run.lastOutputAt = this.now();
     run.ring.push(chunk);
-    if (!this.client) return;
-    this.pending.push(chunk);
-    this.unacked += chunk.length;
-    if (this.unacked > HIGH_WATERMARK) this.setPaused('acks', true);
-    if (this.deps.fairness && !this.deps.fairness.spend(this, chunk.length, this.resumeBudget)) this.setPaused('budget', true);
-    if (!this.flushScheduled && !this.holding) {
-      // Coalesce chunks read in the same event-loop turn; setImmediate adds no timer delay to echo.
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.holding || this.pending.length === 0 || !this.client) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-    this.pending = [];
-    this.client.sendOutput(data, this.onSent);
-    if (this.client.bufferedAmount > this.limits.socketHighBytes) this.setPaused('socket', true);
+    this.output.push(chunk);
   }
 
   private onExit(run: ShellRun, e: { exitCode: number | null; signal: number | null }): void {
     if (run !== this.run) return;
-    this.flush();
+    this.output.flush();
     run.end();
     this.client?.sendJson({ type: 'exit', code: e.exitCode, signal: e.signal });
     // A shell that ends because its sandbox died is reported as such.
     void this.checkHealth().catch(() => undefined);
-  }
-
-  private isPaused(): boolean {
-    return this.pausedFor.acks || this.pausedFor.socket || this.pausedFor.budget;
-  }
-
-  /** Pause the shell while any reason holds; resume when none does. */
-  private setPaused(reason: keyof AttendeeSession['pausedFor'], on: boolean): void {
-    const wasPaused = this.isPaused();
-    this.pausedFor[reason] = on;
-    const paused = this.isPaused();
-    if (paused !== wasPaused) {
-      if (paused) this.run?.shell.pause();
-      else this.run?.shell.resume();
-    }
   }
 
   private clearGrace(): void {
@@ -557,17 +414,4 @@ export class AttendeeSession {
     this.queue = next.catch(() => undefined);
     return next;
   }
-}
-
-function waitForQuiet(run: ShellRun): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const tick = () => {
-      const now = Date.now();
-      const quietFor = now - Math.max(run.lastOutputAt, started);
-      if (run.state !== 'ready' || quietFor >= RUN_QUIET_MS || now - started >= RUN_MAX_WAIT_MS) resolve();
-      else setTimeout(tick, 20);
-    };
-    setTimeout(tick, 20);
-  });
 }
