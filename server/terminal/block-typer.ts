@@ -21,7 +21,7 @@ export interface TyperTiming {
   maxWaitMs: number;
   /** How often the quiet is checked. */
   tickMs: number;
-  now(): number;
+  now: () => number;
 }
 
 /** Run-line pacing (docs/protocol.md#run). */
