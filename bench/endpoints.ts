@@ -15,7 +15,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as pty from 'node-pty';
 import WebSocket from 'ws';
-import { ACK_EVERY_BYTES, PROTOCOL_VERSION, TERMINAL_PATH, type ServerMessage } from '../common/protocol.js';
+import { TERMINAL_PATH, type ServerMessage } from '../common/protocol.js';
+import { TerminalClient } from '../common/terminal-client.js';
 import { startServer, type RunningServer } from '../test/support/server.js';
 import { BENCH_DIR, PS1, ROOT, note, sleep } from './util.js';
 
@@ -173,28 +174,32 @@ export async function bridgeHost(): Promise<Host> {
 
 // ------------------------------------------------------------------------------------------ labdeck
 
-/** A lean protocol client (test/support/server.ts's TermClient keeps all output as a string). */
+/**
+ * A lean protocol client: common/terminal-client.ts (the browser's framing and ack accounting) over a
+ * `ws` socket (test/support/server.ts's TermClient keeps all output as a string; this one only counts).
+ */
 export class LabdeckTerm extends Term {
   readonly ws: WebSocket;
+  readonly client: TerminalClient;
   readonly messages: ServerMessage[] = [];
   onMessage: ((m: ServerMessage) => void) | null = null;
-  private unacked = 0;
 
   constructor(url: string, readonly cookie: string) {
     super('labdeck');
     this.ws = new WebSocket(url.replace(/^http/, 'ws') + TERMINAL_PATH, { headers: { Origin: url, Cookie: cookie }, perMessageDeflate: false });
     this.ws.binaryType = 'nodebuffer';
-    this.ws.on('message', (d: Buffer, isBinary: boolean) => {
-      if (isBinary) {
-        this.emit(d);
-        if (this.autoAck) this.consumed(d.length);
-      } else {
-        const m = JSON.parse(d.toString('utf8')) as ServerMessage;
+    this.client = new TerminalClient(this.ws, {
+      onOutput: (bytes) => {
+        this.emit(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        // Term.autoAck (a fast client) or the caller's consumed() (a paced renderer).
+        if (this.autoAck) this.consumed(bytes.byteLength);
+      },
+      onMessage: (m) => {
         this.messages.push(m);
         this.onMessage?.(m);
-      }
+      },
+      onClose: () => (this.closed = true),
     });
-    this.ws.on('close', () => (this.closed = true));
     this.ws.on('error', () => (this.closed = true));
   }
 
@@ -214,11 +219,11 @@ export class LabdeckTerm extends Term {
   }
 
   hello(cols = 80, rows = 24): void {
-    this.ws.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, cols, rows }));
+    this.client.hello({ cols, rows });
   }
 
   send(text: string): void {
-    this.ws.send(JSON.stringify({ type: 'input', data: text }));
+    this.client.send({ type: 'input', data: text });
   }
 
   /** Resolves `ready` when the shell is attached, `busy` when the server asked to retry (1013), or throws. */
@@ -239,11 +244,7 @@ export class LabdeckTerm extends Term {
   }
 
   consumed(n: number): void {
-    this.unacked += n;
-    if (this.unacked >= ACK_EVERY_BYTES && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify({ type: 'ack', bytes: this.unacked }));
-      this.unacked = 0;
-    }
+    this.client.consumed(n);
   }
 
   close(): void {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { ACK_EVERY_BYTES, PROTOCOL_VERSION, TERMINAL_PATH, type ServerMessage } from '../../common/protocol.js';
+import { TERMINAL_PATH, type ClientMessage, type ServerMessage } from '../../common/protocol.js';
+import { TerminalClient } from '../../common/terminal-client.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const INSTRUCTOR_TOKEN = 'test-instructor-token';
@@ -79,42 +80,57 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
   };
 }
 
-/** A protocol client: collects output as text, acks like a browser, waits for patterns. */
+/**
+ * A protocol client for tests: common/terminal-client.ts (the browser's own framing and ack accounting)
+ * over a `ws` socket, collecting output as text and waiting for patterns.
+ */
 export class TermClient {
   readonly ws: WebSocket;
+  readonly client: TerminalClient;
   output = '';
   readonly messages: ServerMessage[] = [];
-  private consumed = 0;
+  /** Text frames from the server that failed validation (a test can assert there are none). */
+  readonly invalid: string[] = [];
   private waiters: Array<() => void> = [];
   closed: { code: number; reason: string } | null = null;
-  /** Set false to stop acknowledging (simulates a stalled browser). */
-  autoAck = true;
 
   constructor(url: string, cookie: string | null, origin: string = url) {
     const headers: Record<string, string> = { Origin: origin };
     if (cookie) headers.Cookie = cookie;
     this.ws = new WebSocket(url.replace(/^http/, 'ws') + TERMINAL_PATH, { headers });
     this.ws.binaryType = 'nodebuffer';
-    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) {
-        this.output += data.toString('utf8');
-        this.consumed += data.length;
-        if (this.autoAck && this.consumed >= ACK_EVERY_BYTES) {
-          this.send({ type: 'ack', bytes: this.consumed });
-          this.consumed = 0;
-        }
-      } else {
-        const msg = JSON.parse(data.toString('utf8')) as ServerMessage;
-        this.messages.push(msg);
-        if (msg.type === 'screen') this.output += msg.data;
-      }
-      this.wake();
-    });
-    this.ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this.wake();
-    });
+    this.client = new TerminalClient(
+      this.ws,
+      {
+        onOutput: (bytes) => {
+          this.output += Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+          this.wake();
+        },
+        onMessage: (msg) => {
+          this.messages.push(msg);
+          if (msg.type === 'screen') this.output += msg.data;
+          this.wake();
+        },
+        onInvalid: (error, text) => {
+          this.invalid.push(`${error}: ${text.slice(0, 200)}`);
+          this.wake();
+        },
+        onClose: ({ code, reason }) => {
+          this.closed = { code, reason };
+          this.wake();
+        },
+      },
+      { autoAck: true },
+    );
     this.ws.on('error', () => this.wake());
+  }
+
+  /** Set false to stop acknowledging (simulates a stalled browser). */
+  get autoAck(): boolean {
+    return this.client.autoAck;
+  }
+  set autoAck(on: boolean) {
+    this.client.autoAck = on;
   }
 
   opened(): Promise<void> {
@@ -126,16 +142,17 @@ export class TermClient {
     });
   }
 
-  send(msg: unknown): void {
+  /** Send a message, or any raw text (tests of what the server refuses). */
+  send(msg: ClientMessage | string | object): void {
     this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
   }
 
   hello(cols = 80, rows = 24, resume = false): void {
-    this.send({ type: 'hello', version: PROTOCOL_VERSION, cols, rows, ...(resume ? { resume } : {}) });
+    this.client.hello({ cols, rows }, resume);
   }
 
   type(text: string): void {
-    this.send({ type: 'input', data: text });
+    this.client.send({ type: 'input', data: text });
   }
 
   /** Wait until `pred` holds, re-checked on every frame; fails after `ms` with the output so far. */
