@@ -1,19 +1,15 @@
 /**
- * The browser side of the terminal WebSocket (common/protocol.ts): one instance per attendee page.
+ * The browser side of the terminal WebSocket: one instance per attendee page. The protocol itself
+ * (framing, validation of every server frame, hello, ack accounting) is common/terminal-client.ts,
+ * shared with the tests and the bench; this file adds what a page needs: reconnect with backoff,
+ * keepalive, keys held across a blip, and the state the UI shows.
  *
  * Plain TypeScript, no React: the page subscribes through `subscribe`/`getSnapshot`
  * (useSyncExternalStore), and the xterm instance plugs in as a `TerminalSink`. Keeping the socket
  * out of the component tree means a re-render can never open a second socket or drop an ack.
  */
-import {
-  ACK_EVERY_BYTES,
-  HIGH_WATERMARK,
-  INPUT_CHUNK_CHARS,
-  PROTOCOL_VERSION,
-  TERMINAL_PATH,
-  type ClientMessage,
-  type ServerMessage,
-} from '@/common/protocol';
+import { TERMINAL_PATH, type ClientMessage, type ServerMessage } from '@/common/protocol';
+import { TerminalClient } from '@/common/terminal-client';
 
 /** Where output goes: the xterm Terminal, adapted (see Terminal.tsx). */
 export interface TerminalSink {
@@ -67,11 +63,9 @@ const NOTICE_MS = 6_000;
 const HELD_INPUT_MAX_CHARS = 4096;
 
 export class TerminalConnection {
-  private ws: WebSocket | null = null;
+  /** The protocol client of the current socket; one per socket, so an old socket's acks never reach a new one. */
+  private conn: TerminalClient | null = null;
   private sink: TerminalSink | null = null;
-  /** Bumped per socket, so xterm write callbacks from an old socket never ack on a new one. */
-  private generation = 0;
-  private unacked = 0;
   private attempt = 0;
   private failedOpens = 0;
   /** True once a shell has been ready: later hellos ask to resume it. */
@@ -102,7 +96,7 @@ export class TerminalConnection {
   /** Plug in the terminal; the first attach opens the socket (the hello needs the terminal's size). */
   attach(sink: TerminalSink): void {
     this.sink = sink;
-    if (!this.ws && this.snapshot.state.kind === 'connecting') this.connect();
+    if (!this.conn && this.snapshot.state.kind === 'connecting') this.connect();
   }
 
   detach(sink: TerminalSink): void {
@@ -120,7 +114,7 @@ export class TerminalConnection {
    */
   sendInput(data: string): void {
     if (this.ready) {
-      for (const chunk of chunks(data, INPUT_CHUNK_CHARS)) this.send({ type: 'input', data: chunk });
+      this.conn?.input(data);
       return;
     }
     const kind = this.snapshot.state.kind;
@@ -151,7 +145,7 @@ export class TerminalConnection {
     this.clearNotices();
     this.sink?.reset();
     this.hadShell = false;
-    if (this.ws?.readyState === WebSocket.OPEN) {
+    if (this.conn?.isOpen) {
       this.send({ type: 'recreate' });
       this.setState({ kind: 'starting', phase: 'Starting a new sandbox', fraction: 0 });
     } else {
@@ -188,8 +182,6 @@ export class TerminalConnection {
 
   private connect(): void {
     if (this.disposed) return;
-    this.generation += 1;
-    this.unacked = 0;
     this.lastSize = null;
     this.setState({ kind: 'connecting' });
     let ws: WebSocket;
@@ -200,30 +192,28 @@ export class TerminalConnection {
       return;
     }
     ws.binaryType = 'arraybuffer';
-    this.ws = ws;
-    const generation = this.generation;
-    let opened = false;
-    ws.onopen = () => {
-      opened = true;
-      this.failedOpens = 0;
-      const size = this.sink?.size() ?? { cols: 80, rows: 24 };
-      this.lastSize = size;
-      this.send({ type: 'hello', version: PROTOCOL_VERSION, ...size, ...(this.hadShell ? { resume: true } : {}) });
-    };
-    ws.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
-      if (typeof ev.data === 'string') this.onControl(ev.data);
-      else this.onOutput(new Uint8Array(ev.data), generation);
-    };
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.stopPing();
-      if (!opened) this.failedOpens += 1;
-      const kind = this.snapshot.state.kind;
-      // These states wait for the attendee to choose; everything else retries by itself.
-      if (kind === 'taken-over' || kind === 'failed' || kind === 'sandbox-gone') return;
-      this.scheduleReconnect();
-    };
+    const conn: TerminalClient = new TerminalClient(ws, {
+      onOpen: () => {
+        this.failedOpens = 0;
+        const size = this.sink?.size() ?? { cols: 80, rows: 24 };
+        this.lastSize = size;
+        conn.hello(size, this.hadShell);
+      },
+      // Ack what xterm has actually parsed, so a slow tab slows the shell down instead of eating memory.
+      onOutput: (bytes) => this.sink?.write(bytes, () => conn.consumed(bytes.byteLength)),
+      onMessage: (msg) => this.onMessage(msg),
+      onClose: ({ opened }) => {
+        if (this.conn !== conn) return;
+        this.conn = null;
+        this.stopPing();
+        if (!opened) this.failedOpens += 1;
+        const kind = this.snapshot.state.kind;
+        // These states wait for the attendee to choose; everything else retries by itself.
+        if (kind === 'taken-over' || kind === 'failed' || kind === 'sandbox-gone') return;
+        this.scheduleReconnect();
+      },
+    });
+    this.conn = conn;
   }
 
   private scheduleReconnect(): void {
@@ -238,43 +228,14 @@ export class TerminalConnection {
 
   /** Drop the current socket without triggering the reconnect logic in its close handler. */
   private abandonSocket(): void {
-    const ws = this.ws;
-    this.ws = null;
+    const conn = this.conn;
+    this.conn = null;
     this.stopPing();
-    if (!ws) return;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    try {
-      ws.close();
-    } catch {
-      // Already closing: nothing left to release.
-    }
+    conn?.abandon();
   }
 
-  private onOutput(bytes: Uint8Array, generation: number): void {
-    const sink = this.sink;
-    if (!sink) return;
-    sink.write(bytes, () => this.consumed(bytes.byteLength, generation));
-  }
-
-  /** Ack what xterm has actually parsed, so a slow tab slows the shell down instead of eating memory. */
-  private consumed(bytes: number, generation: number): void {
-    if (generation !== this.generation) return;
-    this.unacked += bytes;
-    const max = HIGH_WATERMARK * 4;
-    while (this.unacked >= ACK_EVERY_BYTES) {
-      const n = Math.min(this.unacked, max);
-      this.send({ type: 'ack', bytes: n });
-      this.unacked -= n;
-    }
-  }
-
-  private onControl(text: string): void {
-    let msg: ServerMessage;
-    try {
-      msg = JSON.parse(text) as ServerMessage;
-    } catch {
-      return;
-    }
+  /** A server message, already validated by the protocol client. */
+  private onMessage(msg: ServerMessage): void {
     switch (msg.type) {
       case 'progress':
         this.setState({ kind: 'starting', phase: msg.phase, fraction: clamp01(msg.fraction) });
@@ -324,8 +285,6 @@ export class TerminalConnection {
           this.notify('error', msg.message, true);
         }
         return;
-      default:
-        return;
     }
   }
 
@@ -374,10 +333,7 @@ export class TerminalConnection {
   }
 
   private send(msg: ClientMessage): boolean {
-    const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(msg));
-    return true;
+    return this.conn?.send(msg) ?? false;
   }
 
   /** Show a notice; transient ones go away by themselves, the others stay until dismissed. */
@@ -414,18 +370,4 @@ function defaultUrl(): string {
 
 function clamp01(x: number): number {
   return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
-}
-
-/** Split text into chunks of at most `size` UTF-16 code units, never between the halves of a surrogate pair. */
-export function chunks(text: string, size: number): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    let end = Math.min(text.length, i + size);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && end - i > 1 && last >= 0xd800 && last <= 0xdbff) end -= 1;
-    out.push(text.slice(i, end));
-    i = end;
-  }
-  return out;
 }
