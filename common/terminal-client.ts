@@ -18,7 +18,7 @@ import {
   parseServerMessage,
   type ClientMessage,
   type ServerMessage,
-} from './protocol.js';
+} from './protocol'; // no `.js`: the browser bundler (Turbopack) does not map it to the .ts file
 
 /**
  * An event handler property. Checked bivariantly (the method-signature trick), so the browser's
