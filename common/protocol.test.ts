@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK_EVERY_BYTES, HIGH_WATERMARK, LOW_WATERMARK, MAX_CLIENT_FRAME_BYTES, clampSize, parseClientMessage } from './protocol.js';
+import { ACK_EVERY_BYTES, HIGH_WATERMARK, LOW_WATERMARK, MAX_CLIENT_FRAME_BYTES, clampSize, parseClientMessage, parseServerMessage } from './protocol.js';
 
 test('flow-control invariant: ack step < low < high watermark', () => {
   assert.ok(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK);
@@ -40,4 +40,27 @@ test('clampSize keeps sizes in bounds', () => {
   assert.deepEqual(clampSize(0, 0), { cols: 2, rows: 1 });
   assert.deepEqual(clampSize(100000, 100000), { cols: 500, rows: 200 });
   assert.deepEqual(clampSize(80, 24), { cols: 80, rows: 24 });
+});
+
+const serverCases: Array<[string, unknown, boolean]> = [
+  ['ready', { type: 'ready', attendee: 'a', driver: 'local', isolation: 'host', resumed: true }, true],
+  ['ready with replaced', { type: 'ready', attendee: 'a', driver: 'local', isolation: 'host', resumed: false, replaced: 'why' }, true],
+  ['exit by signal', { type: 'exit', code: null, signal: 9 }, true],
+  ['error', { type: 'error', code: 'busy', message: 'm', fatal: false }, true],
+  ['taken-over', { type: 'taken-over' }, true],
+  ['unknown type', { type: 'eval', js: 'x' }, false],
+  ['unknown error code', { type: 'error', code: 'nope', message: 'm' }, false],
+  ['reset by someone else', { type: 'reset', by: 'mallory' }, false],
+  ['missing field', { type: 'progress', phase: 'x' }, false],
+  ['not an object', 42, false],
+];
+
+for (const [name, msg, ok] of serverCases) {
+  test(`parseServerMessage: ${name}`, () => {
+    assert.equal(parseServerMessage(JSON.stringify(msg)).ok, ok);
+  });
+}
+
+test('parseServerMessage: not JSON is an error, not a throw', () => {
+  assert.equal(parseServerMessage('{').ok, false);
 });
