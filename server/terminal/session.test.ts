@@ -109,14 +109,22 @@ test('a third Run while one types and one waits is refused with busy, and nothin
   assert.deepEqual(shell.written, ['a1\r', 'a2\r', 'a3\r', 'b1\r']);
 });
 
-test('detach stops typing and drops the held keys; the grace period then ends the session and releases the sandbox', async () => {
-  const s = setup({ graceMs: 5 });
+test('detach stops typing and drops the held keys, though the shell lives on', async () => {
+  const s = setup();
   const { client, shell } = await attached(s);
   const run = s.session.runBlock(client, 'lab', 'three');
   s.session.input(client, 'held');
   s.session.detach(client);
   await run;
+  assert.equal(shell.ended, null, 'the shell is still there for a reconnect');
   assert.deepEqual(shell.written, ['a1\r']);
+  assert.deepEqual(s.errors, []);
+});
+
+test('after the grace period without a client the session ends: shell killed, sandbox released, done', async () => {
+  const s = setup({ graceMs: 5 });
+  const { client, shell } = await attached(s);
+  s.session.detach(client);
   while (s.session.state !== 'done') await new Promise((r) => setTimeout(r, 5));
   assert.equal(s.released.length, 1);
   assert.equal(shell.ended, 'kill');
