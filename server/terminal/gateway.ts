@@ -10,7 +10,7 @@ import { parseClientMessage, type ServerMessage, type ErrorCode } from '../../co
 import type { Auth } from '../http/auth.js';
 import { refuseUpgrade } from '../http/boundary.js';
 import type { Logger } from '../log.js';
-import type { ClientLink } from './session.js';
+import type { ClientLink } from './output-channel.js';
 import type { SessionManager } from './sessions.js';
 
 export interface GatewayOptions {

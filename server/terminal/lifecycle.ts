@@ -22,10 +22,7 @@ export class Lifecycle {
   private current: LifecycleState = 'starting';
 
   /** `onRefused`: told about an illegal move (the session logs it). */
-  constructor(
-    readonly name: string,
-    private readonly onRefused: (from: LifecycleState, to: LifecycleState) => void = () => undefined,
-  ) {}
+  constructor(private readonly onRefused: (from: LifecycleState, to: LifecycleState) => void = () => undefined) {}
 
   get state(): LifecycleState {
     return this.current;

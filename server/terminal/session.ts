@@ -21,8 +21,6 @@ import { OutputChannel, type ClientLink, type SocketWatermarks } from './output-
 import { renderScreen } from './screen.js';
 import { ShellRun } from './shell-run.js';
 
-export type { ClientLink } from './output-channel.js';
-
 /** What a session records for the instructor (SQLite in production). */
 export interface ProgressStore {
   recordProgress(attendee: string, labId: string, step: number): void;
@@ -99,7 +97,7 @@ export class AttendeeSession {
     this.limits = { ...SESSION_LIMITS, ...deps.limits };
     const refused = (what: string) => (from: string, to: string) =>
       deps.log.error('illegal state transition refused', { attendee, what, from, to });
-    this.lifecycle = new Lifecycle('session', refused('session'));
+    this.lifecycle = new Lifecycle(refused('session'));
     this.refusedShell = refused('shell');
     this.now = deps.typing?.now ?? TYPER_TIMING.now;
     this.typer = new BlockTyper(deps.typing);

@@ -22,7 +22,7 @@ export class ShellRun implements TypingTarget {
     onRefused?: (from: string, to: string) => void,
   ) {
     this.ring = new ByteRing(ringBytes);
-    this.lifecycle = new Lifecycle('shell', onRefused);
+    this.lifecycle = new Lifecycle(onRefused);
   }
 
   /** The shell is attached and its listeners are on: keystrokes may go in. */
