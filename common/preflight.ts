@@ -1,17 +1,20 @@
-/** What preflight reports for an attendee's sandbox (GET /api/preflight, `npm run doctor`). */
+/** What preflight reports for an attendee's sandbox (GET /api/preflight, `npm run doctor`); common/api.ts. */
+import { z } from 'zod';
 
-export interface ToolStatus {
-  name: string;
-  found: boolean;
+export const ToolStatusSchema = z.object({
+  name: z.string(),
+  found: z.boolean(),
   /** First line of the version command's output, when found. */
-  version: string | null;
-  install: string | null;
-  why: string | null;
-}
+  version: z.string().nullable(),
+  install: z.string().nullable(),
+  why: z.string().nullable(),
+});
+export type ToolStatus = z.infer<typeof ToolStatusSchema>;
 
-export interface PreflightReport {
-  tools: ToolStatus[];
+export const PreflightReportSchema = z.object({
+  tools: z.array(ToolStatusSchema),
   /** `ok`: a container ran; `no-image`: the engine answers but has no local image to run (no registry). */
-  engine: { name: string; state: 'ok' | 'failed' | 'no-image' | 'none'; detail: string };
-  checkedAt: number;
-}
+  engine: z.object({ name: z.string(), state: z.enum(['ok', 'failed', 'no-image', 'none']), detail: z.string() }),
+  checkedAt: z.number(),
+});
+export type PreflightReport = z.infer<typeof PreflightReportSchema>;
