@@ -4,12 +4,14 @@
  * browser parses each response with them (app/lib/api.ts), so the two cannot drift apart silently:
  * a field the server adds or drops is a type error on one side, a parse error on the other.
  *
+ * Everything here is one file on purpose: Next bundles common/ for the browser, and a runtime import
+ * between common/ files with a `.js` suffix does not resolve there (type-only imports are erased).
+ *
  * The lab model's types live in lab-model.ts, next to the parser that builds them; the schemas here are
  * pinned to them at compile time (`Same<…>` below), so the model has one shape however it is written down.
  */
 import { z } from 'zod';
 import type { Block, CodeBlock, Lab, LabLoadFailure, LabSummary, Snippet, Step, StepNotes, ToolRequirement } from './lab-model.js';
-import { PreflightReportSchema } from './preflight.js';
 
 /** Every error reply: `{ error }`, a sentence the page can show as it is. */
 export const ApiErrorBodySchema = z.object({ error: z.string() });
@@ -129,8 +131,24 @@ export const MeSchema = z.object({
 });
 export type Me = z.infer<typeof MeSchema>;
 
-/** GET /api/preflight?lab=ID. */
-export { PreflightReportSchema };
+export const ToolStatusSchema = z.object({
+  name: z.string(),
+  found: z.boolean(),
+  /** First line of the version command's output, when found. */
+  version: z.string().nullable(),
+  install: z.string().nullable(),
+  why: z.string().nullable(),
+});
+export type ToolStatus = z.infer<typeof ToolStatusSchema>;
+
+/** GET /api/preflight?lab=ID: which of the lab's tools the sandbox has, and whether its engine runs a container. */
+export const PreflightReportSchema = z.object({
+  tools: z.array(ToolStatusSchema),
+  /** `ok`: a container ran; `no-image`: the engine answers but has no local image to run (no registry). */
+  engine: z.object({ name: z.string(), state: z.enum(['ok', 'failed', 'no-image', 'none']), detail: z.string() }),
+  checkedAt: z.number(),
+});
+export type PreflightReport = z.infer<typeof PreflightReportSchema>;
 
 // --- the instructor ---------------------------------------------------------------------------------
 
