@@ -7,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { InstructorAttendeeSchema, LabFailuresSchema, LabSchema, LabSummariesSchema, MeSchema, StepNotesListSchema } from './api.js';
 import { LabCatalog } from '../server/labs/catalog.js';
 
-const labsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'labs');
+const repo = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-test('every lab in labs/ parses with the schemas, as served', async () => {
+for (const dir of ['labs', 'server/labs/fixtures', 'server/labs/fixtures/killercoda']) {
+  test(`every lab in ${dir}/ parses with the schemas, as served`, () => servedLabsParse(path.join(repo, dir)));
+}
+
+async function servedLabsParse(labsDir: string): Promise<void> {
   const catalog = new LabCatalog(labsDir);
   await catalog.load();
   const summaries = catalog.summaries();
@@ -21,7 +25,7 @@ test('every lab in labs/ parses with the schemas, as served', async () => {
     assert.deepEqual(LabSchema.parse(wire), wire, `${id}: nothing lost in parsing`);
     StepNotesListSchema.parse(JSON.parse(JSON.stringify(catalog.notes(id))));
   }
-});
+}
 
 test('a drifted reply is refused, with the field named', () => {
   const me = { attendee: 'a1', name: null, driver: 'local', isolation: 'host shell (no isolation)', warnings: [] };
