@@ -87,3 +87,28 @@ test('attendees in line come before the refill', async () => {
   await pool.release(sb);
   await pool.close();
 });
+
+test('start: an adopted sandbox goes back to the attendee the store names; an unassigned one waits in the pool', async () => {
+  const inner = new LocalDriver({ root });
+  const [a, b] = [await inner.create(), await inner.create()];
+  const store = new Store(':memory:');
+  store.assign('alice', a.id, 'local');
+  const driver: SandboxDriver = {
+    info: inner.info,
+    create: (p) => inner.create(p),
+    adopt: () => Promise.resolve([a, b]),
+    destroy: (sb) => inner.destroy(sb),
+    close: () => inner.close(),
+  };
+  const pool = new SandboxPool(driver, store, { size: 1 }, createLogger(true));
+  assert.deepEqual(await pool.start(), { adopted: 2, pooled: 1 });
+  assert.equal(pool.current('alice'), a);
+  assert.equal(await pool.acquire('alice'), a, 'alice keeps hers');
+  assert.equal(pool.attendeeOf(b), null);
+  assert.equal(await pool.acquire('bob'), b, 'the unassigned one was waiting in the pool');
+  assert.equal(store.sandboxOf('bob'), b.id);
+  await pool.release(a);
+  await pool.release(b);
+  await pool.close();
+  await inner.close();
+});

@@ -79,8 +79,7 @@ export class SandboxPool {
     const found = await this.driver.adopt();
     let pooled = 0;
     for (const sb of found) {
-      const attendee = this.store.attendeeOfSandbox(sb.id);
-      if (attendee !== null && this.store.sandboxOf(attendee) === sb.id) {
+      if (this.store.attendeeOfSandbox(sb.id) !== null) {
         this.handedOut.set(sb.id, sb);
       } else if (this.warm.length < this.opts.size) {
         this.warm.push(sb);
