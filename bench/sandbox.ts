@@ -29,7 +29,7 @@ function run(file: string, args: string[], timeoutMs = 60_000): Promise<{ code: 
 
 /** Why the podman driver cannot be benched, or null. */
 export async function podmanMissing(): Promise<string | null> {
-  if (!existsSync(path.join(ROOT, 'server', 'sandbox', 'podman.ts'))) return 'server/sandbox/podman.ts is not there yet';
+  if (!existsSync(path.join(ROOT, 'server', 'sandbox', 'podman', 'driver.ts'))) return 'server/sandbox/podman/driver.ts is not there yet';
   const v = await run('podman', ['--version']);
   if (v.code !== 0) return `podman is not usable: ${v.stderr.trim()}`;
   const img = await run('podman', ['image', 'exists', IMAGE]);

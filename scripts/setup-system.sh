@@ -8,7 +8,7 @@
 set -euo pipefail
 
 # The podman sandbox tests run rootful podman and set labdeck's iptables isolation rule
-# (server/sandbox/podman-isolation.ts): they need root, like the workshop host's server does.
+# (server/sandbox/podman/isolation.ts): they need root, like the workshop host's server does.
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup-system: the tests need root (rootful podman containers and an iptables rule per host)." >&2
   echo "setup-system: run them as root, e.g.:  sudo -E env \"PATH=\$PATH\" npm test" >&2

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chromium } from '@playwright/test';
-import { PODMAN_DEFAULTS, PodmanDriver } from '../server/sandbox/podman.js';
+import { PODMAN_DEFAULTS, PodmanDriver } from '../server/sandbox/podman/driver.js';
 import { type HostCheck, formatCheck, hostChecks } from '../server/sandbox/host-check.js';
 
 // The config creates a data dir for the e2e server unless one is given; the smoke starts no server.

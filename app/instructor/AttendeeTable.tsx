@@ -2,7 +2,7 @@
 /** Live table of attendees, refreshed every 2 s. */
 import { useCallback, useEffect, useMemo } from 'react';
 import type { LabSummary } from '@/common/lab-model';
-import { api, ApiError, type AttendeeRow } from '@/app/lib/api';
+import { api, ApiError, type InstructorAttendee } from '@/app/lib/api';
 import { ResetButton } from './ResetButton';
 import { usePolling } from './usePolling';
 
@@ -61,7 +61,7 @@ export function AttendeeTable({ token, labs, onUnauthorized }: Props) {
   );
 }
 
-function Row({ row, lab, token, onReset }: { row: AttendeeRow; lab: LabSummary | undefined; token: string; onReset: () => void }) {
+function Row({ row, lab, token, onReset }: { row: InstructorAttendee; lab: LabSummary | undefined; token: string; onReset: () => void }) {
   const total = lab?.steps ?? 0;
   const step = row.step ?? null;
   return (
@@ -88,7 +88,7 @@ function Row({ row, lab, token, onReset }: { row: AttendeeRow; lab: LabSummary |
       <td>
         <span className={`pill ${row.connected ? 'pill-ok' : ''}`}>{row.connected ? '● connected' : `○ ${ago(row.lastSeen)}`}</span>
       </td>
-      <td className="num">{row.runs ?? 0}</td>
+      <td className="num">{row.runs}</td>
       <td>
         <Health sandbox={row.sandbox} />
       </td>
@@ -101,7 +101,7 @@ function Row({ row, lab, token, onReset }: { row: AttendeeRow; lab: LabSummary |
   );
 }
 
-function Health({ sandbox }: { sandbox: AttendeeRow['sandbox'] }) {
+function Health({ sandbox }: { sandbox: InstructorAttendee['sandbox'] }) {
   if (!sandbox) return <span className="muted">none</span>;
   const health = sandbox.health;
   if (!health) {

@@ -1,9 +1,23 @@
 /**
- * Typed fetch helpers for labdeck's HTTP API (served by server/main.ts on the same origin).
- * Every helper throws an ApiError carrying the server's `{ error }` message, so pages can show it.
+ * Typed fetch helpers for labdeck's HTTP API (served by server/main.ts on the same origin). Every
+ * response is parsed with its schema from common/api.ts, the one definition of the HTTP contract, so
+ * a server that answers something else is reported, not rendered. Every helper throws an ApiError
+ * carrying the server's `{ error }` message (or what did not match), so pages can show it.
  */
-import type { Lab, LabLoadFailure, LabSummary, StepNotes } from '@/common/lab-model';
-import type { PreflightReport } from '@/common/preflight';
+import type { z } from 'zod';
+import {
+  ApiErrorBodySchema,
+  InstructorAttendeesSchema,
+  LabFailuresSchema,
+  LabSchema,
+  LabSummariesSchema,
+  MeSchema,
+  PreflightReportSchema,
+  ResetResultSchema,
+  StepNotesListSchema,
+} from '@/common/api';
+
+export type { InstructorAttendee, Me } from '@/common/api';
 
 export class ApiError extends Error {
   constructor(
@@ -14,29 +28,7 @@ export class ApiError extends Error {
   }
 }
 
-/** What GET /api/me returns: who this browser is, and what kind of sandbox it gets. */
-export interface Me {
-  attendee: string;
-  name: string | null;
-  driver: string;
-  isolation: string;
-}
-
-/** One row of GET /api/instructor/attendees. */
-export interface AttendeeRow {
-  attendee: string;
-  name: string | null;
-  labId: string | null;
-  step: number | null;
-  connected: boolean;
-  /** Blocks run so far. */
-  runs?: number;
-  /** `health` is only known while the attendee has a live session. */
-  sandbox: { id: string; driver: string; health?: string } | null;
-  lastSeen: string | number | null;
-}
-
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
+async function request<S extends z.ZodType>(schema: S, path: string, init?: RequestInit): Promise<z.infer<S>> {
   let res: Response;
   try {
     res = await fetch(path, { cache: 'no-store', ...init });
@@ -51,35 +43,38 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
     // A proxy's HTML error page, for example: fall through to the status line below.
   }
   if (!res.ok) {
-    const message =
-      body && typeof body === 'object' && 'error' in body && typeof body.error === 'string'
-        ? body.error
-        : `${res.status} ${res.statusText}`;
-    throw new ApiError(res.status, message);
+    const error = ApiErrorBodySchema.safeParse(body);
+    throw new ApiError(res.status, error.success ? error.data.error : `${res.status} ${res.statusText}`);
   }
-  return body as T;
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first && first.path.length > 0 ? ` at ${first.path.join('.')}` : '';
+    throw new ApiError(res.status, `The server's answer to ${path} is not what this page expects${where}: ${first?.message ?? 'invalid'}. Reload the page.`);
+  }
+  return parsed.data;
 }
 
 const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });
 
 export const api = {
-  labs: () => request<LabSummary[]>('/api/labs'),
-  preflight: (labId: string) => request<PreflightReport>(`/api/preflight?lab=${encodeURIComponent(labId)}`),
-  lab: (id: string) => request<Lab>(`/api/labs/${encodeURIComponent(id)}`),
-  failures: () => request<LabLoadFailure[]>('/api/lab-failures'),
-  me: () => request<Me>('/api/me'),
+  labs: () => request(LabSummariesSchema, '/api/labs'),
+  preflight: (labId: string) => request(PreflightReportSchema, `/api/preflight?lab=${encodeURIComponent(labId)}`),
+  lab: (id: string) => request(LabSchema, `/api/labs/${encodeURIComponent(id)}`),
+  failures: () => request(LabFailuresSchema, '/api/lab-failures'),
+  me: () => request(MeSchema, '/api/me'),
   setName: (name: string) =>
-    request<Me>('/api/me', {
+    request(MeSchema, '/api/me', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name }),
     }),
-  attendees: (token: string) => request<AttendeeRow[]>('/api/instructor/attendees', bearer(token)),
+  attendees: (token: string) => request(InstructorAttendeesSchema, '/api/instructor/attendees', bearer(token)),
   resetSandbox: (token: string, attendee: string) =>
-    request<{ ok: true }>(`/api/sandboxes/${encodeURIComponent(attendee)}/reset`, {
+    request(ResetResultSchema, `/api/sandboxes/${encodeURIComponent(attendee)}/reset`, {
       method: 'POST',
       ...bearer(token),
     }),
   notes: (token: string, labId: string) =>
-    request<StepNotes[]>(`/api/instructor/labs/${encodeURIComponent(labId)}/notes`, bearer(token)),
+    request(StepNotesListSchema, `/api/instructor/labs/${encodeURIComponent(labId)}/notes`, bearer(token)),
 };

@@ -1,7 +1,11 @@
 /**
- * The JSON API and lab assets, served before Next.js gets the request. Contract: docs/protocol.md.
+ * The JSON API and lab assets, served before Next.js gets the request. Contract: docs/protocol.md; the
+ * shape of every JSON reply is a schema in common/api.ts, and each reply below names its type.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiErrorBody, Health, InstructorAttendee, Me, ResetResult, Stats } from '../../common/api.js';
+import type { Lab, LabLoadFailure, LabSummary, StepNotes } from '../../common/lab-model.js';
+import type { PreflightReport } from '../../common/preflight.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LabCatalog } from '../labs/catalog.js';
 import type { SessionManager } from '../terminal/sessions.js';
@@ -28,7 +32,8 @@ const MAX_BODY = 16 * 1024;
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+/** Send `body`; callers name T, the reply's type from common/api.ts, so the body is checked against it. */
+function json<T extends object>(res: ServerResponse, status: number, body: T): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(text);
@@ -55,8 +60,8 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   const method = req.method ?? 'GET';
 
   if (p === '/healthz') {
-    if (deps.isReady()) json(res, 200, { ok: true, labs: deps.labs.size });
-    else json(res, 503, { ok: false, error: 'starting' });
+    if (deps.isReady()) json<Health>(res, 200, { ok: true, labs: deps.labs.size });
+    else json<Health>(res, 503, { ok: false, error: 'starting' });
     return true;
   }
 
@@ -69,24 +74,24 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   if (!p.startsWith('/api/')) return false;
 
   if (p === '/api/labs' && method === 'GET') {
-    json(res, 200, deps.labs.summaries());
+    json<LabSummary[]>(res, 200, deps.labs.summaries());
     return true;
   }
   if (p === '/api/lab-failures' && method === 'GET') {
-    json(res, 200, deps.labs.failures);
+    json<LabLoadFailure[]>(res, 200, deps.labs.failures);
     return true;
   }
   const labMatch = /^\/api\/labs\/([^/]+)$/.exec(p);
   if (labMatch && method === 'GET') {
     const lab = deps.labs.lab(safeDecode(labMatch[1]!) ?? '');
-    if (lab) json(res, 200, lab);
-    else json(res, 404, { error: `no lab named ${labMatch[1]}` });
+    if (lab) json<Lab>(res, 200, lab);
+    else json<ApiErrorBody>(res, 404, { error: `no lab named ${labMatch[1]}` });
     return true;
   }
 
   if (p === '/api/me') {
     if (!attendee) {
-      json(res, 401, { error: 'no session' });
+      json<ApiErrorBody>(res, 401, { error: 'no session' });
       return true;
     }
     if (method === 'POST') {
@@ -94,52 +99,52 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
       try {
         body = await readJson(req);
       } catch (err) {
-        json(res, 400, { error: `bad request: ${String(err instanceof Error ? err.message : err)}` });
+        json<ApiErrorBody>(res, 400, { error: `bad request: ${String(err instanceof Error ? err.message : err)}` });
         return true;
       }
       const name = typeof (body as { name?: unknown }).name === 'string' ? (body as { name: string }).name.trim().slice(0, 60) : '';
       if (!name) {
-        json(res, 400, { error: 'name must be a non-empty string' });
+        json<ApiErrorBody>(res, 400, { error: 'name must be a non-empty string' });
         return true;
       }
       deps.store.setName(attendee, name);
     }
-    json(res, 200, { attendee, name: deps.store.nameOf(attendee), driver: deps.driver.name, isolation: deps.driver.isolation, warnings: deps.driver.warnings });
+    json<Me>(res, 200, { attendee, name: deps.store.nameOf(attendee), driver: deps.driver.name, isolation: deps.driver.isolation, warnings: deps.driver.warnings });
     return true;
   }
 
   if (p === '/api/preflight' && method === 'GET') {
     const lab = deps.labs.lab(url.searchParams.get('lab') ?? '');
     if (!lab) {
-      json(res, 404, { error: `no lab named ${url.searchParams.get('lab') ?? ''}` });
+      json<ApiErrorBody>(res, 404, { error: `no lab named ${url.searchParams.get('lab') ?? ''}` });
       return true;
     }
     const sandbox = attendee ? deps.sessions.get(attendee)?.currentSandbox : undefined;
     if (!sandbox) {
-      json(res, 409, { error: 'your sandbox is not running yet; open the terminal first' });
+      json<ApiErrorBody>(res, 409, { error: 'your sandbox is not running yet; open the terminal first' });
       return true;
     }
-    json(res, 200, await preflight(sandbox, lab.tools));
+    json<PreflightReport>(res, 200, await preflight(sandbox, lab.tools));
     return true;
   }
 
   // Everything below is the instructor's.
   if (p.startsWith('/api/instructor/') || p.startsWith('/api/sandboxes/') || p === '/api/stats') {
     if (!deps.auth.isInstructor(req)) {
-      json(res, 401, { error: 'instructor token required (Authorization: Bearer <token>)' });
+      json<ApiErrorBody>(res, 401, { error: 'instructor token required (Authorization: Bearer <token>)' });
       return true;
     }
     return instructorApi(res, p, method, deps);
   }
 
-  json(res, 404, { error: `no API route ${method} ${p}` });
+  json<ApiErrorBody>(res, 404, { error: `no API route ${method} ${p}` });
   return true;
 }
 
 async function instructorApi(res: ServerResponse, p: string, method: string, deps: ApiDeps): Promise<boolean> {
   if (p === '/api/instructor/attendees' && method === 'GET') {
     // The live session, where there is one, is fresher than the store.
-    const out = deps.store.attendees().map((r) => {
+    const out = deps.store.attendees().map((r): InstructorAttendee => {
       const s = deps.sessions.get(r.attendee);
       return {
         attendee: r.attendee,
@@ -152,14 +157,14 @@ async function instructorApi(res: ServerResponse, p: string, method: string, dep
         lastSeen: s?.lastSeen ?? r.lastSeen,
       };
     });
-    json(res, 200, out);
+    json<InstructorAttendee[]>(res, 200, out);
     return true;
   }
   const notes = /^\/api\/instructor\/labs\/([^/]+)\/notes$/.exec(p);
   if (notes && method === 'GET') {
     const n = deps.labs.notes(safeDecode(notes[1]!) ?? '');
-    if (n) json(res, 200, n);
-    else json(res, 404, { error: `no lab named ${notes[1]}` });
+    if (n) json<StepNotes[]>(res, 200, n);
+    else json<ApiErrorBody>(res, 404, { error: `no lab named ${notes[1]}` });
     return true;
   }
   const reset = /^\/api\/sandboxes\/([^/]+)\/reset$/.exec(p);
@@ -167,17 +172,17 @@ async function instructorApi(res: ServerResponse, p: string, method: string, dep
     const attendee = safeDecode(reset[1]!) ?? '';
     try {
       const done = await deps.sessions.reset(attendee, 'instructor');
-      if (done) json(res, 200, { ok: true });
-      else json(res, 404, { error: `attendee ${attendee} has no sandbox` });
+      if (done) json<ResetResult>(res, 200, { ok: true });
+      else json<ApiErrorBody>(res, 404, { error: `attendee ${attendee} has no sandbox` });
     } catch (err) {
       deps.log.error('reset failed', { attendee, err: String(err) });
-      json(res, 500, { error: `reset failed: ${String(err instanceof Error ? err.message : err)}` });
+      json<ApiErrorBody>(res, 500, { error: `reset failed: ${String(err instanceof Error ? err.message : err)}` });
     }
     return true;
   }
   if (p === '/api/stats' && method === 'GET') {
     const d = loopDelay;
-    json(res, 200, {
+    json<Stats>(res, 200, {
       sessions: deps.sessions.size,
       gateway: deps.gateway.stats,
       memory: process.memoryUsage(),
@@ -187,6 +192,6 @@ async function instructorApi(res: ServerResponse, p: string, method: string, dep
     d.reset();
     return true;
   }
-  json(res, 404, { error: `no API route ${method} ${p}` });
+  json<ApiErrorBody>(res, 404, { error: `no API route ${method} ${p}` });
   return true;
 }

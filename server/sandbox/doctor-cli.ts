@@ -20,7 +20,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 /** The podman host checks, printed one line each; false when one fails (a sandbox could not start). */
 async function hostReady(driver: SandboxDriver, config: Config): Promise<boolean> {
   // Loaded only for podman, like the driver itself (select.ts).
-  const [{ PodmanDriver }, { formatCheck, hostChecks }] = await Promise.all([import('./podman.js'), import('./host-check.js')]);
+  const [{ PodmanDriver }, { formatCheck, hostChecks }] = await Promise.all([import('./podman/driver.js'), import('./host-check.js')]);
   if (!(driver instanceof PodmanDriver)) return true;
   console.log(`doctor: checking this host for the podman driver (${config.isolation})…`);
   const checks = await hostChecks(driver, { image: config.podman.image, isolation: config.isolation });

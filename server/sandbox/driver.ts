@@ -1,6 +1,6 @@
 /**
  * The sandbox layer: where an attendee's environment is created, reset and destroyed.
- * One interface, one driver per engine (local.ts, podman.ts; a future kubernetes.ts). Anything
+ * One interface, one driver per engine (local.ts, podman/; a future kubernetes one). Anything
  * engine-specific stays inside its driver; only server/main.ts chooses and wires a driver.
  */
 
@@ -49,13 +49,14 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
-/** One attendee's environment. */
+/**
+ * One attendee's environment. Which attendee is not the sandbox's to know: the assignment has one
+ * owner, the store, written only by the pool (pool.ts, docs/architecture.md#the-sandbox-assignment).
+ */
 export interface Sandbox {
   /** Driver-unique id: a folder name for local, a container id for podman. */
   readonly id: string;
   readonly driver: string;
-  /** The attendee it is assigned to, or null while it waits in the warm pool. */
-  attendee: string | null;
   /** When it was created (ms since epoch). */
   readonly createdAt: number;
   /** Start an interactive login shell inside the sandbox. */
@@ -80,9 +81,7 @@ export interface SandboxDriver {
   readonly info: DriverInfo;
   /** Create and start a new, unassigned sandbox. */
   create(onProgress?: ProgressListener): Promise<Sandbox>;
-  /** Label/mark a sandbox as belonging to an attendee (persisted by the engine when it can). */
-  assign(sandbox: Sandbox, attendee: string | null): Promise<void>;
-  /** Find sandboxes this server (same workshop) created before a restart. */
+  /** Find sandboxes this server (same workshop) created before a restart; the store says whose they are. */
   adopt(): Promise<Sandbox[]>;
   /** Destroy it and everything in it, within a deadline; idempotent. */
   destroy(sandbox: Sandbox): Promise<void>;

@@ -11,8 +11,8 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { PodmanDriver } from './podman.js';
-import { podman } from './podman.js';
+import type { PodmanDriver } from './podman/driver.js';
+import { podman } from './podman/cli.js';
 
 export interface HostCheck {
   /** What was checked, e.g. `catatonit` or `nested container`. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pgrep } from '../../test/support/procs.js';
 import { LocalDriver, SANDBOX_UID_BASE, SANDBOX_UID_COUNT } from './local.js';
 import { SandboxPool } from './pool.js';
+import { Store } from '../store/store.js';
 import { findSandboxProcesses } from './proc-sweep.js';
 import { createLogger } from '../log.js';
 
@@ -13,13 +14,6 @@ const root = mkdtempSync(path.join(tmpdir(), 'labdeck-local-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const rootOnly = process.getuid?.() === 0 ? false : 'only root can run a sandbox as a user of its own';
 
-function memoryStore() {
-  const m = new Map<string, string | null>();
-  return {
-    attendeeOfSandbox: (id: string) => [...m.entries()].find(([, s]) => s === id)?.[0] ?? null,
-    setSandbox: (a: string, id: string | null) => void m.set(a, id),
-  };
-}
 
 test('exec runs in the workspace with an allow-listed environment', async () => {
   process.env.LABDECK_UNIT_SECRET = 'nope';
@@ -73,21 +67,26 @@ test('ending one shell leaves another shell of the same sandbox alone', async ()
 
 test('pool: join takes a warm sandbox, replace hands a fresh one and destroys the old', async () => {
   const driver = new LocalDriver({ root });
-  const pool = new SandboxPool(driver, memoryStore(), { size: 1 }, createLogger(true));
+  const store = new Store(':memory:');
+  const pool = new SandboxPool(driver, store, { size: 1 }, createLogger(true));
   await pool.start();
   await pool.drain();
   assert.equal(pool.warmCount, 1);
   const a = await pool.acquire('alice');
-  assert.equal(a.attendee, 'alice');
+  assert.equal(pool.attendeeOf(a), 'alice');
+  assert.equal(store.sandboxOf('alice'), a.id, 'the store holds the assignment');
   assert.equal(await pool.acquire('alice'), a, 'the same attendee keeps the same sandbox');
   const home = (await a.exec(['pwd'])).stdout.trim();
   writeFileSync(path.join(home, 'file'), 'x');
-  const b = await pool.replace('alice');
+  const b = await pool.replace(a, 'alice');
   assert.notEqual(b.id, a.id);
+  assert.equal(pool.attendeeOf(a), null, 'the old one is no one\'s');
+  assert.equal(store.sandboxOf('alice'), b.id);
   await pool.drain();
   assert.equal(existsSync(home), false, 'the old workspace is gone');
   assert.equal(pool.warmCount, 1, 'the pool was refilled');
-  await pool.release('alice');
+  await pool.release(b);
+  assert.equal(store.sandboxOf('alice'), null, 'released: unassigned in the store');
   await pool.close();
 });
 
@@ -102,11 +101,11 @@ test('adopt removes workspaces left by a previous run', async () => {
 
 test('pool: a waiting sandbox that dies is found by the background check and replaced', async () => {
   const driver = new LocalDriver({ root });
-  const pool = new SandboxPool(driver, memoryStore(), { size: 1, checkEveryMs: 50 }, createLogger(true));
+  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 1, checkEveryMs: 50 }, createLogger(true));
   await pool.start();
   await pool.drain();
   const first = await pool.acquire('probe');
-  await pool.release('probe');
+  await pool.release(first);
   await pool.drain();
   // Kill the waiting one behind the pool's back.
   const [waiting] = (pool as unknown as { warm: { id: string }[] }).warm;

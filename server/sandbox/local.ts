@@ -10,11 +10,11 @@
  * processes. As any other user, the shell is the server's own user, as it always was: a person's laptop.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { execFile, type ExecFileException } from 'node:child_process';
 import { access, chmod, chown, lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
+import { DEFAULT_PATH, allowListedEnv, runCommand } from './exec.js';
 import { PtyShell } from './pty-shell.js';
 import { SANDBOX_MARKER, SHELL_MARKER, findProcesses, killProcesses, killSandboxProcesses } from './proc-sweep.js';
 
@@ -22,7 +22,7 @@ import { SANDBOX_MARKER, SHELL_MARKER, findProcesses, killProcesses, killSandbox
 const ENV_ALLOW_LIST = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'USER', 'LOGNAME', 'CONTAINERS_CONF', 'XDG_RUNTIME_DIR'];
 
 /**
- * Sandbox uids: above podman's sandbox range (2000000000 + 65536, podman.ts), above systemd-nspawn's
+ * Sandbox uids: above podman's sandbox range (2000000000 + 65536, podman/run-flags.ts), above systemd-nspawn's
  * container range (up to 1879048191) and /etc/subuid's usual ranges, below 2^31 and systemd's
  * reserved top ranges.
  */
@@ -61,13 +61,7 @@ export function workspaceRootFor(dataDir: string): string {
 }
 
 export function sandboxEnv(id: string, home: string, user: SandboxUser | null, extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of ENV_ALLOW_LIST) {
-    const v = process.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  env.LANG ??= 'C.UTF-8';
+  const env = allowListedEnv(ENV_ALLOW_LIST, { PATH: DEFAULT_PATH, LANG: 'C.UTF-8' });
   if (user) {
     // The server's names and runtime folder are root's; the sandbox's user has neither.
     delete env.XDG_RUNTIME_DIR;
@@ -89,7 +83,6 @@ export function sandboxEnv(id: string, home: string, user: SandboxUser | null, e
 
 class LocalSandbox implements Sandbox {
   readonly driver = 'local';
-  attendee: string | null = null;
   readonly createdAt = Date.now();
   private readonly shells = new Set<Shell>();
   destroyed = false;
@@ -125,32 +118,17 @@ class LocalSandbox implements Sandbox {
     return shell;
   }
 
-  exec(argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
     const [file, ...args] = argv;
-    if (!file) return Promise.reject(new Error('exec needs a command'));
-    return new Promise((resolve) => {
-      execFile(
-        file,
-        args,
-        {
-          cwd: this.home,
-          env: sandboxEnv(this.id, this.home, this.user) as NodeJS.ProcessEnv,
-          // libuv drops the supplementary groups when it switches uid/gid.
-          ...(this.user ?? {}),
-          timeout: opts.timeoutMs ?? 10_000,
-          maxBuffer: 1 << 20,
-          killSignal: 'SIGKILL',
-        },
-        (e: ExecFileException | null, stdout: string, stderr: string) => {
-          resolve({
-            code: e ? (typeof e.code === 'number' ? e.code : 127) : 0,
-            stdout: String(stdout),
-            stderr: String(stderr) || (e && typeof e.code === 'string' ? e.message : ''),
-            timedOut: Boolean(e?.killed),
-          });
-        },
-      );
+    if (!file) throw new Error('exec needs a command');
+    const r = await runCommand(file, args, {
+      cwd: this.home,
+      env: sandboxEnv(this.id, this.home, this.user),
+      ...(this.user ?? {}),
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      maxBuffer: 1 << 20,
     });
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
   }
 
   async health(): Promise<SandboxHealth> {
@@ -198,10 +176,6 @@ export class LocalDriver implements SandboxDriver {
     const sandbox = new LocalSandbox(id, home, user, this.shellPath);
     this.live.add(sandbox);
     return sandbox;
-  }
-
-  async assign(sandbox: Sandbox, attendee: string | null): Promise<void> {
-    sandbox.attendee = attendee;
   }
 
   /** Local shells die with the server, so there is nothing to adopt; leftover workspaces are removed. */

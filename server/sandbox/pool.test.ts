@@ -10,6 +10,7 @@ import type { ProgressListener, Sandbox, SandboxDriver } from './driver.js';
 import { LocalDriver } from './local.js';
 import { PoolBusyError, SandboxPool } from './pool.js';
 import { createLogger } from '../log.js';
+import { Store } from '../store/store.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'labdeck-pool-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -35,9 +36,6 @@ class GatedDriver implements SandboxDriver {
       this.running--;
     }
   }
-  assign(sb: Sandbox, attendee: string | null) {
-    return this.inner.assign(sb, attendee);
-  }
   adopt() {
     return Promise.resolve([]);
   }
@@ -49,11 +47,10 @@ class GatedDriver implements SandboxDriver {
   }
 }
 
-const store = { attendeeOfSandbox: () => null, setSandbox: () => undefined };
 
 test('creation is bounded: two at once, three in line, the next is told busy; all in line get one', async () => {
   const driver = new GatedDriver();
-  const pool = new SandboxPool(driver, store, { size: 0, maxCreating: 2, maxWaiting: 3 }, createLogger(true));
+  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 0, maxCreating: 2, maxWaiting: 3 }, createLogger(true));
   await pool.start();
   const phases = new Map<string, string[]>();
   const joins = ['a1', 'a2', 'a3', 'a4', 'a5'].map((a) => {
@@ -70,13 +67,13 @@ test('creation is bounded: two at once, three in line, the next is told busy; al
   assert.equal(new Set(sandboxes.map((s) => s.id)).size, 5);
   assert.equal(driver.maxRunning, 2);
   assert.deepEqual(pool.creation, { creating: 0, waiting: 0 });
-  for (const a of ['a1', 'a2', 'a3', 'a4', 'a5']) await pool.release(a);
+  for (const sb of sandboxes) await pool.release(sb);
   await pool.close();
 });
 
 test('attendees in line come before the refill', async () => {
   const driver = new GatedDriver();
-  const pool = new SandboxPool(driver, store, { size: 2, parallel: 2, maxCreating: 2, maxWaiting: 8 }, createLogger(true));
+  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 2, parallel: 2, maxCreating: 2, maxWaiting: 8 }, createLogger(true));
   await pool.start();
   // The refill holds both slots; an attendee waits, and is served before the refill starts again.
   assert.deepEqual(pool.creation, { creating: 2, waiting: 0 });
@@ -85,8 +82,33 @@ test('attendees in line come before the refill', async () => {
   assert.deepEqual(pool.creation, { creating: 2, waiting: 1 });
   driver.open();
   const sb = await join;
-  assert.equal(sb.attendee, 'b1');
+  assert.equal(pool.attendeeOf(sb), 'b1');
   assert.ok(driver.maxRunning <= 2);
-  await pool.release('b1');
+  await pool.release(sb);
   await pool.close();
+});
+
+test('start: an adopted sandbox goes back to the attendee the store names; an unassigned one waits in the pool', async () => {
+  const inner = new LocalDriver({ root });
+  const [a, b] = [await inner.create(), await inner.create()];
+  const store = new Store(':memory:');
+  store.assign('alice', a.id, 'local');
+  const driver: SandboxDriver = {
+    info: inner.info,
+    create: (p) => inner.create(p),
+    adopt: () => Promise.resolve([a, b]),
+    destroy: (sb) => inner.destroy(sb),
+    close: () => inner.close(),
+  };
+  const pool = new SandboxPool(driver, store, { size: 1 }, createLogger(true));
+  assert.deepEqual(await pool.start(), { adopted: 2, pooled: 1 });
+  assert.equal(pool.current('alice'), a);
+  assert.equal(await pool.acquire('alice'), a, 'alice keeps hers');
+  assert.equal(pool.attendeeOf(b), null);
+  assert.equal(await pool.acquire('bob'), b, 'the unassigned one was waiting in the pool');
+  assert.equal(store.sandboxOf('bob'), b.id);
+  await pool.release(a);
+  await pool.release(b);
+  await pool.close();
+  await inner.close();
 });

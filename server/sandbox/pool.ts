@@ -2,14 +2,29 @@
  * Hands out sandboxes: each attendee keeps one, a warm pool of ready ones makes joining and resetting
  * instant, and sandboxes found after a restart (driver.adopt) go back to their attendees or the pool.
  * Works with any SandboxDriver; knows nothing of engines.
+ *
+ * Who has which sandbox is the AssignmentStore's fact alone (docs/architecture.md#the-sandbox-assignment):
+ * the pool writes it, nothing else does, and it never keeps a copy. What the pool owns is the live
+ * handles, keyed by sandbox id, so that whoever lets go of a sandbox names the sandbox, not the
+ * attendee: a session that is closing releases the sandbox it had, never one a newer session of the
+ * same attendee was given meanwhile.
  */
 import type { ProgressListener, Sandbox, SandboxDriver } from './driver.js';
 import type { Logger } from '../log.js';
 
-/** Where the attendee ↔ sandbox assignment survives a restart (SQLite in production). */
+/**
+ * The one owner of the attendee ↔ sandbox assignment (SQLite in production: it survives a restart,
+ * including a SIGKILL, and its file is root-only 0600, out of any sandbox's reach).
+ */
 export interface AssignmentStore {
+  /** The sandbox assigned to the attendee, or null. */
+  sandboxOf(attendee: string): string | null;
+  /** The attendee the sandbox is assigned to, or null. */
   attendeeOfSandbox(sandboxId: string): string | null;
-  setSandbox(attendee: string, sandboxId: string | null, driver: string): void;
+  /** Assign the sandbox to the attendee, replacing any earlier assignment of theirs. */
+  assign(attendee: string, sandboxId: string, driver: string): void;
+  /** The sandbox belongs to no one any more (destroyed, or about to be). */
+  unassign(sandboxId: string): void;
 }
 
 export interface PoolOptions {
@@ -41,7 +56,8 @@ export class PoolBusyError extends Error {
 
 export class SandboxPool {
   private readonly warm: Sandbox[] = [];
-  private readonly byAttendee = new Map<string, Sandbox>();
+  /** Live sandboxes handed out (assigned in the store), by sandbox id. */
+  private readonly handedOut = new Map<string, Sandbox>();
   private readonly background = new Set<Promise<unknown>>();
   /** Creation slots in use (refill and on-demand creations), and how many of them the refill holds. */
   private creating = 0;
@@ -63,12 +79,9 @@ export class SandboxPool {
     const found = await this.driver.adopt();
     let pooled = 0;
     for (const sb of found) {
-      const attendee = sb.attendee ?? this.store.attendeeOfSandbox(sb.id);
-      if (attendee && !this.byAttendee.has(attendee)) {
-        sb.attendee = attendee;
-        this.byAttendee.set(attendee, sb);
+      if (this.store.attendeeOfSandbox(sb.id) !== null) {
+        this.handedOut.set(sb.id, sb);
       } else if (this.warm.length < this.opts.size) {
-        sb.attendee = null;
         this.warm.push(sb);
         pooled++;
       } else {
@@ -100,37 +113,47 @@ export class SandboxPool {
     return this.warm.length;
   }
 
-  /** The attendee's current sandbox, if any (e.g. re-adopted after a restart). */
+  /**
+   * The attendee's live sandbox, if the store assigns them one that this server holds (e.g. re-adopted
+   * after a restart). A sandbox the store names but no longer exists is not returned: it was lost.
+   */
   current(attendee: string): Sandbox | undefined {
-    return this.byAttendee.get(attendee);
+    const id = this.store.sandboxOf(attendee);
+    return id === null ? undefined : this.handedOut.get(id);
+  }
+
+  /** The attendee that `sandbox` is assigned to, or null (warm, released, or unknown). */
+  attendeeOf(sandbox: Sandbox): string | null {
+    return this.handedOut.get(sandbox.id) === sandbox ? this.store.attendeeOfSandbox(sandbox.id) : null;
   }
 
   /** The attendee's sandbox: their existing one, a warm one, or a new one. */
   async acquire(attendee: string, onProgress?: ProgressListener): Promise<Sandbox> {
-    const existing = this.byAttendee.get(attendee);
+    const existing = this.current(attendee);
     if (existing) return existing;
     const sb = await this.take(onProgress);
-    await this.bind(sb, attendee);
+    this.bind(sb, attendee);
     return sb;
   }
 
-  /** Give the attendee a fresh sandbox and destroy the old one in the background. */
-  async replace(attendee: string, onProgress?: ProgressListener): Promise<Sandbox> {
-    const old = this.byAttendee.get(attendee);
-    this.byAttendee.delete(attendee);
-    if (old) void this.track(this.destroy(old));
+  /** Give the attendee a fresh sandbox in place of `old` (theirs, or null), which is destroyed in the background. */
+  async replace(old: Sandbox | null, attendee: string, onProgress?: ProgressListener): Promise<Sandbox> {
+    if (old) void this.release(old);
     const sb = await this.take(onProgress);
-    await this.bind(sb, attendee);
+    this.bind(sb, attendee);
     return sb;
   }
 
-  /** The attendee is gone: destroy their sandbox. */
-  release(attendee: string): Promise<void> {
-    const sb = this.byAttendee.get(attendee);
-    this.byAttendee.delete(attendee);
-    if (!sb) return Promise.resolve();
-    this.store.setSandbox(attendee, null, this.driver.info.name);
-    return this.track(this.destroy(sb));
+  /**
+   * Destroy `sandbox`. It is unassigned at once, before this returns, so from then on no one is handed
+   * it; the promise settles when it is gone. Idempotent; a sandbox the pool never handed out is only destroyed.
+   */
+  release(sandbox: Sandbox): Promise<void> {
+    if (this.handedOut.get(sandbox.id) === sandbox) {
+      this.handedOut.delete(sandbox.id);
+      this.store.unassign(sandbox.id);
+    }
+    return this.track(this.destroy(sandbox));
   }
 
   /** Wait for background work (creations, destructions) to settle. */
@@ -188,11 +211,9 @@ export class SandboxPool {
     else this.creating--;
   }
 
-  private async bind(sb: Sandbox, attendee: string): Promise<void> {
-    await this.driver.assign(sb, attendee);
-    sb.attendee = attendee;
-    this.byAttendee.set(attendee, sb);
-    this.store.setSandbox(attendee, sb.id, this.driver.info.name);
+  private bind(sb: Sandbox, attendee: string): void {
+    this.handedOut.set(sb.id, sb);
+    this.store.assign(attendee, sb.id, this.driver.info.name);
   }
 
   private refill(): void {

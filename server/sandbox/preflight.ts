@@ -90,7 +90,7 @@ export function parsePreflight(output: string, tools: ToolRequirement[]): Prefli
   };
 }
 
-/** Known failures of podman on hosts like the measured one, and their fix (../shared/notes/podman.md). */
+/** Known failures of podman on hosts like the measured one, and their fix (docs/host-facts.md, "podman on this host"). */
 function engineHint(detail: string): string {
   if (/rlimit|hybrid mode|crun/.test(detail)) {
     return ' — hint: use labdeck\'s podman settings (runc, cgroupfs, ulimits within the host\'s limits): export CONTAINERS_CONF=<labdeck>/sandbox/containers.conf';

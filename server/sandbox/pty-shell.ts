@@ -1,7 +1,7 @@
 /**
  * A Shell backed by a node-pty process. Shared by drivers whose shell is a local pty: `local` (bash
  * itself) and `podman` (`podman exec -it`). Output is handed out as Buffers: utf8 decoding in node-pty
- * costs ~15% throughput (../shared/notes/terminal-path.md) and the browser decodes anyway.
+ * costs ~15% throughput (docs/host-facts.md, "The terminal data path") and the browser decodes anyway.
  */
 import { chownSync } from 'node:fs';
 import * as pty from 'node-pty';

@@ -46,3 +46,26 @@ test('an older, looser data folder (0755, database 0644) is tightened, and keeps
   assert.equal(again.secret('cookie-secret'), secret);
   again.close();
 });
+
+test('the assignment: one sandbox per attendee, one attendee per sandbox, kept across a reopen', () => {
+  const file = path.join(scratch, 'assign', 'labdeck.db');
+  const store = new Store(file);
+  store.assign('alice', 'sb-1', 'podman');
+  store.assign('bob', 'sb-2', 'podman');
+  assert.equal(store.sandboxOf('alice'), 'sb-1');
+  assert.equal(store.attendeeOfSandbox('sb-2'), 'bob');
+  store.assign('alice', 'sb-3', 'podman');
+  assert.equal(store.attendeeOfSandbox('sb-1'), null, 'a new assignment replaces the attendee\'s old one');
+  store.assign('bob', 'sb-3', 'podman');
+  assert.equal(store.sandboxOf('alice'), null, 'a sandbox given to bob is no longer alice\'s');
+  assert.equal(store.sandboxOf('bob'), 'sb-3');
+  store.unassign('sb-3');
+  assert.equal(store.sandboxOf('bob'), null);
+  assert.equal(store.hadSandbox('bob'), false);
+  store.assign('carol', 'sb-4', 'local');
+  store.close();
+  const again = new Store(file);
+  assert.equal(again.sandboxOf('carol'), 'sb-4', 'the assignment survives a restart');
+  assert.equal(again.hadSandbox('carol'), true);
+  again.close();
+});

@@ -1,6 +1,9 @@
 /**
  * Persistence in one embedded SQLite file: attendees, their progress, which sandbox each one has (so a
  * restarted server re-adopts sandboxes), and the server's own secrets (so cookies outlive restarts).
+ *
+ * The `sandbox_id` column is THE attendee ↔ sandbox assignment: no driver, label or state file keeps
+ * another copy (docs/architecture.md#the-sandbox-assignment says why), and only the pool writes it.
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +12,8 @@ import path from 'node:path';
 import type { AssignmentStore } from '../sandbox/pool.js';
 import type { ProgressStore } from '../terminal/session.js';
 
-export interface AttendeeRow {
+/** One attendee as stored (the instructor's API adds the live session's view: common/api.ts). */
+export interface StoredAttendee {
   attendee: string;
   name: string | null;
   labId: string | null;
@@ -106,26 +110,37 @@ export class Store implements AssignmentStore, ProgressStore {
     return row?.sandbox_id != null;
   }
 
+  sandboxOf(attendee: string): string | null {
+    const row = this.db.prepare('SELECT sandbox_id FROM attendees WHERE id = ?').get(attendee) as { sandbox_id: string | null } | undefined;
+    return row?.sandbox_id ?? null;
+  }
+
   attendeeOfSandbox(sandboxId: string): string | null {
     const row = this.db.prepare('SELECT id FROM attendees WHERE sandbox_id = ?').get(sandboxId) as { id: string } | undefined;
     return row?.id ?? null;
   }
 
-  setSandbox(attendee: string, sandboxId: string | null, driver: string): void {
+  /** One sandbox has at most one attendee: assigning it takes it from anyone else who had it. */
+  assign(attendee: string, sandboxId: string, driver: string): void {
     this.touch(attendee);
-    this.db
-      .prepare('UPDATE attendees SET sandbox_id = ?, driver = ? WHERE id = ?')
-      .run(sandboxId, driver, attendee);
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE attendees SET sandbox_id = NULL WHERE sandbox_id = ? AND id <> ?').run(sandboxId, attendee);
+      this.db.prepare('UPDATE attendees SET sandbox_id = ?, driver = ? WHERE id = ?').run(sandboxId, driver, attendee);
+    })();
   }
 
-  attendees(): AttendeeRow[] {
+  unassign(sandboxId: string): void {
+    this.db.prepare('UPDATE attendees SET sandbox_id = NULL WHERE sandbox_id = ?').run(sandboxId);
+  }
+
+  attendees(): StoredAttendee[] {
     return this.db
       .prepare(
         `SELECT a.id AS attendee, a.name, a.lab_id AS labId, a.step, a.sandbox_id AS sandboxId, a.driver, a.last_seen AS lastSeen,
                 (SELECT COUNT(*) FROM runs r WHERE r.attendee = a.id) AS runs
          FROM attendees a ORDER BY a.created_at`,
       )
-      .all() as AttendeeRow[];
+      .all() as StoredAttendee[];
   }
 
   close(): void {

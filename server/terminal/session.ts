@@ -277,10 +277,15 @@ export class AttendeeSession {
     this.deps.log.info('session closing', { attendee: this.attendee, reason });
     this.client?.close(4004, reason);
     this.client = null;
+    // Released (unassigned) before waiting: a hello for this attendee arriving meanwhile gets another sandbox.
+    const held = this.sandbox;
+    const releasing = held ? this.deps.pool.release(held) : Promise.resolve();
     await this.queue.catch(() => undefined);
     this.run?.end();
     this.run = null;
-    await this.deps.pool.release(this.attendee);
+    // A start or reset that was under way may have been handed one since.
+    if (this.sandbox && this.sandbox !== held) await this.deps.pool.release(this.sandbox);
+    await releasing;
     this.sandbox = null;
     this.lifecycle.transition('done');
     this.deps.onDone(this.attendee);
@@ -304,8 +309,9 @@ export class AttendeeSession {
     this.client?.sendJson({ type: 'reset', by });
     this.run?.end();
     this.run = null;
+    const old = this.sandbox;
     this.sandbox = null;
-    this.sandbox = await this.deps.pool.replace(this.attendee, (phase, f) =>
+    this.sandbox = await this.deps.pool.replace(old, this.attendee, (phase, f) =>
       this.client?.sendJson({ type: 'progress', phase, fraction: 0.05 + 0.8 * f }),
     );
     if (this.client) await this.startShell(this.client);

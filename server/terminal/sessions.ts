@@ -88,8 +88,9 @@ export class SessionManager {
       await session.reset(by);
       return true;
     }
-    if (this.deps.pool.current(attendee)) {
-      await this.deps.pool.replace(attendee);
+    const current = this.deps.pool.current(attendee);
+    if (current) {
+      await this.deps.pool.replace(current, attendee);
       return true;
     }
     return false;

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { PODMAN_DEFAULTS, PodmanDriver, podman } from '../../server/sandbox/podman.js';
+import { podman } from '../../server/sandbox/podman/cli.js';
+import { PODMAN_DEFAULTS, PodmanDriver } from '../../server/sandbox/podman/driver.js';
 import { checkInitContainer, checkNestedContainer, formatCheck, hostChecks } from '../../server/sandbox/host-check.js';
 
 const skip = process.env.LABDECK_SKIP_PODMAN === '1' ? 'LABDECK_SKIP_PODMAN=1: podman host checks skipped' : false;

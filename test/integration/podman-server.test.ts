@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { podman } from '../../server/sandbox/podman.js';
+import { podman } from '../../server/sandbox/podman/cli.js';
 import { readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
 
 const workshop = `t-srv-${process.pid}-${Date.now() % 100000}`;

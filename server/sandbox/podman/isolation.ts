@@ -13,22 +13,18 @@
  * between two sandboxes matches, whatever the workshop; traffic to the host and the outside does not.
  * The rule is re-checked before each sandbox is created (firewall reloads and reboots drop it).
  */
-import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { runCommand } from '../exec.js';
 
 export const SANDBOX_SUPERNET = '10.213.0.0/16';
 const CHAIN = 'LABDECK_ISOLATION';
 const RULE = ['-s', SANDBOX_SUPERNET, '-d', SANDBOX_SUPERNET, '-j', 'DROP'];
 
-function iptables(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('iptables', ['-w', '5', ...args], { timeout: 10_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
-      const code = e ? (typeof e.code === 'number' ? e.code : 127) : 0;
-      resolve({ code, out: `${stdout}${stderr}${e && typeof e.code === 'string' ? e.message : ''}` });
-    });
-  });
+/** iptables, waiting up to 5 s for the xtables lock; `out` is everything it said. */
+async function iptables(args: string[]): Promise<{ code: number; out: string }> {
+  const r = await runCommand('iptables', ['-w', '5', ...args], { timeoutMs: 10_000 });
+  return { code: r.code, out: `${r.stdout}${r.stderr}` };
 }
 
 /** A random /28 inside the supernet for one sandbox network (4,096 of them). */

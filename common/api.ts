@@ -1,0 +1,211 @@
+/**
+ * The HTTP half of the wire contract: a zod schema for every JSON body that server/http/api.ts sends,
+ * and the types inferred from them. The server types each reply with these (api.ts `reply()`), the
+ * browser parses each response with them (app/lib/api.ts), so the two cannot drift apart silently:
+ * a field the server adds or drops is a type error on one side, a parse error on the other.
+ *
+ * Everything here is one file on purpose: Next bundles common/ for the browser, and a runtime import
+ * between common/ files with a `.js` suffix does not resolve there (type-only imports are erased).
+ *
+ * The lab model's types live in lab-model.ts, next to the parser that builds them; the schemas here are
+ * pinned to them at compile time (`Same<…>` below), so the model has one shape however it is written down.
+ */
+import { z } from 'zod';
+import type { Block, CodeBlock, Lab, LabLoadFailure, LabSummary, Snippet, Step, StepNotes, ToolRequirement } from './lab-model.js';
+
+/** Every error reply: `{ error }`, a sentence the page can show as it is. */
+export const ApiErrorBodySchema = z.object({ error: z.string() });
+export type ApiErrorBody = z.infer<typeof ApiErrorBodySchema>;
+
+/** GET /healthz. */
+export const HealthSchema = z.object({ ok: z.boolean(), labs: z.number().int().nonnegative().optional(), error: z.string().optional() });
+export type Health = z.infer<typeof HealthSchema>;
+
+// --- labs -------------------------------------------------------------------------------------------
+
+const DiagnosticSchema = z.object({
+  severity: z.enum(['error', 'warning']),
+  file: z.string(),
+  line: z.number().int(),
+  column: z.number().int(),
+  message: z.string(),
+});
+
+const ToolRequirementSchema = z.object({
+  name: z.string(),
+  version: z.string().optional(),
+  install: z.string().optional(),
+  why: z.string().optional(),
+});
+
+const SnippetSchema = z.object({
+  executor: z.string(),
+  mode: z.enum(['exec', 'auto', 'replace']),
+  filename: z.string(),
+  commands: z.array(z.array(z.string())),
+  env: z.record(z.string(), z.string()),
+  tool: z.string(),
+  source: z.string(),
+  expectFailure: z.boolean(),
+});
+
+const CodeBlockSchema = z.object({
+  kind: z.literal('code'),
+  id: z.string(),
+  lang: z.string(),
+  attrs: z.array(z.string()),
+  code: z.string(),
+  html: z.string(),
+  runnable: z.boolean(),
+  run: z.string(),
+  interrupt: z.boolean(),
+  copy: z.boolean(),
+  display: z.enum(['block', 'inline']),
+  snippet: SnippetSchema.optional(),
+  lineNumbers: z.boolean(),
+  line: z.number().int(),
+});
+
+/** A block; `columns` holds blocks again, hence the lazy schema. */
+export const BlockSchema: z.ZodType<Block> = z.lazy(() =>
+  z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('markdown'), html: z.string(), line: z.number().int() }),
+    CodeBlockSchema,
+    z.object({ kind: z.literal('columns'), widths: z.array(z.number()), columns: z.array(z.array(BlockSchema)), line: z.number().int() }),
+    z.object({ kind: z.literal('pause'), line: z.number().int() }),
+    z.object({ kind: z.literal('spacer'), lines: z.number().int(), line: z.number().int() }),
+    z.object({ kind: z.literal('jump_to_middle'), line: z.number().int() }),
+  ]),
+);
+
+const StepSchema = z.object({
+  index: z.number().int(),
+  title: z.string(),
+  blocks: z.array(BlockSchema),
+  commands: z.array(z.string()),
+  hasCheck: z.boolean(),
+  recheckSeconds: z.number().optional(),
+  hints: z.array(z.string()),
+  solution: z.string().optional(),
+  typeOnEnter: z.string().optional(),
+  hasSetup: z.boolean(),
+  line: z.number().int(),
+});
+
+/** GET /api/labs/:id: the attendee's model of one lab. */
+export const LabSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  subTitle: z.string().optional(),
+  authors: z.array(z.string()),
+  source: z.string(),
+  format: z.enum(['presenterm', 'killercoda']),
+  description: z.string().optional(),
+  steps: z.array(StepSchema),
+  tools: z.array(ToolRequirementSchema),
+  requireCheck: z.boolean(),
+  hasSetup: z.boolean(),
+  hasReset: z.boolean(),
+  warnings: z.array(DiagnosticSchema),
+});
+
+/** GET /api/labs. */
+export const LabSummariesSchema = z.array(z.object({ id: z.string(), title: z.string(), steps: z.number().int().nonnegative() }));
+
+/** GET /api/lab-failures. */
+export const LabFailuresSchema = z.array(z.object({ id: z.string(), diagnostics: z.array(DiagnosticSchema) }));
+
+/** GET /api/instructor/labs/:id/notes. */
+export const StepNotesListSchema = z.array(z.object({ index: z.number().int(), speakerNotes: z.array(z.string()) }));
+
+// --- the attendee -----------------------------------------------------------------------------------
+
+/** GET and POST /api/me: who this browser is, and what kind of sandbox it gets. */
+export const MeSchema = z.object({
+  attendee: z.string(),
+  name: z.string().nullable(),
+  driver: z.string(),
+  isolation: z.string(),
+  /** What the instructor should know about this kind of sandbox (e.g. privileged is not isolation). */
+  warnings: z.array(z.string()),
+});
+export type Me = z.infer<typeof MeSchema>;
+
+export const ToolStatusSchema = z.object({
+  name: z.string(),
+  found: z.boolean(),
+  /** First line of the version command's output, when found. */
+  version: z.string().nullable(),
+  install: z.string().nullable(),
+  why: z.string().nullable(),
+});
+export type ToolStatus = z.infer<typeof ToolStatusSchema>;
+
+/** GET /api/preflight?lab=ID: which of the lab's tools the sandbox has, and whether its engine runs a container. */
+export const PreflightReportSchema = z.object({
+  tools: z.array(ToolStatusSchema),
+  /** `ok`: a container ran; `no-image`: the engine answers but has no local image to run (no registry). */
+  engine: z.object({ name: z.string(), state: z.enum(['ok', 'failed', 'no-image', 'none']), detail: z.string() }),
+  checkedAt: z.number(),
+});
+export type PreflightReport = z.infer<typeof PreflightReportSchema>;
+
+// --- the instructor ---------------------------------------------------------------------------------
+
+/** One row of GET /api/instructor/attendees: the store's record, freshened by the live session if any. */
+export const InstructorAttendeeSchema = z.object({
+  attendee: z.string(),
+  name: z.string().nullable(),
+  labId: z.string().nullable(),
+  step: z.number().int().nullable(),
+  /** Blocks run so far. */
+  runs: z.number().int().nonnegative(),
+  connected: z.boolean(),
+  /**
+   * The assigned sandbox. `health` is the last check's (`running`, `stopped`, `missing`) while the
+   * attendee has a live session, else `unknown (not connected)`; `driver` is null for rows written
+   * before the store recorded it.
+   */
+  sandbox: z.object({ id: z.string(), driver: z.string().nullable(), health: z.string() }).nullable(),
+  /** ms since epoch. */
+  lastSeen: z.number(),
+});
+export type InstructorAttendee = z.infer<typeof InstructorAttendeeSchema>;
+export const InstructorAttendeesSchema = z.array(InstructorAttendeeSchema);
+
+/** POST /api/sandboxes/:attendee/reset. */
+export const ResetResultSchema = z.object({ ok: z.literal(true) });
+export type ResetResult = z.infer<typeof ResetResultSchema>;
+
+/** GET /api/stats. */
+export const StatsSchema = z.object({
+  sessions: z.number().int().nonnegative(),
+  /** The terminal gateway's counters (server/terminal/gateway.ts GatewayStats). */
+  gateway: z.object({
+    connections: z.number(),
+    rejectedUpgrades: z.number(),
+    badFrames: z.number(),
+    droppedClients: z.number(),
+    limited: z.number(),
+  }),
+  /** process.memoryUsage() of the server, in bytes. */
+  memory: z.object({ rss: z.number(), heapTotal: z.number(), heapUsed: z.number(), external: z.number(), arrayBuffers: z.number() }),
+  /** Event-loop delay since the previous call, ms: how long a keystroke may wait behind other work. */
+  eventLoopDelayMs: z.object({ p50: z.number(), p99: z.number(), max: z.number() }),
+});
+export type Stats = z.infer<typeof StatsSchema>;
+
+// --- the lab model and the schemas are the same shape (a compile error otherwise) -------------------
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const pinned: [
+  Same<z.infer<typeof LabSchema>, Lab>,
+  Same<z.infer<typeof StepSchema>, Step>,
+  Same<z.infer<typeof CodeBlockSchema>, CodeBlock>,
+  Same<z.infer<typeof SnippetSchema>, Snippet>,
+  Same<z.infer<typeof ToolRequirementSchema>, ToolRequirement>,
+  Same<z.infer<typeof LabSummariesSchema>, LabSummary[]>,
+  Same<z.infer<typeof LabFailuresSchema>, LabLoadFailure[]>,
+  Same<z.infer<typeof StepNotesListSchema>, StepNotes[]>,
+] = [true, true, true, true, true, true, true, true];
+void pinned;

@@ -1,0 +1,231 @@
+/**
+ * The `podman` driver: one container per sandbox, on its own isolated network, from the image that
+ * sandbox/build.sh builds (localhost/labdeck-sandbox:latest). The folder holds one concern per file:
+ * cli.ts (every podman call), run-flags.ts (the isolation posture), isolation.ts (the firewall rule and
+ * the devices cgroup), attach.ts (the shell under dtach), sandbox.ts (one sandbox), and this driver.
+ *
+ * Isolation levels:
+ * - `isolated`: no --privileged. CAP_SYS_ADMIN + MKNOD and /dev/fuse so nested podman works (with
+ *   cgroups disabled and host network inside, baked into the image's own containers.conf).
+ * - `privileged`: --privileged. Nested podman with bridges and containerd work, but the container can
+ *   mount and write the host's cgroup v1 hierarchy: it is NOT isolation (see info.warnings).
+ *
+ * Which attendee has which sandbox is not the driver's to know: the server's store owns that
+ * (docs/architecture.md#the-sandbox-assignment). adopt() only finds this workshop's containers by label.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DriverInfo, ProgressListener, Sandbox, SandboxDriver } from '../driver.js';
+import { podman, podmanOk } from './cli.js';
+import { ensureDevicesParent, ensureSandboxIsolation, pickSandboxSubnet } from './isolation.js';
+import { runFlags, type PodmanIsolation } from './run-flags.js';
+import { PodmanSandbox } from './sandbox.js';
+
+export type { PodmanIsolation } from './run-flags.js';
+
+export interface PodmanDriverOptions {
+  /** Short name shared by every sandbox of this server: `[a-z0-9][a-z0-9_.-]*`, at most 40 chars. */
+  workshop: string;
+  isolation?: PodmanIsolation;
+  image?: string;
+  /** Max processes in the sandbox (cgroup pids.max): stops fork bombs. */
+  pidsLimit?: number;
+  /** `--memory`, e.g. `1g`. */
+  memory?: string;
+  cpus?: number;
+  /** Deadline for destroy() (rm + network rm). */
+  destroyTimeoutMs?: number;
+  /** podman binary; `podman` from PATH by default. */
+  podmanPath?: string;
+}
+
+export const PODMAN_DEFAULTS = {
+  isolation: 'isolated' as PodmanIsolation,
+  image: 'localhost/labdeck-sandbox:latest',
+  pidsLimit: 512,
+  memory: '1g',
+  cpus: 1,
+  destroyTimeoutMs: 15_000,
+};
+
+const WORKSHOP_RE = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
+const LABEL_WORKSHOP = 'labdeck.workshop';
+const LABEL_NETWORK = 'labdeck.network';
+
+interface PsEntry {
+  Id: string;
+  Names?: string[];
+  State?: string;
+  Created?: number;
+  Labels?: Record<string, string> | null;
+}
+
+export class PodmanDriver implements SandboxDriver {
+  readonly info: DriverInfo;
+  private readonly opts: Required<Omit<PodmanDriverOptions, 'podmanPath'>> & Pick<PodmanDriverOptions, 'podmanPath'>;
+  private readonly sandboxes = new Map<string, PodmanSandbox>();
+
+  constructor(options: PodmanDriverOptions) {
+    if (!WORKSHOP_RE.test(options.workshop)) {
+      throw new Error(`workshop name ${JSON.stringify(options.workshop)} must match ${WORKSHOP_RE} (it is part of container names)`);
+    }
+    this.opts = { ...PODMAN_DEFAULTS, ...options };
+    if (!Number.isInteger(this.opts.pidsLimit) || this.opts.pidsLimit < 16) throw new Error(`pidsLimit must be an integer >= 16`);
+    if (!(this.opts.cpus > 0)) throw new Error(`cpus must be > 0`);
+    if (!/^\d+[bkmg]?$/i.test(this.opts.memory)) throw new Error(`memory must look like 512m or 1g`);
+    const privileged = this.opts.isolation === 'privileged';
+    this.info = {
+      name: 'podman',
+      isolation: privileged ? 'privileged container' : 'isolated container',
+      warnings: privileged
+        ? [
+            'Privileged sandboxes are not isolated: root in a sandbox can mount the host cgroup hierarchy and ' +
+              "change other sandboxes' limits (pids.max) or the host's release_agent, i.e. reach the host. " +
+              'Use only for a trusted classroom on a throwaway host.',
+          ]
+        : [],
+    };
+  }
+
+  /** Set once ensureDevicesParent() has prepared the cgroup v1 devices parent. */
+  private underLabdeckParent = false;
+
+  /** This driver's `podman run` flags, as of now (run-flags.ts; doctor and tests print them). */
+  runFlags(): string[] {
+    const { pidsLimit, memory, cpus, isolation } = this.opts;
+    return runFlags({ isolation, pidsLimit, memory, cpus, devicesParent: this.underLabdeckParent });
+  }
+
+  async create(onProgress?: ProgressListener): Promise<Sandbox> {
+    const { workshop, image, podmanPath } = this.opts;
+    const name = `labdeck-${workshop}-${randomBytes(4).toString('hex')}`;
+    let containerId: string | null = null;
+    try {
+      onProgress?.('network', 0.1);
+      // Sandboxes must not reach each other: labdeck's own firewall rule over the sandbox subnets
+      // (netavark's isolate=true alone is lifted whenever another sandbox goes away: see
+      // isolation.ts), plus isolate=true for other podman networks on the host.
+      await ensureSandboxIsolation();
+      if (this.opts.isolation === 'isolated') this.underLabdeckParent = await ensureDevicesParent();
+      await this.createNetwork(name);
+      onProgress?.('container', 0.3);
+      const out = await podmanOk(
+        [
+          'run', '-d', '--init',
+          '--name', name,
+          '--hostname', 'sandbox',
+          '--label', `${LABEL_WORKSHOP}=${workshop}`,
+          '--label', `${LABEL_NETWORK}=${name}`,
+          '--label', `labdeck.isolation=${this.opts.isolation}`,
+          '--network', name,
+          ...this.runFlags(),
+          image, 'sleep', 'infinity',
+        ],
+        `start ${name}`,
+        { timeoutMs: 60_000, podmanPath },
+      );
+      containerId = out.trim().split('\n').pop() ?? name;
+      onProgress?.('ready', 0.7);
+      await this.waitReady(containerId, 15_000);
+      const sandbox = new PodmanSandbox(containerId, name, name, Date.now(), podmanPath);
+      this.sandboxes.set(sandbox.id, sandbox);
+      onProgress?.('ready', 1);
+      return sandbox;
+    } catch (err) {
+      await this.remove(containerId ?? name, name);
+      throw err;
+    }
+  }
+
+  /** Poll `podman exec true` until it answers: the container is running and exec works. */
+  private async waitReady(id: string, deadlineMs: number): Promise<void> {
+    const end = Date.now() + deadlineMs;
+    let last = '';
+    for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+      const r = await podman(['exec', id, 'true'], { timeoutMs: 5000, podmanPath: this.opts.podmanPath });
+      if (r.code === 0) return;
+      last = r.stderr.trim();
+      if (Date.now() + delay > end) throw new Error(`sandbox ${id} not ready after ${deadlineMs} ms: ${last}`);
+      await new Promise((res) => setTimeout(res, delay));
+    }
+  }
+
+  async adopt(): Promise<Sandbox[]> {
+    const { workshop, podmanPath } = this.opts;
+    const out = await podmanOk(['ps', '-a', '--filter', `label=${LABEL_WORKSHOP}=${workshop}`, '--format', 'json'], 'list sandboxes', { podmanPath });
+    const entries = JSON.parse(out || '[]') as PsEntry[];
+    const adopted: Sandbox[] = [];
+    const keepNetworks = new Set<string>();
+    for (const e of entries) {
+      const name = e.Names?.[0] ?? e.Id;
+      const network = e.Labels?.[LABEL_NETWORK] ?? name;
+      // Only exact matches: the filter is on the label, but be strict anyway.
+      if (e.Labels?.[LABEL_WORKSHOP] !== workshop) continue;
+      if (e.State !== 'running') {
+        await this.remove(e.Id, network);
+        continue;
+      }
+      keepNetworks.add(network);
+      let sandbox = this.sandboxes.get(e.Id);
+      if (!sandbox) {
+        sandbox = new PodmanSandbox(e.Id, name, network, (e.Created ?? Date.now() / 1000) * 1000, podmanPath);
+        this.sandboxes.set(e.Id, sandbox);
+      }
+      adopted.push(sandbox);
+    }
+    // Networks left behind by a crash between `network create` and `run`, or by a failed destroy.
+    const nets = await podman(['network', 'ls', '--filter', `label=${LABEL_WORKSHOP}=${workshop}`, '--format', '{{.Name}}'], { podmanPath });
+    for (const net of nets.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+      if (!keepNetworks.has(net)) await podman(['network', 'rm', '-f', net], { podmanPath });
+    }
+    return adopted;
+  }
+
+  async destroy(sandbox: Sandbox): Promise<void> {
+    const s = sandbox instanceof PodmanSandbox ? sandbox : this.sandboxes.get(sandbox.id);
+    for (const shell of s?.shells ?? []) shell.kill();
+    if (s) s.destroyed = true;
+    await this.remove(sandbox.id, s?.network ?? null);
+    this.sandboxes.delete(sandbox.id);
+  }
+
+  /** A network on a fresh /28 of the sandbox range; retried when the random subnet is taken. */
+  private async createNetwork(name: string): Promise<void> {
+    const { workshop, podmanPath } = this.opts;
+    for (let attempt = 1; ; attempt++) {
+      const r = await podman(
+        ['network', 'create', '--opt', 'isolate=true', '--subnet', pickSandboxSubnet(), '--label', `${LABEL_WORKSHOP}=${workshop}`, name],
+        { podmanPath },
+      );
+      if (r.code === 0) return;
+      if (attempt >= 8 || !/subnet|overlap|in use/i.test(r.stderr)) throw new Error(`create network ${name}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    }
+  }
+
+  /** rm -f the container, then its network; both idempotent, together within destroyTimeoutMs. */
+  private async remove(container: string, network: string | null): Promise<void> {
+    const { podmanPath, destroyTimeoutMs } = this.opts;
+    const end = Date.now() + destroyTimeoutMs;
+    let rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: destroyTimeoutMs, podmanPath });
+    // Seen with user-namespaced sandboxes in which the attendee mounted a cgroup v1 hierarchy: the first
+    // rm can fail with "userdata/shm: device or resource busy" while the kernel tears the mount down;
+    // a retry a moment later succeeds.
+    for (let i = 0; i < 8 && rm.code !== 0 && /busy/i.test(rm.stderr) && Date.now() < end - 500; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: Math.max(1000, end - Date.now()), podmanPath });
+    }
+    if (rm.code !== 0 && !/no such container/i.test(rm.stderr)) {
+      throw new Error(`destroy ${container}: ${rm.timedOut ? `timed out after ${destroyTimeoutMs} ms` : rm.stderr.trim()}`);
+    }
+    if (!network) return;
+    const left = Math.max(1000, end - Date.now());
+    const net = await podman(['network', 'rm', '-f', network], { timeoutMs: left, podmanPath });
+    if (net.code !== 0 && !/network not found|no such network/i.test(net.stderr)) {
+      throw new Error(`destroy network ${network}: ${net.timedOut ? 'timed out' : net.stderr.trim()}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sandboxes.values()) for (const shell of s.shells) shell.kill();
+    this.sandboxes.clear();
+  }
+}
