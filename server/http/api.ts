@@ -12,6 +12,8 @@ import type { Auth } from './auth.js';
 import type { Logger } from '../log.js';
 import { preflight } from '../sandbox/preflight.js';
 import { safeDecode, serveAsset } from './assets.js';
+import { handleTeachApi } from './teach-api.js';
+import type { TeachRuntime } from '../teach/runtime.js';
 
 export interface ApiDeps {
   labs: LabCatalog;
@@ -21,6 +23,7 @@ export interface ApiDeps {
   driver: DriverInfo;
   gateway: TerminalGateway;
   log: Logger;
+  teach: TeachRuntime;
   isReady(): boolean;
 }
 
@@ -28,13 +31,13 @@ const MAX_BODY = 16 * 1024;
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+export function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const c of req) {
@@ -122,6 +125,8 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
     json(res, 200, await preflight(sandbox, lab.tools));
     return true;
   }
+
+  if (await handleTeachApi(req, res, url, attendee, deps, { json, readJson })) return true;
 
   // Everything below is the instructor's.
   if (p.startsWith('/api/instructor/') || p.startsWith('/api/sandboxes/') || p === '/api/stats') {

@@ -14,8 +14,9 @@ import { execFile, type ExecFileException } from 'node:child_process';
 import { access, chmod, chown, lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
+import type { DriverInfo, ExecOptions, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
 import { PtyShell } from './pty-shell.js';
+import { streamOutput } from './stream-output.js';
 import { SANDBOX_MARKER, SHELL_MARKER, findProcesses, killProcesses, killSandboxProcesses } from './proc-sweep.js';
 
 /** Server variables a local shell may inherit; everything else (tokens, secrets) stays out. */
@@ -125,11 +126,11 @@ class LocalSandbox implements Sandbox {
     return shell;
   }
 
-  exec(argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const [file, ...args] = argv;
     if (!file) return Promise.reject(new Error('exec needs a command'));
     return new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         file,
         args,
         {
@@ -150,6 +151,7 @@ class LocalSandbox implements Sandbox {
           });
         },
       );
+      streamOutput(child, opts.onOutput);
     });
   }
 

@@ -20,8 +20,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
+import type { DriverInfo, ExecOptions, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
 import { PtyShell } from './pty-shell.js';
+import { streamOutput } from './stream-output.js';
 import { SANDBOX_CGROUP_PARENT, ensureDevicesParent, ensureSandboxIsolation, pickSandboxSubnet } from './podman-isolation.js';
 
 export type PodmanIsolation = 'isolated' | 'privileged';
@@ -78,10 +79,10 @@ export interface PodmanResult extends ExecResult {
 }
 
 /** Run podman with argv (never a shell string); resolves with its exit status, never rejects on one. */
-export function podman(args: string[], opts: { timeoutMs?: number; podmanPath?: string } = {}): Promise<PodmanResult> {
+export function podman(args: string[], opts: { timeoutMs?: number; podmanPath?: string; onOutput?: (chunk: string) => void } = {}): Promise<PodmanResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       opts.podmanPath ?? 'podman',
       args,
       { env: podmanEnv() as NodeJS.ProcessEnv, timeout: opts.timeoutMs ?? 30_000, killSignal: 'SIGKILL', maxBuffer: 4 << 20, encoding: 'utf8' },
@@ -93,6 +94,7 @@ export function podman(args: string[], opts: { timeoutMs?: number; podmanPath?: 
         resolve({ code, stdout, stderr, timedOut, ms: performance.now() - started });
       },
     );
+    streamOutput(child, opts.onOutput);
   });
 }
 
@@ -186,7 +188,7 @@ class PodmanSandbox implements Sandbox {
     await podman(['exec', this.id, 'sh', '-c', script, 'sh', SESSION_VAR, session], { timeoutMs: 5000, podmanPath: this.podmanPath });
   }
 
-  async exec(argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new Error('exec needs a command');
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const seconds = Math.max(0.1, timeoutMs / 1000).toFixed(1);
@@ -195,6 +197,7 @@ class PodmanSandbox implements Sandbox {
     const r = await podman(['exec', '-w', '/root', this.id, 'timeout', '-k', '1', '--', seconds, ...argv], {
       timeoutMs: timeoutMs + 5000,
       podmanPath: this.podmanPath,
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
     });
     const innerTimeout = (r.code === 124 || r.code === 137) && r.ms >= timeoutMs - 50;
     return { code: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut || innerTimeout };

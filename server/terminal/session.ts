@@ -54,6 +54,8 @@ export interface SessionDeps {
   limits?: Partial<SessionLimits>;
   /** Shared by every session of the server: floods share an output budget (fairness.ts). */
   fairness?: OutputFairness;
+  /** Runs the lab's reset script in the old sandbox before a reset replaces it (issue 11); never throws. */
+  beforeReset?(attendee: string, labId: string | null, sandbox: Sandbox | null): Promise<void>;
   onDone(attendee: string): void;
 }
 
@@ -309,7 +311,25 @@ export class AttendeeSession {
       return;
     }
     this.deps.store.recordRun(this.attendee, labId, blockId);
-    const lines = block.run.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
+    await this.type(client, run, block.run, block.interrupt);
+  }
+
+  /**
+   * Type lab text that is not a block (a step's solution, Killercoda's `foreground`) into the shell,
+   * visibly, exactly as Run types a block. False when no browser drives the session or no shell is
+   * ready: the text is not typed.
+   */
+  async typeText(text: string, interrupt: boolean): Promise<boolean> {
+    const client = this.client;
+    const run = this.run;
+    if (!client || !run || run.state !== 'ready' || this.runWaiting) return false;
+    await this.type(client, run, text, interrupt);
+    return true;
+  }
+
+  /** `interrupt`: Ctrl-C first (Killercoda's `{{exec interrupt}}`), so a `watch` still running stops. */
+  private async type(client: ClientLink, run: ShellRun, text: string, interrupt: boolean): Promise<void> {
+    const lines = text.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
     let finished!: () => void;
     const typing: RunTyping = { aborted: false, done: new Promise<void>((r) => (finished = r)) };
     try {
@@ -322,6 +342,10 @@ export class AttendeeSession {
       }
       if (typing.aborted) return;
       this.running = typing;
+      if (interrupt && run.state === 'ready') {
+        run.shell.write('\x03');
+        await waitForQuiet(run);
+      }
       for (const [i, line] of lines.entries()) {
         if (run.state !== 'ready' || typing.aborted || this.client !== client) break;
         run.shell.write(line + '\r');
@@ -361,7 +385,10 @@ export class AttendeeSession {
 
   /** Put the attendee back to a clean sandbox. */
   reset(by: 'instructor' | 'attendee'): Promise<void> {
-    return this.serialise(() => this.replaceSandbox(by));
+    return this.serialise(async () => {
+      await this.deps.beforeReset?.(this.attendee, this.labId, this.sandbox);
+      await this.replaceSandbox(by);
+    });
   }
 
   /** Check the sandbox; tell the attendee when it is gone. Returns its health. */
