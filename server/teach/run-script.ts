@@ -29,13 +29,23 @@ const KILLED_STATUS = 128 + 9;
 
 export async function runScript(sandbox: Sandbox, source: string, timeoutSeconds: number, argv: string[] = []): Promise<ScriptOutcome> {
   const started = Date.now();
-  const r = await sandbox.exec(['timeout', '-s', 'KILL', String(timeoutSeconds), 'bash', '-c', source, 'labdeck', ...argv], {
-    timeoutMs: timeoutSeconds * 1000 + BACKSTOP_MS,
-  });
+  const r = await sandbox.exec(killedAt(timeoutSeconds, source, argv), { timeoutMs: timeoutSeconds * 1000 + BACKSTOP_MS });
   // A script may exit 137 on its own; only one that also lasted its whole timeout was killed by it.
   const timedOut = r.timedOut || (r.code === KILLED_STATUS && Date.now() - started >= timeoutSeconds * 1000);
   const output = tail(`${r.stdout}${r.stderr}`.replace(/\s+$/, ''));
   return { ok: r.code === 0 && !timedOut, code: r.code, timedOut, output };
+}
+
+/**
+ * argv that runs `source` with bash, SIGKILLed with its process group after `seconds`. `timeout` kills
+ * its group, itself included, so a bash outside that group waits for it and turns the kill into status
+ * 137 whatever the driver (a direct child killed by a signal has no exit status, and drivers report
+ * that differently). That bash's "Killed" notice goes to /dev/null; the script's stderr (fd 3) does not.
+ * The trailing `exit` keeps bash from exec'ing `timeout` in its own place.
+ */
+export function killedAt(seconds: number, source: string, argv: string[] = []): string[] {
+  const wrapper = '{ timeout -s KILL "$1" bash -c "$2" labdeck "${@:3}" 2>&3 3>&-; } 3>&2 2>/dev/null; exit $?';
+  return ['bash', '-c', wrapper, 'labdeck', String(seconds), source, ...argv];
 }
 
 function tail(text: string): string {

@@ -12,7 +12,7 @@ import type { Sandbox } from '../sandbox/driver.js';
 import type { Logger } from '../log.js';
 import { TeachError } from './errors.js';
 import { GATE_LIMITS, ScriptGate, type GateLimits } from './gate.js';
-import { runScript, type ScriptOutcome } from './run-script.js';
+import { killedAt, runScript, type ScriptOutcome } from './run-script.js';
 import { snippetScript } from './snippet-script.js';
 
 /** Where passed checks are recorded (the store's `step_passes`). */
@@ -162,7 +162,7 @@ export class TeachRuntime {
       if (probe.code !== 0) return { ok: false, missingTool: snippet.tool, timedOut: false, code: 127 };
       const started = Date.now();
       const r = await sandbox.exec(
-        ['timeout', '-s', 'KILL', String(SNIPPET_TIMEOUT_SECONDS), 'bash', '-c', snippetScript(snippet), 'labdeck', snippet.source],
+        killedAt(SNIPPET_TIMEOUT_SECONDS, snippetScript(snippet), [snippet.source]),
         { timeoutMs: SNIPPET_TIMEOUT_SECONDS * 1000 + 10_000, onOutput },
       );
       const timedOut = r.timedOut || (r.code === 137 && Date.now() - started >= SNIPPET_TIMEOUT_SECONDS * 1000);
