@@ -4,11 +4,11 @@
 // that the cookie alone decides whose sandbox a check runs in.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pgrep } from '../support/procs.js';
-import { readyTerminal, startServer, type RunningServer, type TermClient } from '../support/server.js';
+import { ROOT, readyTerminal, startServer, type RunningServer, type TermClient } from '../support/server.js';
 
 const token = `t${process.pid}x${Date.now() % 1_000_000}`;
 const LAB = 'teach';
@@ -123,6 +123,7 @@ function suite(driver: 'local' | 'podman'): void {
     before(async () => {
       mkdirSync(path.join(labsDir, LAB));
       writeFileSync(path.join(labsDir, LAB, 'teach.md'), labText());
+      cpSync(path.join(ROOT, 'server', 'labs', 'fixtures', 'killercoda', 'complete'), path.join(labsDir, 'scenario'), { recursive: true });
       const env: Record<string, string> = { LABS_DIR: labsDir };
       if (driver === 'podman') Object.assign(env, { SANDBOX: 'podman', WORKSHOP: `t-teach-${token}`, POOL_SIZE: '1' });
       server = await startServer(env);
@@ -244,6 +245,19 @@ function suite(driver: 'local' | 'podman'): void {
       assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, cookie, { Origin: 'http://evil.example' })).status, 403);
       term.close();
     });
+
+    if (driver === 'podman') {
+      // Killercoda's assets go to /usr/local/bin, which only root in a container may write.
+      test('a Killercoda scenario: assets and background as the lab setup, foreground typed on entering', async () => {
+        const { term, cookie } = await readyTerminal(server);
+        const setup = await post(server, '/api/setup', { lab: 'scenario', step: 0 }, cookie);
+        assert.deepEqual(setup.body, { ok: true, ran: ['lab'], message: '' });
+        await shell(term, 'greet.sh; cat /tmp/lab/setup-done', /[\r\n]hello\r\nready\r\n/);
+        assert.deepEqual((await post(server, '/api/type', { lab: 'scenario', step: 0, what: 'enter' }, cookie)).body, { typed: true });
+        await term.waitForOutput(/[\r\n]welcome\r\n/);
+        term.close();
+      });
+    }
 
     if (driver === 'local') {
       test('a reset runs the lab reset script in the old sandbox first', async () => {

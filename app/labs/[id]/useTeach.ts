@@ -51,17 +51,22 @@ export function useTeach(lab: Lab, step: number | null, connected: boolean): Tea
     typedFor.current = null;
   }, [step]);
 
-  const runCheck = useCallback(async () => {
-    if (step == null) return;
-    setCheck((c) => (c.kind === 'done' ? c : { kind: 'running' }));
-    try {
-      const answer = await teachApi.check(lab.id, step);
-      setCheck({ kind: 'done', ...answer });
-      if (answer.passed) setPassed((p) => new Set([...p, step]));
-    } catch (err) {
-      setCheck({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
-    }
-  }, [lab.id, step]);
+  /** `quiet`: a re-check on its own; a refusal (a check still running, the server busy) is not shown. */
+  const recheck = useCallback(
+    async (quiet: boolean) => {
+      if (step == null) return;
+      if (!quiet) setCheck({ kind: 'running' });
+      try {
+        const answer = await teachApi.check(lab.id, step);
+        setCheck({ kind: 'done', ...answer });
+        if (answer.passed) setPassed((p) => new Set([...p, step]));
+      } catch (err) {
+        if (!quiet) setCheck({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+      }
+    },
+    [lab.id, step],
+  );
+  const runCheck = useCallback(() => recheck(false), [recheck]);
 
   // Setup when a step is entered (and on every new connection, which may be a new sandbox); then the
   // step's typeOnEnter, once per entry (not again on a reconnect to the same step).
@@ -98,10 +103,10 @@ export function useTeach(lab: Lab, step: number | null, connected: boolean): Tea
     let n = 0;
     const timer = setInterval(() => {
       if (++n > MAX_RECHECKS) clearInterval(timer);
-      else void runCheck();
+      else void recheck(true);
     }, every * 1000);
     return () => clearInterval(timer);
-  }, [connected, every, stepPassed, runCheck]);
+  }, [connected, every, stepPassed, recheck]);
 
   const typeSolution = useCallback(async (): Promise<string | null> => {
     if (step == null) return null;
