@@ -21,6 +21,8 @@ import { SessionManager } from './terminal/sessions.js';
 import { TerminalGateway } from './terminal/gateway.js';
 import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
+import { TeachRuntime } from './teach/runtime.js';
+import type { Sandbox } from './sandbox/driver.js';
 import { HostGuard } from './http/host-guard.js';
 import { admit, guardUpgrade, pageCsp, refuse, refuseUpgrade, setSecurityHeaders } from './http/boundary.js';
 
@@ -59,7 +61,7 @@ export async function main(): Promise<void> {
   const { adopted } = await pool.start();
   if (adopted > 0) log.info('re-adopted sandboxes from a previous run', { adopted });
 
-  const sessions = new SessionManager(
+  const sessions: SessionManager = new SessionManager(
     {
       pool,
       driverInfo: driver.info,
@@ -68,6 +70,7 @@ export async function main(): Promise<void> {
       log,
       graceMs: config.graceMs,
       ringBytes: config.ringBytes,
+      beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
     },
     {
       maxSessions: config.maxSessions,
@@ -76,6 +79,7 @@ export async function main(): Promise<void> {
       newSessionBurst: config.newSessions.burst,
     },
   );
+  const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store, log });
   const gateway = new TerminalGateway(auth, sessions, log, { maxBadFrames: 50, pingEveryMs: 30_000 });
 
   process.env.NEXT_TELEMETRY_DISABLED = '1';
@@ -101,7 +105,7 @@ export async function main(): Promise<void> {
         // Secure cookies only when the request really came over TLS (e.g. through a proxy).
         res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
       }
-      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, isReady: () => ready });
+      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, isReady: () => ready });
       if (!handled) await nextHandler(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url ?? '', err: String(err) });

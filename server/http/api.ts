@@ -16,6 +16,8 @@ import type { Auth } from './auth.js';
 import type { Logger } from '../log.js';
 import { preflight } from '../sandbox/preflight.js';
 import { safeDecode, serveAsset } from './assets.js';
+import { handleTeachApi } from './teach-api.js';
+import type { TeachRuntime } from '../teach/runtime.js';
 
 export interface ApiDeps {
   labs: LabCatalog;
@@ -25,6 +27,7 @@ export interface ApiDeps {
   driver: DriverInfo;
   gateway: TerminalGateway;
   log: Logger;
+  teach: TeachRuntime;
   isReady(): boolean;
 }
 
@@ -33,13 +36,13 @@ const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
 /** Send `body`; callers name T, the reply's type from common/api.ts, so the body is checked against it. */
-function json<T extends object>(res: ServerResponse, status: number, body: T): void {
+export function json<T extends object>(res: ServerResponse, status: number, body: T): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+export async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const c of req) {
@@ -127,6 +130,8 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
     json<PreflightReport>(res, 200, await preflight(sandbox, lab.tools));
     return true;
   }
+
+  if (await handleTeachApi(req, res, url, attendee, deps, { json, readJson })) return true;
 
   // Everything below is the instructor's.
   if (p.startsWith('/api/instructor/') || p.startsWith('/api/sandboxes/') || p === '/api/stats') {

@@ -49,6 +49,11 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+export interface ExecOptions {
+  timeoutMs?: number;
+  onOutput?: (chunk: string) => void;
+}
+
 /**
  * One attendee's environment. Which attendee is not the sandbox's to know: the assignment has one
  * owner, the store, written only by the pool (pool.ts, docs/architecture.md#the-sandbox-assignment).
@@ -61,8 +66,11 @@ export interface Sandbox {
   readonly createdAt: number;
   /** Start an interactive login shell inside the sandbox. */
   attach(size: TermSize, env?: Record<string, string>): Promise<Shell>;
-  /** Run a command out of band (preflight checks, lab checks); killed after `timeoutMs`. */
-  exec(argv: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /**
+   * Run a command out of band (preflight checks, lab checks); killed after `timeoutMs`. `onOutput`
+   * gets stdout and stderr as they come (a snippet's output streamed under its block, issue 11).
+   */
+  exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Is it still there and running? */
   health(): Promise<SandboxHealth>;
 }

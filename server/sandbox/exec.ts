@@ -27,6 +27,8 @@ export interface CommandOptions {
   /** Run as this user and group (libuv drops the supplementary groups when it switches). */
   uid?: number;
   gid?: number;
+  /** Gets stdout and stderr as they arrive, besides the whole output at the end (a streamed snippet). */
+  onOutput?: (chunk: string) => void;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface CommandOptions {
 export function runCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -56,6 +58,8 @@ export function runCommand(file: string, args: string[], opts: CommandOptions = 
         resolve({ code, stdout, stderr, timedOut: Boolean(e?.killed), ms: performance.now() - started });
       },
     );
+    const listener = opts.onOutput;
+    if (listener) for (const stream of [child.stdout, child.stderr]) stream?.on('data', (c: Buffer | string) => listener(String(c)));
   });
 }
 

@@ -13,7 +13,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { access, chmod, chown, lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DriverInfo, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
+import type { DriverInfo, ExecOptions, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
 import { DEFAULT_PATH, allowListedEnv, runCommand } from './exec.js';
 import { PtyShell } from './pty-shell.js';
 import { SANDBOX_MARKER, SHELL_MARKER, findProcesses, killProcesses, killSandboxProcesses } from './proc-sweep.js';
@@ -118,7 +118,7 @@ class LocalSandbox implements Sandbox {
     return shell;
   }
 
-  async exec(argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const [file, ...args] = argv;
     if (!file) throw new Error('exec needs a command');
     const r = await runCommand(file, args, {
@@ -127,6 +127,7 @@ class LocalSandbox implements Sandbox {
       ...(this.user ?? {}),
       timeoutMs: opts.timeoutMs ?? 10_000,
       maxBuffer: 1 << 20,
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
     });
     return { code: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
   }

@@ -11,6 +11,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { AssignmentStore } from '../sandbox/pool.js';
 import type { ProgressStore } from '../terminal/session.js';
+import type { PassStore } from '../teach/runtime.js';
 
 /** One attendee as stored (the instructor's API adds the live session's view: common/api.ts). */
 export interface StoredAttendee {
@@ -43,9 +44,16 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_attendee ON runs(attendee);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS step_passes (
+  attendee TEXT NOT NULL,
+  lab_id TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (attendee, lab_id, step)
+);
 `;
 
-export class Store implements AssignmentStore, ProgressStore {
+export class Store implements AssignmentStore, ProgressStore, PassStore {
   private readonly db: Database.Database;
 
   /**
@@ -102,6 +110,16 @@ export class Store implements AssignmentStore, ProgressStore {
 
   recordRun(attendee: string, labId: string, blockId: string): void {
     this.db.prepare('INSERT INTO runs (attendee, lab_id, block_id, at) VALUES (?, ?, ?, ?)').run(attendee, labId, blockId, Date.now());
+  }
+
+  /** A passed check (issue 11): the first pass's time is kept, later passes change nothing. */
+  recordPass(attendee: string, labId: string, step: number): void {
+    this.db.prepare('INSERT OR IGNORE INTO step_passes (attendee, lab_id, step, at) VALUES (?, ?, ?, ?)').run(attendee, labId, step, Date.now());
+  }
+
+  passedSteps(attendee: string, labId: string): number[] {
+    const rows = this.db.prepare('SELECT step FROM step_passes WHERE attendee = ? AND lab_id = ? ORDER BY step').all(attendee, labId) as { step: number }[];
+    return rows.map((r) => r.step);
   }
 
   /** True when the attendee was assigned a sandbox that has not been released (e.g. lost in a restart). */

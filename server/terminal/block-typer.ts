@@ -73,9 +73,10 @@ export class BlockTyper {
    * Type `lines` into `target`, each followed by Enter, after the block before it (if any). Stops when
    * aborted, when the target ends, or when `wanted()` turns false (the client that asked is gone).
    * Afterwards the keystrokes held meanwhile are written, in the order they were typed. The caller
-   * checks `full` first.
+   * checks `full` first. `interrupt`: Ctrl-C first and a quiet wait (Killercoda's `{{exec interrupt}}`), so
+   * a command still running (a `watch`) stops before the block is typed.
    */
-  async type(target: TypingTarget, lines: string[], wanted: () => boolean): Promise<TypeResult> {
+  async type(target: TypingTarget, lines: string[], wanted: () => boolean, opts: { interrupt?: boolean } = {}): Promise<TypeResult> {
     let finished!: () => void;
     const typing: Typing = { aborted: false, done: new Promise<void>((r) => (finished = r)) };
     try {
@@ -87,6 +88,10 @@ export class BlockTyper {
       }
       if (typing.aborted) return 'aborted';
       this.running = typing;
+      if (opts.interrupt && target.live && wanted()) {
+        target.write('\x03');
+        await this.waitForQuiet(target);
+      }
       for (const [i, line] of lines.entries()) {
         if (!target.live || typing.aborted || !wanted()) break;
         target.write(line + '\r');

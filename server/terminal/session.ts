@@ -47,6 +47,8 @@ export interface SessionDeps {
   fairness?: OutputFairness;
   /** Run's pacing and clock (tests shorten them); TYPER_TIMING unless set. */
   typing?: Partial<TyperTiming>;
+  /** Runs the lab's reset script in the old sandbox before a reset replaces it (issue 11); never throws. */
+  beforeReset?(attendee: string, labId: string | null, sandbox: Sandbox | null): Promise<void>;
   onDone(attendee: string): void;
 }
 
@@ -233,8 +235,20 @@ export class AttendeeSession {
       return;
     }
     this.deps.store.recordRun(this.attendee, labId, blockId);
-    const lines = block.run.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
-    await this.typer.type(run, lines, () => this.client === client);
+    await this.typer.type(run, toLines(block.run), () => this.client === client, { interrupt: block.interrupt });
+  }
+
+  /**
+   * Type lab text that is not a block (a step's solution, Killercoda's `foreground`) into the shell,
+   * visibly, exactly as Run types a block. False when no browser drives the session, no shell is
+   * ready, or a Run already waits: the text is not typed.
+   */
+  async typeText(text: string, interrupt: boolean): Promise<boolean> {
+    const client = this.client;
+    const run = this.run;
+    if (!client || !run?.live || this.typer.full) return false;
+    await this.typer.type(run, toLines(text), () => this.client === client, { interrupt });
+    return true;
   }
 
   /** The attendee asked for a new shell (after exit) or a new sandbox (after it died). */
@@ -249,7 +263,10 @@ export class AttendeeSession {
 
   /** Put the attendee back to a clean sandbox. */
   reset(by: 'instructor' | 'attendee'): Promise<void> {
-    return this.serialise(() => this.replaceSandbox(by));
+    return this.serialise(async () => {
+      await this.deps.beforeReset?.(this.attendee, this.labId, this.sandbox);
+      await this.replaceSandbox(by);
+    });
   }
 
   /** Check the sandbox; tell the attendee when it is gone. Returns its health. */
@@ -418,4 +435,9 @@ export class AttendeeSession {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** Lab text as the lines Run types: line endings normalised, trailing blank lines dropped. */
+function toLines(text: string): string[] {
+  return text.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n');
 }

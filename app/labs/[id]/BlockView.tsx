@@ -7,6 +7,7 @@ import type { Block, CodeBlock } from '@/common/lab-model';
 import { CodeBlockView } from './CodeBlockView';
 
 export interface RunControls {
+  labId: string;
   /** Whether there is a shell to type into right now. */
   canRun: boolean;
   ran: ReadonlySet<string>;
@@ -33,6 +34,7 @@ function BlockView({ block, run }: { block: Block; run: RunControls }) {
       return (
         <CodeBlockView
           block={block}
+          labId={run.labId}
           canRun={run.canRun}
           ran={run.ran.has(block.id)}
           missing={block.runnable ? commandsOf(block.run).flatMap((c) => run.missingTools.get(c) ?? []) : []}

@@ -4,9 +4,11 @@ import { useEffect, useRef, useState } from 'react';
 import type { CodeBlock } from '@/common/lab-model';
 import type { ToolStatus } from '@/common/preflight';
 import { copyText } from '@/app/lib/clipboard';
+import { SnippetOutput, useSnippet } from './SnippetOutput';
 
 interface Props {
   block: CodeBlock;
+  labId: string;
   canRun: boolean;
   ran: boolean;
   /** Tools this block runs that the sandbox lacks. */
@@ -14,7 +16,10 @@ interface Props {
   onRun: () => void;
 }
 
-export function CodeBlockView({ block, canRun, ran, missing, onRun }: Props) {
+export function CodeBlockView({ block, labId, canRun, ran, missing, onRun }: Props) {
+  const snippet = useSnippet(labId, block, canRun && block.snippet !== undefined);
+  // `+exec_replace`: once there is output, it takes the code's place, as in presenterm.
+  const replaced = block.snippet?.mode === 'replace' && snippet.state.kind !== 'idle';
   const lineCount = block.code.replace(/\n$/, '').split('\n').length;
   return (
     <figure className={`code-block${ran ? ' is-ran' : ''}`} data-block-id={block.id} data-testid={`block-${block.id}`}>
@@ -39,6 +44,18 @@ export function CodeBlockView({ block, canRun, ran, missing, onRun }: Props) {
             <span aria-hidden="true">▶</span> {ran ? 'Run again' : 'Run'}
           </button>
         )}
+        {block.snippet && (
+          <button
+            type="button"
+            className="btn btn-run"
+            data-testid={`run-${block.id}`}
+            disabled={!canRun || snippet.state.kind === 'running'}
+            title={canRun ? 'Run this snippet in your sandbox; its output shows below' : 'Waiting for your sandbox…'}
+            onClick={() => void snippet.run()}
+          >
+            <span aria-hidden="true">▶</span> {snippet.state.kind === 'idle' ? 'Run' : 'Run again'}
+          </button>
+        )}
       </figcaption>
       {missing.length > 0 && (
         <div className="code-missing" role="note" data-testid={`missing-${block.id}`}>
@@ -58,6 +75,7 @@ export function CodeBlockView({ block, canRun, ran, missing, onRun }: Props) {
           ))}
         </div>
       )}
+      {!replaced && (
       <div className="code-scroll">
         {block.lineNumbers && (
           <pre className="code-gutter" aria-hidden="true">
@@ -71,6 +89,8 @@ export function CodeBlockView({ block, canRun, ran, missing, onRun }: Props) {
           />
         </pre>
       </div>
+      )}
+      <SnippetOutput blockId={block.id} state={snippet.state} />
     </figure>
   );
 }

@@ -16,6 +16,7 @@ import { useRanBlocks } from './useRanBlocks';
 import { useStepInUrl } from './useStepInUrl';
 import { useTerminalSocket } from './useTerminalSocket';
 import { usePreflight } from './usePreflight';
+import { useTeach } from './useTeach';
 
 const BASE_TERMINAL_FONT = 15;
 
@@ -54,20 +55,23 @@ function LabWorkspace({ lab }: { lab: Lab }) {
     if (conn && step != null) conn.setProgress(lab.id, step);
   }, [conn, lab.id, step]);
 
+  const canRun = snap.state.kind === 'connected';
+  const teach = useTeach(lab, step, canRun);
   const go = useCallback((index: number) => setStep(index), [setStep]);
   useArrowKeys(
     useCallback(
       (delta: -1 | 1) => {
-        if (step != null) go(step + delta);
+        // `requireCheck`: the arrow key waits for a pass too, like the Next button.
+        if (step != null && !(delta === 1 && teach.nextBlocked)) go(step + delta);
       },
-      [go, step],
+      [go, step, teach.nextBlocked],
     ),
   );
 
-  const canRun = snap.state.kind === 'connected';
   const preflight = usePreflight(lab.id, canRun);
   const run: RunControls = useMemo(
     () => ({
+      labId: lab.id,
       canRun,
       ran,
       missingTools: preflight.missing,
@@ -91,7 +95,7 @@ function LabWorkspace({ lab }: { lab: Lab }) {
         <FontControls {...font} />
       </header>
       <SplitLayout
-        left={step == null ? <div className="page-loading">Loading…</div> : <StepView lab={lab} index={step} run={run} onGo={go} />}
+        left={step == null ? <div className="page-loading">Loading…</div> : <StepView lab={lab} index={step} run={run} teach={teach} onGo={go} />}
         right={<TerminalPane preflight={preflight} conn={conn} snap={snap} fontSize={Math.round(BASE_TERMINAL_FONT * font.scale)} />}
       />
     </div>

@@ -3,15 +3,19 @@
 import { useEffect, useRef } from 'react';
 import type { Lab } from '@/common/lab-model';
 import { BlockList, type RunControls } from './BlockView';
+import { TeachPanel } from './TeachPanel';
+import type { Teach } from './useTeach';
+import styles from './teach.module.css';
 
 interface Props {
   lab: Lab;
   index: number;
   run: RunControls;
+  teach: Teach;
   onGo: (index: number) => void;
 }
 
-export function StepView({ lab, index, run, onGo }: Props) {
+export function StepView({ lab, index, run, teach, onGo }: Props) {
   const step = lab.steps[index];
   const total = lab.steps.length;
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -49,20 +53,27 @@ export function StepView({ lab, index, run, onGo }: Props) {
       <div className="step-scroll" ref={scrollRef}>
         <article className="step-body" data-step={index}>
           <BlockList blocks={step.blocks} run={run} />
+          <TeachPanel lab={lab} index={index} teach={teach} canRun={run.canRun} />
         </article>
       </div>
       <nav className="step-nav" aria-label="Step navigation">
         <button type="button" className="btn" data-testid="prev" disabled={index === 0} onClick={() => onGo(index - 1)}>
           ← Previous
         </button>
-        <span className="step-nav-hint">
-          <kbd>←</kbd> <kbd>→</kbd> to move between steps
-        </span>
+        {teach.nextBlocked && index < total - 1 ? (
+          <span className={styles.blocked} data-testid="next-blocked" role="note">
+            Pass this step&apos;s check to go on.
+          </span>
+        ) : (
+          <span className="step-nav-hint">
+            <kbd>←</kbd> <kbd>→</kbd> to move between steps
+          </span>
+        )}
         <button
           type="button"
           className="btn btn-primary"
           data-testid="next"
-          disabled={index >= total - 1}
+          disabled={index >= total - 1 || teach.nextBlocked}
           onClick={() => onGo(index + 1)}
         >
           Next →

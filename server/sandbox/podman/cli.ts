@@ -24,11 +24,17 @@ export interface PodmanCallOptions {
   timeoutMs?: number;
   /** podman binary; `podman` from PATH by default. */
   podmanPath?: string;
+  /** Gets stdout and stderr as they arrive (exec with a streamed output). */
+  onOutput?: (chunk: string) => void;
 }
 
 /** Run podman with argv (never a shell string); resolves with its exit status, never rejects on one. */
 export function podman(args: string[], opts: PodmanCallOptions = {}): Promise<PodmanResult> {
-  return runCommand(opts.podmanPath ?? 'podman', args, { env: podmanEnv(), timeoutMs: opts.timeoutMs ?? 30_000 });
+  return runCommand(opts.podmanPath ?? 'podman', args, {
+    env: podmanEnv(),
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+  });
 }
 
 /** Run podman and return its stdout; throws, naming `what` and podman's reason, when it fails. */

@@ -1,5 +1,5 @@
 /** One podman sandbox: a running container, on its own network, with at most one attendee shell. */
-import type { ExecResult, Sandbox, SandboxHealth, Shell, TermSize } from '../driver.js';
+import type { ExecOptions, ExecResult, Sandbox, SandboxHealth, Shell, TermSize } from '../driver.js';
 import { PtyShell } from '../pty-shell.js';
 import { attachArgs, sweepArgs } from './attach.js';
 import { podman, podmanEnv } from './cli.js';
@@ -53,7 +53,7 @@ export class PodmanSandbox implements Sandbox {
     return next;
   }
 
-  async exec(argv: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new Error('exec needs a command');
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const seconds = Math.max(0.1, timeoutMs / 1000).toFixed(1);
@@ -62,6 +62,7 @@ export class PodmanSandbox implements Sandbox {
     const r = await podman(['exec', '-w', '/root', this.id, 'timeout', '-k', '1', '--', seconds, ...argv], {
       timeoutMs: timeoutMs + 5000,
       podmanPath: this.podmanPath,
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
     });
     const innerTimeout = (r.code === 124 || r.code === 137) && r.ms >= timeoutMs - 50;
     return { code: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut || innerTimeout };

@@ -1,0 +1,279 @@
+// The teaching runtime (issue 11) against the real server, real WebSockets and real sandboxes, local
+// and podman: checks that pass, fail and hang (killed with their background child), setup scripts,
+// the reset script, a solution typed through the Run path, a python snippet's output streamed, and
+// that the cookie alone decides whose sandbox a check runs in.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pgrep } from '../support/procs.js';
+import { ROOT, readyTerminal, startServer, type RunningServer, type TermClient } from '../support/server.js';
+
+const token = `t${process.pid}x${Date.now() % 1_000_000}`;
+const LAB = 'teach';
+const resetMark = path.join(tmpdir(), `labdeck-reset-${token}`);
+
+/** A lab that needs nothing but bash and python3. `[l]` keeps the pgrep pattern from matching itself. */
+function labText(): string {
+  return `<!-- labdeck
+setup: echo "lab-setup-$((2+3))" >> ~/lab-setup.txt
+reset: echo reset-ran > ${resetMark}
+-->
+
+# Marker
+
+\`\`\`bash +exec +id:make-marker
+touch ~/marker-$((6*7))
+\`\`\`
+
+<!-- labdeck
+step:
+  check:
+    script: |
+      test -f ~/marker-42 || { echo "no marker-42 in your home yet (${token})"; exit 3; }
+      echo found the marker
+    timeout: 10
+  hints:
+    - Run the block.
+  solution: touch ~/marker-42
+  setup: echo "step-setup-$((3+4))" > ~/step-setup.txt
+-->
+
+<!-- end_slide -->
+
+# Hang
+
+<!-- labdeck
+step:
+  check:
+    script: |
+      bash -c 'exec -a labdeck-hang-${token} sleep 1000' &
+      exec -a labdeck-hang-${token} sleep 1001
+    timeout: 2
+-->
+
+<!-- end_slide -->
+
+# Snippets
+
+\`\`\`python +exec +id:py
+/// import os, time
+print("waiting for go", flush=True)
+while not os.path.exists(os.path.expanduser("~/go-${token}")):
+    time.sleep(0.05)
+print("finished", 6 * 7)
+\`\`\`
+
+\`\`\`ruby +exec +id:rb
+puts "hi"
+\`\`\`
+`;
+}
+
+interface Call {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function post(server: RunningServer, route: string, body: unknown, cookie?: string, headers: Record<string, string> = {}): Promise<Call> {
+  const res = await fetch(server.url + route, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(cookie ? { Cookie: cookie } : {}), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Read the snippet's NDJSON stream; `onLine` may act on each message (e.g. let the snippet finish). */
+async function snippet(server: RunningServer, cookie: string, block: string, onLine: (m: { type: string; data?: string }) => Promise<void> | void) {
+  const res = await fetch(server.url + '/api/snippet', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Cookie: cookie },
+    body: JSON.stringify({ lab: LAB, block }),
+  });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /application\/x-ndjson/);
+  const messages: { type: string; data?: string; ok?: boolean; message?: string }[] = [];
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    pending += decoder.decode(chunk, { stream: true });
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+      const msg = JSON.parse(pending.slice(0, nl)) as (typeof messages)[number];
+      pending = pending.slice(nl + 1);
+      messages.push(msg);
+      await onLine(msg);
+    }
+  }
+  return messages;
+}
+
+/** Type a command and wait for a pattern that only its output (not its echo) can match. */
+async function shell(term: TermClient, command: string, expect: RegExp): Promise<void> {
+  term.type(`${command}\r`);
+  await term.waitForOutput(expect, 20_000);
+}
+
+function suite(driver: 'local' | 'podman'): void {
+  describe(`teaching runtime, ${driver} sandbox`, () => {
+    const labsDir = mkdtempSync(path.join(tmpdir(), 'labdeck-teach-labs-'));
+    let server: RunningServer;
+
+    before(async () => {
+      mkdirSync(path.join(labsDir, LAB));
+      writeFileSync(path.join(labsDir, LAB, 'teach.md'), labText());
+      cpSync(path.join(ROOT, 'server', 'labs', 'fixtures', 'killercoda', 'complete'), path.join(labsDir, 'scenario'), { recursive: true });
+      const env: Record<string, string> = { LABS_DIR: labsDir };
+      if (driver === 'podman') Object.assign(env, { SANDBOX: 'podman', WORKSHOP: `t-teach-${token}`, POOL_SIZE: '1' });
+      server = await startServer(env);
+    });
+    after(async () => {
+      await server?.stop();
+      rmSync(labsDir, { recursive: true, force: true });
+      rmSync(resetMark, { force: true });
+    });
+
+    test('a check fails with its output, passes once the step is done, and never reaches the terminal', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const failed = await post(server, '/api/check', { lab: LAB, step: 0 }, cookie);
+      assert.equal(failed.status, 200);
+      assert.equal(failed.body.passed, false);
+      assert.match(String(failed.body.message), new RegExp(`no marker-42 in your home yet \\(${token}\\)`));
+
+      term.send({ type: 'run', labId: LAB, blockId: 'make-marker' });
+      await shell(term, 'ls ~ | grep -c "^marker-42$"', /[\r\n]1\r\n/);
+      const passed = await post(server, '/api/check', { lab: LAB, step: 0 }, cookie);
+      assert.deepEqual(passed.body, { passed: true, message: 'found the marker' });
+      const progress = (await (await fetch(`${server.url}/api/check?lab=${LAB}`, { headers: { Cookie: cookie } })).json()) as { passed: number[] };
+      assert.deepEqual(progress.passed, [0]);
+
+      // Out of band: the check's text is neither in the terminal's output nor in the shell's history.
+      await shell(term, 'history; echo END-$((1+1))', /END-2\r\n/);
+      assert.doesNotMatch(term.output, new RegExp(token));
+      term.close();
+    });
+
+    test('a check that hangs is killed at its timeout, its background child too', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const r = await post(server, '/api/check', { lab: LAB, step: 1 }, cookie);
+      assert.equal(r.status, 200);
+      assert.equal(r.body.passed, false);
+      assert.match(String(r.body.message), /timed out after 2 s/);
+      // Killed processes may still be reaped by their new parent for a moment; none may live on.
+      const deadline = Date.now() + 5000;
+      while (pgrep(`labdeck-hang-${token}`).length > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      assert.deepEqual(pgrep(`labdeck-hang-${token}`), [], 'no process of the check is left');
+      term.close();
+    });
+
+    test('setup: the lab setup once per sandbox, the step setup each time the step is entered', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const first = await post(server, '/api/setup', { lab: LAB, step: 0 }, cookie);
+      assert.deepEqual(first.body, { ok: true, ran: ['lab', 'step'], message: '' });
+      const again = await post(server, '/api/setup', { lab: LAB, step: 0 }, cookie);
+      assert.deepEqual(again.body, { ok: true, ran: ['step'], message: '' });
+      // The lab setup appends: one line means it ran once.
+      await shell(term, 'cat ~/lab-setup.txt ~/step-setup.txt | tr "\\n" " "; echo', /lab-setup-5 step-setup-7 \r\n/);
+      term.close();
+    });
+
+    test('the solution is typed visibly into the terminal, through the Run path', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const r = await post(server, '/api/type', { lab: LAB, step: 0, what: 'solution' }, cookie);
+      assert.deepEqual(r.body, { typed: true });
+      await term.waitForOutput(/touch ~\/marker-42/);
+      await shell(term, 'ls ~ | grep -c "^marker-42$"', /[\r\n]1\r\n/);
+      assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, cookie)).body.passed, true);
+      term.close();
+    });
+
+    test('a python snippet streams its output; a missing toolchain says so', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      let released = false;
+      const messages = await snippet(server, cookie, 'py', async (m) => {
+        // The snippet waits for a file: its first line can only arrive before the end if it is streamed.
+        if (m.type === 'output' && /waiting for go/.test(m.data ?? '') && !released) {
+          released = true;
+          await shell(term, `touch ~/go-${token}; echo GO-$((1+1))`, /GO-2\r\n/);
+        }
+      });
+      assert.ok(released, 'the first line came before the snippet ended');
+      assert.match(messages.map((m) => m.data ?? '').join(''), /waiting for go\nfinished 42\n/);
+      assert.deepEqual(messages.at(-1), { type: 'done', ok: true, code: 0 });
+
+      const ruby = await snippet(server, cookie, 'rb', () => undefined);
+      assert.equal(ruby.at(-1)?.ok, false);
+      assert.match(String(ruby.at(-1)?.message), /ruby is not installed in your sandbox/);
+      term.close();
+    });
+
+    test('the cookie decides the sandbox: another attendee, a forged or absent cookie', async () => {
+      const a = await readyTerminal(server);
+      const b = await readyTerminal(server);
+      a.term.send({ type: 'run', labId: LAB, blockId: 'make-marker' });
+      await shell(a.term, 'ls ~ | grep -c "^marker-42$"', /[\r\n]1\r\n/);
+      assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, a.cookie)).body.passed, true);
+      assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, b.cookie)).body.passed, false);
+
+      const [name, value] = a.cookie.split('=') as [string, string];
+      assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, `${name}=${value.slice(0, -2)}xx`)).status, 401);
+      assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 })).status, 401);
+      // A valid cookie whose attendee has no sandbox yet.
+      assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, await server.newAttendee())).status, 409);
+      a.term.close();
+      b.term.close();
+    });
+
+    test('bad requests get a clear error', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const cases: [unknown, number][] = [
+        [{ lab: 'no-such-lab', step: 0 }, 404],
+        [{ lab: LAB, step: 99 }, 404],
+        [{ lab: LAB, step: 2 }, 404], // a step without a check
+        [{ lab: LAB }, 400],
+        [{ lab: LAB, step: -1 }, 400],
+        [{ lab: LAB, step: 0, sandbox: 'someone-else' }, 400],
+        ['{not json', 400],
+      ];
+      for (const [body, status] of cases) {
+        const r = await post(server, '/api/check', body, cookie);
+        assert.equal(r.status, status, JSON.stringify(body));
+        assert.equal(typeof r.body.error, 'string');
+      }
+      assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, cookie, { 'Content-Type': 'text/plain' })).status, 415);
+      assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, cookie, { Origin: 'http://evil.example' })).status, 403);
+      term.close();
+    });
+
+    if (driver === 'podman') {
+      // Killercoda's assets go to /usr/local/bin, which only root in a container may write.
+      test('a Killercoda scenario: assets and background as the lab setup, foreground typed on entering', async () => {
+        const { term, cookie } = await readyTerminal(server);
+        const setup = await post(server, '/api/setup', { lab: 'scenario', step: 0 }, cookie);
+        assert.deepEqual(setup.body, { ok: true, ran: ['lab'], message: '' });
+        await shell(term, 'greet.sh; cat /tmp/lab/setup-done', /[\r\n]hello\r\nready\r\n/);
+        assert.deepEqual((await post(server, '/api/type', { lab: 'scenario', step: 0, what: 'enter' }, cookie)).body, { typed: true });
+        await term.waitForOutput(/[\r\n]welcome\r\n/);
+        term.close();
+      });
+    }
+
+    if (driver === 'local') {
+      test('a reset runs the lab reset script in the old sandbox first', async () => {
+        const { term, cookie } = await readyTerminal(server);
+        term.send({ type: 'progress', labId: LAB, step: 0 });
+        await shell(term, 'echo READY-$((1+1))', /READY-2\r\n/);
+        const me = (await (await fetch(`${server.url}/api/me`, { headers: { Cookie: cookie } })).json()) as { attendee: string };
+        assert.equal(existsSync(resetMark), false);
+        const r = await server.instructor(`/api/sandboxes/${me.attendee}/reset`, 'POST');
+        assert.equal(r.status, 200);
+        assert.equal(readFileSync(resetMark, 'utf8'), 'reset-ran\n');
+        term.close();
+      });
+    }
+  });
+}
+
+suite('local');
+suite('podman');
