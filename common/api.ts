@@ -209,3 +209,28 @@ const pinned: [
   Same<z.infer<typeof StepNotesListSchema>, StepNotes[]>,
 ] = [true, true, true, true, true, true, true, true];
 void pinned;
+
+// --- steps that teach (server/http/teach-api.ts) ------------------------------------------------------
+
+/** POST /api/check: the step's check, run in the caller's own sandbox. */
+export const CheckAnswerSchema = z.object({ passed: z.boolean(), message: z.string() });
+export type CheckAnswer = z.infer<typeof CheckAnswerSchema>;
+
+/** GET /api/check?lab=ID: the steps whose check this attendee has passed. */
+export const PassedStepsSchema = z.object({ passed: z.array(z.number().int().nonnegative()) });
+export type PassedSteps = z.infer<typeof PassedStepsSchema>;
+
+/** POST /api/setup: what ran, in order: the lab's setup (once per sandbox), then the step's. */
+export const SetupAnswerSchema = z.object({ ok: z.boolean(), ran: z.array(z.enum(['lab', 'step'])), message: z.string() });
+export type SetupAnswer = z.infer<typeof SetupAnswerSchema>;
+
+/** POST /api/type. */
+export const TypedAnswerSchema = z.object({ typed: z.literal(true) });
+export type TypedAnswer = z.infer<typeof TypedAnswerSchema>;
+
+/** One line of POST /api/snippet's NDJSON stream. */
+export const SnippetEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('output'), data: z.string() }),
+  z.object({ type: z.literal('done'), ok: z.boolean(), code: z.number().int(), message: z.string().optional() }),
+]);
+export type SnippetEvent = z.infer<typeof SnippetEventSchema>;

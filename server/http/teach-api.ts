@@ -14,6 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { PassedSteps, SnippetEvent, TypedAnswer } from '../../common/api.js';
 import type { TeachRuntime } from '../teach/runtime.js';
 import { TeachError } from '../teach/errors.js';
 import type { SessionManager } from '../terminal/sessions.js';
@@ -59,7 +60,7 @@ export async function handleTeachApi(
   }
   try {
     if (p === '/api/check' && method === 'GET') {
-      json(res, 200, { passed: deps.teach.passed(attendee, url.searchParams.get('lab') ?? '') });
+      json(res, 200, { passed: deps.teach.passed(attendee, url.searchParams.get('lab') ?? '') } satisfies PassedSteps);
       return true;
     }
     if (method !== 'POST') {
@@ -129,7 +130,7 @@ async function typeForStep(
   const session = deps.sessions.get(attendee);
   const typed = session ? await session.typeText(text, false) : false;
   if (!typed) throw new TeachError(409, 'your terminal is not ready (or a block is still being typed); try again in a moment');
-  json(res, 200, { typed: true });
+  json(res, 200, { typed: true } satisfies TypedAnswer);
 }
 
 /** Newline-delimited JSON, so the page can show each chunk as it arrives and still tell how it ended. */
@@ -137,7 +138,7 @@ async function streamSnippet(attendee: string, labId: string, blockId: string, d
   const target = deps.teach.snippetTarget(attendee, labId, blockId);
   let gone = false;
   res.on('close', () => (gone = true));
-  const send = (msg: unknown) => {
+  const send = (msg: SnippetEvent) => {
     if (!gone) res.write(`${JSON.stringify(msg)}\n`);
   };
   const result = await deps.teach.runSnippet(attendee, target, (data) => {
@@ -145,7 +146,7 @@ async function streamSnippet(attendee: string, labId: string, blockId: string, d
     send({ type: 'output', data });
   });
   if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
-  const done = result.missingTool
+  const done: SnippetEvent = result.missingTool
     ? { type: 'done', ok: false, code: result.code, message: `${result.missingTool} is not installed in your sandbox, so this ${target.snippet.executor} snippet cannot run.` }
     : { type: 'done', ok: result.ok, code: result.code, ...(result.timedOut ? { message: 'The snippet timed out and was stopped.' } : {}) };
   send(done);

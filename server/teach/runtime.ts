@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CodeBlock, Lab, LabScript, LabScripts, Snippet } from '../../common/lab-model.js';
+import type { CheckAnswer, SetupAnswer } from '../../common/api.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import type { Logger } from '../log.js';
 import { TeachError } from './errors.js';
@@ -35,17 +36,6 @@ export interface TeachDeps {
   limits?: Partial<GateLimits>;
 }
 
-export interface CheckAnswer {
-  passed: boolean;
-  message: string;
-}
-
-export interface SetupAnswer {
-  ok: boolean;
-  /** What ran, in order: the lab's setup (once per sandbox), then the step's. */
-  ran: ('lab' | 'step')[];
-  message: string;
-}
 
 /** How long a snippet may run: presenterm has no limit, a shared server needs one. */
 export const SNIPPET_TIMEOUT_SECONDS = 60;

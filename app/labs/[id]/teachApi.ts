@@ -3,20 +3,10 @@
  * and a snippet's streamed output. Out of band of the terminal socket, on the attendee's cookie.
  */
 import { ApiError } from '@/app/lib/api';
+import { CheckAnswerSchema, PassedStepsSchema, SetupAnswerSchema, SnippetEventSchema, type CheckAnswer, type SetupAnswer, type SnippetEvent } from '@/common/api';
 
-export interface CheckAnswer {
-  passed: boolean;
-  message: string;
-}
+export type { CheckAnswer, SetupAnswer, SnippetEvent };
 
-export interface SetupAnswer {
-  ok: boolean;
-  ran: ('lab' | 'step')[];
-  message: string;
-}
-
-/** One line of POST /api/snippet's NDJSON stream. */
-export type SnippetEvent = { type: 'output'; data: string } | { type: 'done'; ok: boolean; code: number; message?: string };
 
 async function post(path: string, body: unknown): Promise<Response> {
   let res: Response;
@@ -38,15 +28,15 @@ async function post(path: string, body: unknown): Promise<Response> {
 }
 
 export const teachApi = {
-  check: async (lab: string, step: number) => (await (await post('/api/check', { lab, step })).json()) as CheckAnswer,
-  setup: async (lab: string, step: number) => (await (await post('/api/setup', { lab, step })).json()) as SetupAnswer,
+  check: async (lab: string, step: number) => CheckAnswerSchema.parse(await (await post('/api/check', { lab, step })).json()),
+  setup: async (lab: string, step: number) => SetupAnswerSchema.parse(await (await post('/api/setup', { lab, step })).json()),
   type: async (lab: string, step: number, what: 'solution' | 'enter') => {
     await post('/api/type', { lab, step, what });
   },
   passed: async (lab: string): Promise<number[]> => {
     const res = await fetch(`/api/check?lab=${encodeURIComponent(lab)}`, { cache: 'no-store' });
     if (!res.ok) return [];
-    return ((await res.json()) as { passed: number[] }).passed;
+    return PassedStepsSchema.parse(await res.json()).passed;
   },
   /** Run a snippet; `onEvent` gets each line of the stream as it arrives. */
   snippet: async (lab: string, block: string, onEvent: (e: SnippetEvent) => void, signal: AbortSignal): Promise<void> => {
@@ -68,7 +58,7 @@ export const teachApi = {
       if (done) break;
       pending += value;
       for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-        onEvent(JSON.parse(pending.slice(0, nl)) as SnippetEvent);
+        onEvent(SnippetEventSchema.parse(JSON.parse(pending.slice(0, nl))));
         pending = pending.slice(nl + 1);
       }
     }
