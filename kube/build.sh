@@ -56,7 +56,7 @@ if [[ $rebuild != 1 && -f $bin/.done ]]; then
 else
   phase 3 $steps "building Kubernetes binaries: cold build: about 13 minutes on 2 cores (log: $cache/binaries.log)"
   rm -rf "$bin"
-  "$here/build-binaries.sh" "$dsc" "$bin" "$cache/work" >"$cache/binaries.log" 2>&1 &
+  GOCACHE=$cache/go-cache "$here/build-binaries.sh" "$dsc" "$bin" "$cache/work" >"$cache/binaries.log" 2>&1 &
   builder=$!
   # A line every 30 s, so a 13-minute step does not look hung.
   while kill -0 "$builder" 2>/dev/null; do
