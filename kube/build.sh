@@ -61,8 +61,8 @@ else
   # A line every 30 s, so a 13-minute step does not look hung.
   while kill -0 "$builder" 2>/dev/null; do
     for _ in $(seq 1 30); do kill -0 "$builder" 2>/dev/null && sleep 1; done
-    kill -0 "$builder" 2>/dev/null &&
-      printf '  … %s: %s\n' "$(elapsed)" "$(grep -v '^\s*$' "$cache/binaries.log" | tail -1 | cut -c1-100)"
+    kill -0 "$builder" 2>/dev/null && printf '  … %s: compiling (%s)\n' "$(elapsed)" \
+      "$(grep -o 'Building go targets\|Generating\|Building' "$cache/binaries.log" | tail -1 || echo starting)"
   done
   if ! wait "$builder"; then
     tail -n 30 "$cache/binaries.log" >&2

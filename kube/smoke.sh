@@ -25,7 +25,7 @@ fail() {
   echo "--- node entrypoint (podman logs) ---" >&2
   podman logs "$name" 2>&1 | tail -n 20 >&2 || true
   echo "--- kubelet.log ---" >&2
-  podman exec "$name" tail -n 30 /var/log/kubelet.log >&2 2>/dev/null || true
+  podman exec "$name" tail -n 30 /var/log/kubelet.log 2>/dev/null | cut -c1-300 >&2 || true
   exit 1
 }
 k() { podman exec "$name" kubectl "$@"; }
@@ -62,6 +62,9 @@ wait_for "node Ready" node_ready
 ready=$(since "$t0")
 echo "node Ready after ${ready} s"
 
+# The controller-manager creates the default ServiceAccount a moment after the API is up; a pod
+# created before that is refused.
+wait_for "default ServiceAccount" k get serviceaccount default
 k run smoke --image="$workload" --image-pull-policy=Never --restart=Never -- \
   sh -c 'echo labdeck-smoke-ok; sleep 3600' >/dev/null || fail "kubectl run"
 t_pod=$(now)
@@ -71,11 +74,18 @@ wait_for "control plane Running" control_plane_running
 
 k get pods -A -o wide
 k logs smoke | grep -qx labdeck-smoke-ok || fail "kubectl logs did not show the pod's output"
-[[ $(k exec smoke -- cat /proc/1/comm 2>/dev/null) == sh ]] || fail "kubectl exec"
+# The pod's hostname is its name: this can only come from inside the pod.
+[[ $(k exec smoke -- cat /etc/hostname 2>/dev/null) == smoke ]] || fail "kubectl exec"
 listed=$(podman exec "$name" ctr -n k8s.io containers list)
 for c in localhost/labdeck/kube-apiserver localhost/labdeck/etcd "$workload"; do
   grep -q "$c" <<<"$listed" || fail "ctr -n k8s.io containers list has no $c container"
 done
 echo "kubectl logs, kubectl exec and ctr -n k8s.io containers list: ok"
+# Memory: the cgroup's RSS (cgroup v1 here); podman stats' figure also counts reclaimable page cache
+# (the image import, the binaries), about as much again.
 mem=$(podman stats --no-stream --format '{{.MemUsage}}' "$name")
-echo "kube smoke: ok: node Ready ${ready} s, memory ${mem%% /*} (image $image)"
+id=$(podman inspect --format '{{.Id}}' "$name")
+stat=$(find /sys/fs/cgroup/memory -maxdepth 3 -type d -name "*$id*" -print -quit 2>/dev/null || true)
+rss=unknown
+[[ -n $stat ]] && rss="$(( $(awk '$1 == "total_rss" { print $2 }' "$stat/memory.stat") / 1048576 )) MiB"
+echo "kube smoke: ok: node Ready ${ready} s, memory rss ${rss} (podman stats: ${mem%% /*}) (image $image)"
