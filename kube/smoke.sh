@@ -71,6 +71,7 @@ t_pod=$(now)
 wait_for "pod Running" pod_running
 echo "pod Running $(since "$t_pod") s after kubectl run ($(since "$t0") s after start)"
 wait_for "control plane Running" control_plane_running
+echo "control plane listed Running in kube-system $(since "$t0") s after start"
 
 k get pods -A -o wide
 k logs smoke | grep -qx labdeck-smoke-ok || fail "kubectl logs did not show the pod's output"
