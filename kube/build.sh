@@ -11,16 +11,16 @@
 #   6. podman build of the node image (node/Containerfile)
 #   7. smoke test
 # Every step is skipped when its stamp matches; a warm run takes seconds.
-# Environment: LABDECK_KUBE_IMAGE (tag), LABDECK_CACHE (artefacts, default .cache/kube),
+# Environment: LABDECK_KUBE_IMAGE (tag), LABDECK_KUBE_CACHE (artefacts, default .cache/kube),
 #   LABDECK_REBUILD=1 (ignore the stamps; the binaries too), LABDECK_DEBIAN_MIRROR.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$here/lib.sh"
 image=${LABDECK_KUBE_IMAGE:-localhost/labdeck-kind-node:v$KUBE_VERSION}
-cache=${LABDECK_CACHE:-$repo/.cache/kube}
+cache=${LABDECK_KUBE_CACHE:-$repo/.cache/kube}
 rebuild=${LABDECK_REBUILD:-0}
 export CONTAINERS_CONF=$repo/sandbox/containers.conf
 steps=7
@@ -52,7 +52,7 @@ bin=$cache/bin/$bin_key
 
 # ---------------------------------------------------------------------------------------------------
 if [[ $rebuild != 1 && -f $bin/.done ]]; then
-  phase 3 $steps "Kubernetes binaries up to date (.cache/kube/bin/$bin_key)"
+  phase 3 $steps "Kubernetes binaries up to date ($bin)"
 else
   phase 3 $steps "building Kubernetes binaries: cold build: about 13 minutes on 2 cores (log: $cache/binaries.log)"
   rm -rf "$bin"
@@ -72,7 +72,7 @@ else
   rm -rf "$cache/work"
   # Older builds (another source or script version) are not needed any more: 380 MB each.
   find "$cache/bin" -mindepth 1 -maxdepth 1 ! -name "$bin_key" -exec rm -rf {} +
-  echo "  built: $(cd "$bin" && ls | paste -sd ' ') ($(du -sh "$bin" | cut -f1))"
+  echo "  built: $(find "$bin" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f ')($(du -sh "$bin" | cut -f1))"
 fi
 
 # ---------------------------------------------------------------------------------------------------

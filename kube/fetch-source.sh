@@ -7,7 +7,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$here/lib.sh"
 cache=${1:?usage: fetch-source.sh CACHE_DIR}
 mkdir -p "$cache/src"
@@ -15,6 +15,8 @@ cache=$(cd "$cache" && pwd) # apt resolves relative Dir:: paths against /etc/apt
 src=$cache/src
 
 shopt -s nullglob
+# The version is a glob on purpose (unquoted below).
+# shellcheck disable=SC2206
 found=("$src"/kubernetes_$KUBE_DEB_VERSION_GLOB.dsc)
 if (( ${#found[@]} == 0 )); then
   apt_dir=$cache/apt
@@ -33,6 +35,7 @@ if (( ${#found[@]} == 0 )); then
   echo "  apt-get source kubernetes from $mirror (private apt config in $apt_dir)" >&2
   apt-get "${apt_opts[@]}" -q update >&2
   (cd "$src" && apt-get "${apt_opts[@]}" -q source --download-only kubernetes >&2)
+  # shellcheck disable=SC2206
   found=("$src"/kubernetes_$KUBE_DEB_VERSION_GLOB.dsc)
   (( ${#found[@]} > 0 )) || die "the mirror has no kubernetes $KUBE_VERSION source package (see $src)"
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared by kube/*.sh (sourced, never run). Progress lines in the style of sandbox/build.sh.
 
 KUBE_VERSION=1.20.2

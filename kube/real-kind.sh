@@ -9,9 +9,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$here/lib.sh"
-dir=${LABDECK_CACHE:-$repo/.cache/kube}/kind
+dir=${LABDECK_KUBE_CACHE:-$repo/.cache/kube}/kind
 suite=trixie
 kind=$dir/root/usr/bin/kind
 

@@ -9,7 +9,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$here/lib.sh"
 image=${1:-${LABDECK_KUBE_IMAGE:-localhost/labdeck-kind-node:v$KUBE_VERSION}}
 export CONTAINERS_CONF=$repo/sandbox/containers.conf

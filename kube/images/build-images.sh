@@ -13,7 +13,7 @@ rootfs=${2:?usage: build-images.sh BIN_DIR ROOTFS.tar OUT_DIR WORK_DIR}
 out=${3:?usage: build-images.sh BIN_DIR ROOTFS.tar OUT_DIR WORK_DIR}
 work=${4:?usage: build-images.sh BIN_DIR ROOTFS.tar OUT_DIR WORK_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../lib.sh
+# shellcheck source=SCRIPTDIR/../lib.sh
 source "$here/../lib.sh"
 # Names that say where the images come from; kind's node has k8s.gcr.io/... names for the same roles.
 prefix=localhost/labdeck

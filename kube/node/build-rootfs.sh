@@ -8,7 +8,7 @@ set -euo pipefail
 out=${1:?usage: build-rootfs.sh OUT.tar CACHE_DIR}
 cache=${2:?usage: build-rootfs.sh OUT.tar CACHE_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../lib.sh
+# shellcheck source=SCRIPTDIR/../lib.sh
 source "$here/../lib.sh"
 suite=bookworm
 mirror=$(debian_mirror)
@@ -18,6 +18,8 @@ mkdir -p "$cache/debs" "$(dirname "$out")"
 echo "  mirror: $mirror ($suite, $suite-updates, $suite-security)"
 
 # Debs are kept in $cache/debs between runs (the sync-in/sync-out pattern from mmdebstrap(1)).
+# "$1" in the hooks is the chroot, expanded by mmdebstrap's shell, not this one.
+# shellcheck disable=SC2016
 mmdebstrap \
   --variant=minbase \
   --mode=root \
