@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Build localhost/labdeck-kind-node:v1.20.2 offline (npm run kube:build): a kind-like Kubernetes node
+# from Debian's own packages and sources, no registry involved. See docs/kubernetes-offline.md.
+#   1. check the host (packages.txt)
+#   2. Debian's `kubernetes` source package, with a private apt config (fetch-source.sh)
+#   3. the Kubernetes binaries with Debian's Go (build-binaries.sh), cached by the source's checksum:
+#      the cold build is about 13 minutes on 2 cores, later runs reuse it
+#   4. the node's root filesystem (node/build-rootfs.sh, mmdebstrap), cached by its own stamp
+#   5. the images the node runs, as OCI archives (images/build-images.sh): pause, etcd, the control
+#      plane, busybox
+#   6. podman build of the node image (node/Containerfile)
+#   7. smoke test
+# Every step is skipped when its stamp matches; a warm run takes seconds.
+# Environment: LABDECK_KUBE_IMAGE (tag), LABDECK_KUBE_CACHE (artefacts, default .cache/kube),
+#   LABDECK_REBUILD=1 (ignore the stamps; the binaries too), LABDECK_DEBIAN_MIRROR.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$here/lib.sh"
+image=${LABDECK_KUBE_IMAGE:-localhost/labdeck-kind-node:v$KUBE_VERSION}
+cache=${LABDECK_KUBE_CACHE:-$repo/.cache/kube}
+rebuild=${LABDECK_REBUILD:-0}
+export CONTAINERS_CONF=$repo/sandbox/containers.conf
+steps=7
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+stamp_of() { sha256sum | cut -c1-16; }
+
+# ---------------------------------------------------------------------------------------------------
+phase 1 $steps "checking host"
+[[ $(id -u) == 0 ]] || die "must run as root (mmdebstrap --mode=root, rootful podman)"
+missing=()
+while read -r pkg; do
+  [[ -z $pkg || $pkg == \#* ]] && continue
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done <"$here/packages.txt"
+(( ${#missing[@]} == 0 )) || die "missing Debian packages: apt-get install ${missing[*]}"
+
+# ---------------------------------------------------------------------------------------------------
+phase 2 $steps "Kubernetes $KUBE_VERSION source from Debian"
+dsc=$("$here/fetch-source.sh" "$cache")
+echo "  $(basename "$dsc")"
+# The .dsc names the sha256 of every file of the source package: it is the source's checksum.
+bin_key=$( {
+  cat "$dsc" "$here/build-binaries.sh"
+  /usr/lib/go-1.19/bin/go version
+  dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev
+} | stamp_of)
+bin=$cache/bin/$bin_key
+
+# ---------------------------------------------------------------------------------------------------
+if [[ $rebuild != 1 && -f $bin/.done ]]; then
+  phase 3 $steps "Kubernetes binaries up to date ($bin)"
+else
+  phase 3 $steps "building Kubernetes binaries: cold build: about 13 minutes on 2 cores (log: $cache/binaries.log)"
+  rm -rf "$bin"
+  GOCACHE=$cache/go-cache "$here/build-binaries.sh" "$dsc" "$bin" "$cache/work" >"$cache/binaries.log" 2>&1 &
+  builder=$!
+  # A line every 30 s, so a 13-minute step does not look hung.
+  while kill -0 "$builder" 2>/dev/null; do
+    for _ in $(seq 1 30); do kill -0 "$builder" 2>/dev/null && sleep 1; done
+    kill -0 "$builder" 2>/dev/null && printf '  … %s: compiling (%s)\n' "$(elapsed)" \
+      "$(grep -o 'Building go targets\|Generating\|Building' "$cache/binaries.log" | tail -1 || echo starting)"
+  done
+  if ! wait "$builder"; then
+    tail -n 30 "$cache/binaries.log" >&2
+    die "Kubernetes build failed (full log: $cache/binaries.log)"
+  fi
+  touch "$bin/.done"
+  rm -rf "$cache/work"
+  # Older builds (another source or script version) are not needed any more: 380 MB each.
+  find "$cache/bin" -mindepth 1 -maxdepth 1 ! -name "$bin_key" -exec rm -rf {} +
+  echo "  built: $(find "$bin" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f ')($(du -sh "$bin" | cut -f1))"
+fi
+
+# ---------------------------------------------------------------------------------------------------
+rootfs=$cache/rootfs.tar
+rootfs_stamp=$( {
+  cat "$here/node/build-rootfs.sh" "$here/node/packages.txt"
+  echo "mirror=$(debian_mirror)"
+} | stamp_of)
+if [[ $rebuild != 1 && -f $rootfs && $(cat "$cache/rootfs.stamp" 2>/dev/null) == "$rootfs_stamp" ]]; then
+  phase 4 $steps "node rootfs up to date ($(du -h "$rootfs" | cut -f1))"
+else
+  phase 4 $steps "building node rootfs with mmdebstrap (about 80 s; log: $cache/rootfs.log)"
+  rm -f "$cache/rootfs.stamp"
+  if ! "$here/node/build-rootfs.sh" "$rootfs.tmp" "$cache" >"$cache/rootfs.log" 2>&1; then
+    tail -n 30 "$cache/rootfs.log" >&2
+    die "rootfs build failed (full log: $cache/rootfs.log)"
+  fi
+  mv "$rootfs.tmp" "$rootfs"
+  echo "$rootfs_stamp" >"$cache/rootfs.stamp"
+  echo "  rootfs: $(du -h "$rootfs" | cut -f1)"
+fi
+
+# ---------------------------------------------------------------------------------------------------
+images=$cache/images
+images_stamp=$( {
+  echo "$bin_key $rootfs_stamp"
+  cat "$here/images/build-images.sh" "$here/lib.sh"
+  sha256sum /bin/busybox
+} | stamp_of)
+if [[ $rebuild != 1 && $(cat "$images/.stamp" 2>/dev/null) == "$images_stamp" ]]; then
+  phase 5 $steps "node's images up to date"
+else
+  phase 5 $steps "building the node's images (pause, busybox, etcd, control plane)"
+  "$here/images/build-images.sh" "$bin" "$rootfs" "$images" "$cache/images-work"
+  echo "$images_stamp" >"$images/.stamp"
+fi
+# Every image the node's configuration names must be among the archives (the manifests and the
+# containerd config own the names; an etcd update in Debian would otherwise surface at node start).
+wanted=$(cat "$here"/node/files/etc/kubernetes/manifests/*.yaml | sed -n 's/^ *image: *//p'
+  sed -n 's/^ *sandbox_image *= *"\(.*\)"/\1/p' "$here/node/files/etc/containerd/config.toml")
+for name in $wanted; do
+  grep -qxF "$name" "$images/images.txt" || die "the node's configuration names $name, but the built images are: $(paste -sd ' ' "$images/images.txt")"
+done
+
+# ---------------------------------------------------------------------------------------------------
+stamp=$( {
+  echo "$images_stamp"
+  cat "$here/build.sh" "$here/node/Containerfile"
+  (cd "$here/node/files" && find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %a %F %N' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat)
+} | stamp_of)
+have=$(podman image inspect --format '{{index .Labels "labdeck.stamp"}}' "$image" 2>/dev/null || true)
+if [[ $rebuild != 1 && $have == "$stamp" ]]; then
+  phase 6 $steps "node image up to date: $image (stamp $stamp)"
+else
+  phase 6 $steps "podman build $image"
+  ctx=$cache/context
+  rm -rf "$ctx"
+  mkdir -p "$ctx/bin"
+  cp "$here/node/Containerfile" "$ctx/Containerfile"
+  ln -f "$rootfs" "$ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$ctx/rootfs.tar"
+  for b in kubelet kubectl; do ln -f "$bin/$b" "$ctx/bin/$b" 2>/dev/null || cp "$bin/$b" "$ctx/bin/$b"; done
+  cp -a "$images" "$ctx/images"
+  rm -f "$ctx/images/.stamp"
+  cp -a "$here/node/files" "$ctx/files"
+  old_id=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+  podman build --quiet --layers=false --build-arg "LABDECK_STAMP=$stamp" -t "$image" "$ctx" \
+    >"$cache/podman-build.log" 2>&1 || { cat "$cache/podman-build.log" >&2; die "podman build failed"; }
+  rm -rf "$ctx"
+  new_id=$(podman image inspect --format '{{.Id}}' "$image")
+  if [[ -n $old_id && $old_id != "$new_id" ]]; then
+    podman rmi "$old_id" >/dev/null 2>&1 || echo "  (previous image $old_id still in use; left in place)"
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------------
+phase 7 $steps "smoke test"
+podman run --rm --network none --entrypoint /bin/bash "$image" -c '
+  set -e
+  kubelet --version
+  kubectl version --client --short
+  containerd --version
+  etcd --version | head -1
+  ls /usr/share/labdeck/images/*.tar >/dev/null
+' | sed 's/^/  /' || die "smoke test failed: the node image lacks its binaries"
+size=$(podman image inspect --format '{{.Size}}' "$image")
+printf '[%s/%s 100%%] %s (%s MB) in %s; run it: see docs/kubernetes-offline.md\n' \
+  "$steps" "$steps" "$image" "$(( size / 1000000 ))" "$(elapsed)"

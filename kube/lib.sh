@@ -1,0 +1,32 @@
+# shellcheck shell=bash disable=SC2034
+# Shared by kube/*.sh (sourced, never run). Progress lines in the style of sandbox/build.sh.
+
+KUBE_VERSION=1.20.2
+# The Debian source package that holds the whole upstream tree with vendor/ (see
+# docs/kubernetes-offline.md). Pinned: a different upstream version needs different patches here.
+# bookworm's is "1.20.5+really1.20.2-1.1+deb12u1" (upstream 1.20.2 with Debian's security fixes).
+KUBE_DEB_VERSION_GLOB="*1.20.2-*"
+
+: "${t0:=$(date +%s.%N)}"
+elapsed() { printf '%.1fs' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+# phase N TOTAL TEXT
+phase() { printf '[%s/%s %3s%%] %s (%s)\n' "$1" "$2" "$(( ($1 - 1) * 100 / $2 ))" "$3" "$(elapsed)"; }
+die() { echo "kube build: $*" >&2; exit 1; }
+
+# The Debian mirror the host's apt already uses (the only one reachable on an offline workshop host),
+# or LABDECK_DEBIAN_MIRROR. Same rule as sandbox/build-rootfs.sh.
+debian_mirror() {
+  if [[ -n ${LABDECK_DEBIAN_MIRROR:-} ]]; then echo "${LABDECK_DEBIAN_MIRROR%/}"; return; fi
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] || continue
+    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' "$f")
+    if [[ -n $uri ]]; then echo "${uri%/}"; return; fi
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f $f ]] || continue
+    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' "$f")
+    if [[ -n $uri ]]; then echo "${uri%/}"; return; fi
+  done
+  echo http://deb.debian.org/debian
+}
