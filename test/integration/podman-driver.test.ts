@@ -243,8 +243,12 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     await seen;
     const cols = waitForOutput(shell, 'cols=120', 10_000);
     shell.resize({ cols: 120, rows: 40 });
-    shell.write('echo cols=$(tput cols)\r');
-    await cols;
+    // The new size travels host pty → podman exec → the container's pty asynchronously: on a loaded
+    // host the first `tput` can still read the old size, so ask again until the new one shows.
+    const ask = () => shell.write('echo cols=$(tput cols)\r');
+    ask();
+    const asking = setInterval(ask, 1000);
+    await cols.finally(() => clearInterval(asking));
     const bg = waitForOutput(shell, 'started-9', 10_000);
     shell.write('sleep 4343 & echo started-$((4+5))\r');
     await bg;
