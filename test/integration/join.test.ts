@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { WorkshopListSchema, WorkshopSchema } from '../../common/api.js';
-import { INSTRUCTOR_TOKEN, TermClient, startServer, type RunningServer } from '../support/server.js';
+import { spawnSync } from 'node:child_process';
+import { INSTRUCTOR_TOKEN, ROOT, TermClient, startServer, type RunningServer } from '../support/server.js';
 
 const LAB = 'kubernetes-meets-rust';
 
@@ -120,6 +121,29 @@ describe('workshops and joining', () => {
     );
     assert.equal(got.lab, LAB);
     assert.equal(got.code, w.code);
+  });
+
+  test('npm run workshop -- open <lab> prints the code and URL of a new workshop; bad use exits 2 with the usage', () => {
+    const cli = (args: string[], env: Record<string, string> = { INSTRUCTOR_TOKEN }) =>
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server', 'admin', 'workshop-cli.ts'), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, INSTRUCTOR_TOKEN: '', ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const ok = cli(['open', LAB, '--title', 'CLI class', '--max', '12', '--url', server.url]);
+    assert.equal(ok.status, 0, ok.stderr);
+    const m = /^code: ([A-HJKMNP-Z]{6})\nurl:  (\S+)\nid:   (w-\S+)$/m.exec(ok.stdout);
+    assert.ok(m, ok.stdout);
+    assert.equal(m[2], `${server.url}/join/${m[1]}`);
+    const noLab = cli(['open', 'no-such-lab', '--url', server.url]);
+    assert.equal(noLab.status, 1);
+    assert.match(noLab.stderr, /404 no lab named no-such-lab/);
+    assert.equal(cli(['open'], {}).status, 2);
+    const noToken = cli(['open', LAB, '--url', server.url], {});
+    assert.equal(noToken.status, 2);
+    assert.match(noToken.stderr, /INSTRUCTOR_TOKEN/);
+    assert.match(cli(['open', LAB, '--max', 'lots', '--url', server.url]).stderr, /--max lots: expected a whole number/);
   });
 
   test('a join from another site or as a form is refused (it would set a cookie)', async () => {
