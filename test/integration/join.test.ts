@@ -177,7 +177,7 @@ describe('no join, no shell (REQUIRE_JOIN=1, local driver)', () => {
     assert.equal(error.fatal, true);
     assert.match(error.message, /\/join/);
     await refused.until(() => refused.closed, 'the socket to close');
-    assert.equal(refused.closed?.code, 4003);
+    assert.equal(refused.closed?.code, 4011);
     assert.ok(!refused.messages.some((m) => m.type === 'ready'), 'no shell');
     const stats = (await (await server.instructor('/api/stats')).json()) as { sessions: number };
     assert.equal(stats.sessions, 0, 'no session was created');
