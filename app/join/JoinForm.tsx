@@ -48,7 +48,6 @@ export function JoinForm({ code: fromLink }: { code: string | null }) {
             autoCapitalize="characters"
             spellCheck={false}
             maxLength={12}
-            readOnly={fromLink !== null}
             data-testid="join-code"
           />
         </label>

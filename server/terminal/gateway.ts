@@ -177,7 +177,10 @@ export class TerminalGateway {
       if (msg.type === 'hello') {
         if (session) return fail('bad-message', 'hello was already received');
         const refused = this.opts.refuseShell?.(attendee);
-        if (refused) return refuse('join-required', refused, 4011, true);
+        if (refused) {
+          link.sendJson({ type: 'error', code: 'join-required', message: refused, fatal: true });
+          return link.close(4011, 'join required');
+        }
         const got = this.sessions.getOrCreate(attendee);
         if (got === 'full') return refuse('limit', 'The server is full: no more sessions can be started.', 4009, true);
         if (got === 'busy') return refuse('busy', 'Many attendees are joining right now; retrying in a moment…', 1013, false);
