@@ -195,6 +195,65 @@ export const StatsSchema = z.object({
 });
 export type Stats = z.infer<typeof StatsSchema>;
 
+// --- workshops (issue 10) ---------------------------------------------------------------------------
+
+/** The longest display name, in characters (code points), after trimming. */
+export const MAX_NAME_CHARS = 60;
+
+/**
+ * Why a display name is refused, as a sentence for the join form, or null when it is fine. Shared by
+ * the page (checks before sending) and the server (the one that decides). Control characters would
+ * move the cursor on the instructor's screen; bidi overrides would make a name read as another.
+ */
+export function displayNameProblem(name: string): string | null {
+  const trimmed = name.trim();
+  if (!trimmed) return 'Type a display name.';
+  if ([...trimmed].length > MAX_NAME_CHARS) return `A display name has at most ${MAX_NAME_CHARS} characters.`;
+  if (/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(trimmed)) return 'A display name cannot contain control characters (tabs, line breaks, escapes).';
+  return null;
+}
+
+/** POST /api/workshops (instructor). */
+export const NewWorkshopSchema = z.object({ id: z.string(), code: z.string(), joinUrl: z.string() });
+export type NewWorkshop = z.infer<typeof NewWorkshopSchema>;
+
+const WorkshopSummarySchema = z.object({
+  id: z.string(),
+  lab: z.string(),
+  title: z.string(),
+  code: z.string(),
+  joinUrl: z.string(),
+  state: z.enum(['open', 'paused', 'closed']),
+  maxAttendees: z.number().int().positive(),
+  /** ms since epoch. */
+  createdAt: z.number(),
+});
+
+/** One attendee of GET /api/workshops/:id. */
+export const WorkshopAttendeeSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Index into the workshop lab's steps (as in the `progress` message), or null before the first report. */
+  step: z.number().int().nullable(),
+  /** A terminal socket is connected now. */
+  online: z.boolean(),
+  /** ms since epoch. */
+  lastSeen: z.number(),
+});
+export type WorkshopAttendee = z.infer<typeof WorkshopAttendeeSchema>;
+
+/** GET /api/workshops/:id (instructor). */
+export const WorkshopSchema = WorkshopSummarySchema.extend({ attendees: z.array(WorkshopAttendeeSchema) });
+export type Workshop = z.infer<typeof WorkshopSchema>;
+
+/** GET /api/workshops (instructor): newest first, with how many joined. */
+export const WorkshopListSchema = z.array(WorkshopSummarySchema.extend({ joined: z.number().int().nonnegative() }));
+export type WorkshopList = z.infer<typeof WorkshopListSchema>;
+
+/** POST /api/join: the attendee's seat; the session cookie comes with it. */
+export const JoinedSchema = z.object({ attendee: z.string(), name: z.string(), workshop: z.string(), lab: z.string(), labUrl: z.string() });
+export type Joined = z.infer<typeof JoinedSchema>;
+
 // --- the lab model and the schemas are the same shape (a compile error otherwise) -------------------
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -86,6 +86,8 @@ export const errorCode = z.enum([
   /** No `hello` within the deadline after the socket opened. */
   'hello-timeout',
   'too-many-errors',
+  /** No join, no shell (REQUIRE_JOIN=1): this browser has not joined an open workshop; the page links to /join. */
+  'join-required',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
 

@@ -98,6 +98,17 @@ test('a network HOST with the local sandbox is refused unless explicitly allowed
   for (const HOST of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) assert.equal(loadConfig({ HOST }, '/x', []).host, HOST);
 });
 
+test('REQUIRE_JOIN: off only in solo mode (loopback and the local driver) unless set; a bad value is named', () => {
+  const requireJoin = (env: Record<string, string>) => loadConfig(env, '/x', []).requireJoin;
+  assert.equal(requireJoin({}), false, 'npm start on a laptop');
+  assert.equal(requireJoin({ HOST: '::1' }), false);
+  assert.equal(requireJoin({ SANDBOX: 'podman' }), true, 'a podman sandbox is for a room');
+  assert.equal(requireJoin({ HOST: '0.0.0.0', ALLOW_LOCAL_ON_NETWORK: '1' }), true, 'a network HOST');
+  assert.equal(requireJoin({ HOST: '0.0.0.0', SANDBOX: 'podman', REQUIRE_JOIN: '0' }), false, 'the operator may say otherwise');
+  assert.equal(requireJoin({ REQUIRE_JOIN: '1' }), true);
+  assert.throws(() => loadConfig({ REQUIRE_JOIN: 'yes' }, '/x', []), /^Error: REQUIRE_JOIN=yes: expected one of 0, 1|REQUIRE_JOIN=yes: expected one of 0, 1/);
+});
+
 test('isLoopback knows loopback names and nothing else', () => {
   for (const h of ['localhost', '127.0.0.1', '127.9.8.7', '::1', '[::1]']) assert.ok(isLoopback(h), h);
   for (const h of ['0.0.0.0', '::', '127.evil.example', '10.0.0.1', 'localhost.evil.example', '']) assert.ok(!isLoopback(h), h);

@@ -39,6 +39,8 @@ export interface Config {
   allowedHosts: HostName[];
   /** The operator accepted that a local (unisolated) sandbox is reachable from the network. */
   allowLocalOnNetwork: boolean;
+  /** No join, no shell (issue 10): only attendees who joined an open workshop get a sandbox. */
+  requireJoin: boolean;
   ringBytes: number;
   podman: { image: string; pidsLimit: number; memory: string; cpus: number };
 }
@@ -144,6 +146,8 @@ const EnvSchema = z.object({
   PUBLIC_URL: publicUrl.optional(),
   ALLOWED_HOSTS: allowedHosts.default([]),
   ALLOW_LOCAL_ON_NETWORK: oneOf(['0', '1']).default('0'),
+  // Default (unset): 1 unless this is a laptop's solo mode (loopback and the local driver); see loadConfig.
+  REQUIRE_JOIN: oneOf(['0', '1']).optional(),
   ALLOWED_ORIGINS: z
     .string()
     .refine(() => false, 'replaced by ALLOWED_HOSTS (host names, e.g. lab.example.org) and PUBLIC_URL')
@@ -200,6 +204,9 @@ export function loadConfig(env: Env = process.env, root = process.cwd(), argv: s
     publicUrl: e.PUBLIC_URL ?? null,
     allowedHosts: hosts,
     allowLocalOnNetwork,
+    // Anyone who can reach a room-facing server, or who gets a podman sandbox, must have joined; `npm
+    // start` alone on a laptop (loopback, local shell) keeps its solo mode.
+    requireJoin: e.REQUIRE_JOIN === undefined ? !isLoopback(e.HOST) || e.SANDBOX !== 'local' : e.REQUIRE_JOIN === '1',
     ringBytes: e.SCREEN_RING_BYTES,
     podman: { image: e.SANDBOX_IMAGE, pidsLimit: e.SANDBOX_PIDS, memory: e.SANDBOX_MEMORY, cpus: e.SANDBOX_CPUS },
   };

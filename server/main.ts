@@ -11,7 +11,7 @@ import next from 'next';
 import { TERMINAL_PATH } from '../common/protocol.js';
 import { ConfigError, isLoopback, isWildcard, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { Store } from './store/store.js';
+import { Store, type StoredWorkshop } from './store/store.js';
 import { LabCatalog } from './labs/catalog.js';
 import { formatDiagnostic } from './labs/loader.js';
 import type { SandboxDriver } from './sandbox/driver.js';
@@ -80,7 +80,11 @@ export async function main(): Promise<void> {
     },
   );
   const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store, log });
-  const gateway = new TerminalGateway(auth, sessions, log, { maxBadFrames: 50, pingEveryMs: 30_000 });
+  const gateway = new TerminalGateway(auth, sessions, log, {
+    maxBadFrames: 50,
+    pingEveryMs: 30_000,
+    refuseShell: config.requireJoin ? (attendee) => joinRefusal(store.workshopOf(attendee)) : undefined,
+  });
 
   process.env.NEXT_TELEMETRY_DISABLED = '1';
   const nextApp = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port, quiet: !config.dev });
@@ -105,7 +109,7 @@ export async function main(): Promise<void> {
         // Secure cookies only when the request really came over TLS (e.g. through a proxy).
         res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
       }
-      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, isReady: () => ready });
+      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, publicUrl: config.publicUrl, isReady: () => ready });
       if (!handled) await nextHandler(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url ?? '', err: String(err) });
@@ -163,12 +167,20 @@ export async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** Why an attendee may not have a shell under REQUIRE_JOIN=1, as the sentence their page shows. */
+function joinRefusal(workshop: StoredWorkshop | null): string | null {
+  if (!workshop) return 'Join the workshop first: open the join link (or /join) and type your name.';
+  if (workshop.state !== 'open') return `The workshop "${workshop.title}" is ${workshop.state}: ask the instructor.`;
+  return null;
+}
+
 function announce(log: Logger, config: Config, url: string, token: string, driver: SandboxDriver): void {
   const lines = [
     '',
     `  labdeck is ready:  ${url}`,
     `  instructor:        ${url}/instructor   token: ${config.instructorToken ? '(from INSTRUCTOR_TOKEN)' : token}`,
     `  sandbox:           ${driver.info.name} — ${driver.info.isolation}`,
+    `  joining:           ${config.requireJoin ? 'required (REQUIRE_JOIN=1): attendees open a workshop\'s join link' : 'not required (solo mode)'}`,
     `  labs:              ${config.labsDir}`,
     '',
   ];

@@ -1,5 +1,5 @@
 'use client';
-/** The instructor dashboard: who is where, sandbox health, resets, and speaker notes. */
+/** The instructor dashboard: the workshop's join code and QR, who is where, sandbox health, resets, and speaker notes. */
 import Link from 'next/link';
 import { useCallback, useEffect, useState } from 'react';
 import type { LabSummary } from '@/common/lab-model';
@@ -7,6 +7,7 @@ import { api } from '@/app/lib/api';
 import { AttendeeTable } from './AttendeeTable';
 import { NotesViewer } from './NotesViewer';
 import { TokenForm } from './TokenForm';
+import { WorkshopPanel } from './WorkshopPanel';
 import { useToken } from './useToken';
 
 export function Dashboard() {
@@ -41,6 +42,7 @@ export function Dashboard() {
       </header>
       {token ? (
         <>
+          <WorkshopPanel token={token} labs={labs} onUnauthorized={onUnauthorized} />
           <AttendeeTable token={token} labs={labs} onUnauthorized={onUnauthorized} />
           <NotesViewer token={token} labs={labs} />
         </>

@@ -8,6 +8,10 @@ import type { z } from 'zod';
 import {
   ApiErrorBodySchema,
   InstructorAttendeesSchema,
+  JoinedSchema,
+  NewWorkshopSchema,
+  WorkshopListSchema,
+  WorkshopSchema,
   LabFailuresSchema,
   LabSchema,
   LabSummariesSchema,
@@ -17,7 +21,7 @@ import {
   StepNotesListSchema,
 } from '@/common/api';
 
-export type { InstructorAttendee, Me } from '@/common/api';
+export type { InstructorAttendee, Joined, Me, NewWorkshop, Workshop, WorkshopList } from '@/common/api';
 
 export class ApiError extends Error {
   constructor(
@@ -75,6 +79,16 @@ export const api = {
       method: 'POST',
       ...bearer(token),
     }),
+  join: (code: string, name: string) =>
+    request(JoinedSchema, '/api/join', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, name }) }),
+  openWorkshop: (token: string, lab: string, title?: string, maxAttendees?: number) =>
+    request(NewWorkshopSchema, '/api/workshops', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ lab, ...(title ? { title } : {}), ...(maxAttendees ? { maxAttendees } : {}) }),
+    }),
+  workshops: (token: string) => request(WorkshopListSchema, '/api/workshops', bearer(token)),
+  workshop: (token: string, id: string) => request(WorkshopSchema, `/api/workshops/${encodeURIComponent(id)}`, bearer(token)),
   notes: (token: string, labId: string) =>
     request(StepNotesListSchema, `/api/instructor/labs/${encodeURIComponent(labId)}/notes`, bearer(token)),
 };

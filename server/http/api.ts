@@ -3,7 +3,7 @@
  * shape of every JSON reply is a schema in common/api.ts, and each reply below names its type.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApiErrorBody, Health, InstructorAttendee, Me, ResetResult, Stats } from '../../common/api.js';
+import { displayNameProblem, type ApiErrorBody, type Health, type InstructorAttendee, type Me, type ResetResult, type Stats } from '../../common/api.js';
 import type { Lab, LabLoadFailure, LabSummary, StepNotes } from '../../common/lab-model.js';
 import type { PreflightReport } from '../../common/preflight.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import { preflight } from '../sandbox/preflight.js';
 import { safeDecode, serveAsset } from './assets.js';
 import { handleTeachApi } from './teach-api.js';
+import { handleWorkshopApi } from './workshop-api.js';
 import type { TeachRuntime } from '../teach/runtime.js';
 
 export interface ApiDeps {
@@ -28,6 +29,8 @@ export interface ApiDeps {
   gateway: TerminalGateway;
   log: Logger;
   teach: TeachRuntime;
+  /** PUBLIC_URL, for the workshops' join URLs. */
+  publicUrl: URL | null;
   isReady(): boolean;
 }
 
@@ -105,12 +108,17 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
         json<ApiErrorBody>(res, 400, { error: `bad request: ${String(err instanceof Error ? err.message : err)}` });
         return true;
       }
-      const name = typeof (body as { name?: unknown }).name === 'string' ? (body as { name: string }).name.trim().slice(0, 60) : '';
-      if (!name) {
-        json<ApiErrorBody>(res, 400, { error: 'name must be a non-empty string' });
+      const raw = (body as { name?: unknown }).name;
+      const problem = typeof raw === 'string' ? displayNameProblem(raw) : 'name must be a string';
+      if (problem) {
+        json<ApiErrorBody>(res, 400, { error: problem });
         return true;
       }
-      deps.store.setName(attendee, name);
+      const name = (raw as string).trim();
+      if (!deps.store.setName(attendee, name)) {
+        json<ApiErrorBody>(res, 409, { error: `Someone in your workshop is already called "${name}".` });
+        return true;
+      }
     }
     json<Me>(res, 200, { attendee, name: deps.store.nameOf(attendee), driver: deps.driver.name, isolation: deps.driver.isolation, warnings: deps.driver.warnings });
     return true;
@@ -132,6 +140,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   }
 
   if (await handleTeachApi(req, res, url, attendee, deps, { json, readJson })) return true;
+  if (await handleWorkshopApi(req, res, p, attendee, deps, { json, readJson })) return true;
 
   // Everything below is the instructor's.
   if (p.startsWith('/api/instructor/') || p.startsWith('/api/sandboxes/') || p === '/api/stats') {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Store } from './store.js';
+import Database from 'better-sqlite3';
+import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, SCHEMA_VERSION, Store } from './store.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'labdeck-store-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -68,4 +69,88 @@ test('the assignment: one sandbox per attendee, one attendee per sandbox, kept a
   assert.equal(again.sandboxOf('carol'), 'sb-4', 'the assignment survives a restart');
   assert.equal(again.hadSandbox('carol'), true);
   again.close();
+});
+
+/** The schema of the servers before migrations existed (user_version 0), verbatim. */
+const PRE_MIGRATION_SCHEMA = `
+CREATE TABLE IF NOT EXISTS attendees (id TEXT PRIMARY KEY, name TEXT, created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+  lab_id TEXT, step INTEGER, sandbox_id TEXT, driver TEXT);
+CREATE TABLE IF NOT EXISTS runs (attendee TEXT NOT NULL, lab_id TEXT NOT NULL, block_id TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_attendee ON runs(attendee);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS step_passes (attendee TEXT NOT NULL, lab_id TEXT NOT NULL, step INTEGER NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (attendee, lab_id, step));
+`;
+
+test('a pre-migration database is migrated in place and keeps its rows; a second open changes nothing', () => {
+  const dir = path.join(scratch, 'premigration');
+  mkdirSync(dir, { mode: 0o700 });
+  const file = path.join(dir, 'labdeck.db');
+  const old = new Database(file);
+  old.exec(PRE_MIGRATION_SCHEMA);
+  old.prepare("INSERT INTO settings (key, value) VALUES ('cookie-secret', 'old-secret')").run();
+  old.prepare("INSERT INTO attendees (id, name, created_at, last_seen, lab_id, step, sandbox_id, driver) VALUES ('a-old', 'Ana', 1, 2, 'k8s', 3, 'sb-9', 'local')").run();
+  assert.equal(old.pragma('user_version', { simple: true }), 0);
+  old.close();
+
+  const store = new Store(file);
+  assert.equal(store.schemaVersion, SCHEMA_VERSION);
+  assert.equal(store.secret('cookie-secret'), 'old-secret');
+  assert.equal(store.sandboxOf('a-old'), 'sb-9');
+  assert.equal(store.nameOf('a-old'), 'Ana');
+  assert.equal(store.workshopOf('a-old'), null, 'an attendee from before workshops joined none');
+  const w = store.createWorkshop({ labId: 'k8s', title: 'Morning', maxAttendees: 5 });
+  assert.deepEqual(store.join('a-old', w.id, 'Ana'), { ok: true, name: 'Ana' });
+  store.close();
+
+  const again = new Store(file);
+  assert.equal(again.schemaVersion, SCHEMA_VERSION);
+  assert.equal(again.workshopOf('a-old')?.code, w.code, 'the join survives a reopen');
+  again.close();
+});
+
+test('a database from a newer server is refused, not downgraded', () => {
+  const dir = path.join(scratch, 'newer');
+  mkdirSync(dir, { mode: 0o700 });
+  const file = path.join(dir, 'labdeck.db');
+  const db = new Database(file);
+  db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  db.close();
+  assert.throws(() => new Store(file), /newer than this server/);
+});
+
+test('workshops: codes from the unambiguous alphabet, found whatever the case', () => {
+  const store = new Store(':memory:');
+  const codes = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const w = store.createWorkshop({ labId: 'k8s', title: `w${i}`, maxAttendees: 3 });
+    assert.match(w.code, new RegExp(`^[${JOIN_CODE_ALPHABET}]{${JOIN_CODE_LENGTH}}$`));
+    assert.doesNotMatch(w.code, /[ILO01]/);
+    codes.add(w.code);
+  }
+  assert.equal(codes.size, 200, 'codes are unique');
+  const [first] = store.workshops().slice(-1);
+  assert.equal(store.workshopByCode(` ${first!.code.toLowerCase()} `)?.id, first!.id);
+  assert.equal(store.workshopByCode('NOPE00'), null);
+  store.close();
+});
+
+test('join: names unique per workshop (case-insensitively), seats bounded, the same browser keeps its seat', () => {
+  const store = new Store(':memory:');
+  const a = store.createWorkshop({ labId: 'k8s', title: 'A', maxAttendees: 2 });
+  const b = store.createWorkshop({ labId: 'k8s', title: 'B', maxAttendees: 2 });
+  assert.deepEqual(store.join('a-1', a.id, 'Ana'), { ok: true, name: 'Ana' });
+  assert.deepEqual(store.join('a-2', a.id, 'ana'), { ok: false, why: 'name-taken' });
+  assert.deepEqual(store.join('a-2', b.id, 'Ana'), { ok: true, name: 'Ana' }, 'the same name in another workshop is fine');
+  assert.deepEqual(store.join('a-3', a.id, 'Bo'), { ok: true, name: 'Bo' });
+  assert.deepEqual(store.join('a-4', a.id, 'Cy'), { ok: false, why: 'full' });
+  assert.deepEqual(store.join('a-1', a.id, 'Ana'), { ok: true, name: 'Ana' }, 'coming back takes no second seat');
+  assert.deepEqual(store.join('a-1', a.id, 'Bo'), { ok: false, why: 'name-taken' });
+  assert.equal(store.nameOf('a-1'), 'Ana', 'a refused rename keeps the old name');
+  assert.equal(store.setName('a-1', 'bo'), false, '/api/me cannot take a name either');
+  assert.deepEqual(store.members(a.id).map((m) => m.name), ['Ana', 'Bo']);
+  store.setWorkshopState(a.id, 'closed');
+  assert.deepEqual(store.join('a-5', a.id, 'Di'), { ok: false, why: 'not-open' });
+  assert.equal(store.workshopOf('a-1')?.state, 'closed');
+  store.close();
 });

@@ -1,12 +1,12 @@
 /**
- * Persistence in one embedded SQLite file: attendees, their progress, which sandbox each one has (so a
+ * Persistence in one embedded SQLite file, and all of its SQL: workshops, attendees, their progress, which sandbox each one has (so a
  * restarted server re-adopts sandboxes), and the server's own secrets (so cookies outlive restarts).
  *
  * The `sandbox_id` column is THE attendee ↔ sandbox assignment: no driver, label or state file keeps
  * another copy (docs/architecture.md#the-sandbox-assignment says why), and only the pool writes it.
  */
 import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { AssignmentStore } from '../sandbox/pool.js';
@@ -25,7 +25,13 @@ export interface StoredAttendee {
   lastSeen: number;
 }
 
-const SCHEMA = `
+/**
+ * The schema, one migration per change, applied in order; `PRAGMA user_version` counts those applied.
+ * Never edit a migration that has shipped: add the next one. Migration 1 is the schema of the servers
+ * before the scheme existed (user_version 0): its `IF NOT EXISTS` makes it a no-op on their files.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
 CREATE TABLE IF NOT EXISTS attendees (
   id TEXT PRIMARY KEY,
   name TEXT,
@@ -51,7 +57,66 @@ CREATE TABLE IF NOT EXISTS step_passes (
   at INTEGER NOT NULL,
   PRIMARY KEY (attendee, lab_id, step)
 );
-`;
+`,
+  // Issue 10: workshops, and attendees who joined one under a name unique in it (case-insensitively:
+  // "Ana" and "ana" on the projector are the same person to the room).
+  `
+CREATE TABLE workshops (
+  id TEXT PRIMARY KEY,
+  lab_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  code TEXT NOT NULL UNIQUE,
+  max_attendees INTEGER NOT NULL CHECK (max_attendees > 0),
+  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'paused', 'closed')),
+  created_at INTEGER NOT NULL
+);
+ALTER TABLE attendees ADD COLUMN workshop_id TEXT REFERENCES workshops(id);
+CREATE UNIQUE INDEX attendees_workshop_name ON attendees(workshop_id, name COLLATE NOCASE) WHERE workshop_id IS NOT NULL;
+`,
+];
+
+/** The schema version this code writes: a file with a higher one is from a newer server and is refused. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export type WorkshopState = 'open' | 'paused' | 'closed';
+
+export interface StoredWorkshop {
+  id: string;
+  labId: string;
+  title: string;
+  code: string;
+  maxAttendees: number;
+  state: WorkshopState;
+  createdAt: number;
+}
+
+/** One member of a workshop, as stored. */
+export interface WorkshopMember {
+  attendee: string;
+  name: string;
+  step: number | null;
+  labId: string | null;
+  lastSeen: number;
+}
+
+/** Why a join was refused, or the name the attendee now has. */
+export type JoinOutcome = { ok: true; name: string } | { ok: false; why: 'name-taken' | 'full' | 'not-open' };
+
+/** Join codes: upper-case letters without the ones read aloud or projected ambiguously (I, L, O). */
+export const JOIN_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ';
+export const JOIN_CODE_LENGTH = 6;
+
+const WORKSHOP_COLUMNS = 'id, lab_id AS labId, title, code, max_attendees AS maxAttendees, state, created_at AS createdAt';
+
+function joinCode(): string {
+  let code = '';
+  for (let i = 0; i < JOIN_CODE_LENGTH; i++) code += JOIN_CODE_ALPHABET[randomInt(JOIN_CODE_ALPHABET.length)];
+  return code;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Database.SqliteError && (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+}
 
 export class Store implements AssignmentStore, ProgressStore, PassStore {
   private readonly db: Database.Database;
@@ -73,8 +138,24 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
+    this.migrate();
     if (onDisk) for (const side of ['-wal', '-shm']) if (existsSync(file + side)) chmodSync(file + side, 0o600);
+  }
+
+  /** Apply the migrations this file has not seen, each in its own transaction with its version bump. */
+  private migrate(): void {
+    const at = this.db.pragma('user_version', { simple: true }) as number;
+    if (at > SCHEMA_VERSION) throw new Error(`the database is at schema version ${at}, newer than this server's ${SCHEMA_VERSION}: upgrade labdeck`);
+    for (let v = at; v < SCHEMA_VERSION; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
   }
 
   /** A persisted random secret, created on first use. */
@@ -93,9 +174,16 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
       .run(attendee, now, now);
   }
 
-  setName(attendee: string, name: string): void {
+  /** False when the attendee joined a workshop where someone else has this name. */
+  setName(attendee: string, name: string): boolean {
     this.touch(attendee);
-    this.db.prepare('UPDATE attendees SET name = ? WHERE id = ?').run(name, attendee);
+    try {
+      this.db.prepare('UPDATE attendees SET name = ? WHERE id = ?').run(name, attendee);
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
   }
 
   nameOf(attendee: string): string | null {
@@ -159,6 +247,75 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
          FROM attendees a ORDER BY a.created_at`,
       )
       .all() as StoredAttendee[];
+  }
+
+  /** A new open workshop with a fresh join code (a clash with an existing code draws again). */
+  createWorkshop(w: { labId: string; title: string; maxAttendees: number }): StoredWorkshop {
+    const insert = this.db.prepare('INSERT INTO workshops (id, lab_id, title, code, max_attendees, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (;;) {
+      const row: StoredWorkshop = { id: `w-${randomBytes(9).toString('base64url')}`, ...w, code: joinCode(), state: 'open', createdAt: Date.now() };
+      try {
+        insert.run(row.id, row.labId, row.title, row.code, row.maxAttendees, row.state, row.createdAt);
+        return row;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
+  }
+
+  workshops(): StoredWorkshop[] {
+    return this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC`).all() as StoredWorkshop[];
+  }
+
+  workshop(id: string): StoredWorkshop | null {
+    return (this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE id = ?`).get(id) as StoredWorkshop | undefined) ?? null;
+  }
+
+  /** Codes are matched whatever their case: attendees type what they read off a projector. */
+  workshopByCode(code: string): StoredWorkshop | null {
+    return (this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE code = ?`).get(code.trim().toUpperCase()) as StoredWorkshop | undefined) ?? null;
+  }
+
+  setWorkshopState(id: string, state: WorkshopState): void {
+    this.db.prepare('UPDATE workshops SET state = ? WHERE id = ?').run(state, id);
+  }
+
+  /**
+   * The attendee joins the workshop under `name` (already validated: common/api.ts displayNameProblem).
+   * Joining again from the same browser keeps the seat (and renames, if the name differs and is free);
+   * the seat count and the name check run in one transaction, so two joins cannot both take the last seat.
+   */
+  join(attendee: string, workshopId: string, name: string): JoinOutcome {
+    return this.db.transaction((): JoinOutcome => {
+      const w = this.workshop(workshopId);
+      if (!w || w.state !== 'open') return { ok: false, why: 'not-open' };
+      const now = Date.now();
+      this.db.prepare('INSERT INTO attendees (id, created_at, last_seen) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen').run(attendee, now, now);
+      const me = this.db.prepare('SELECT workshop_id AS workshopId FROM attendees WHERE id = ?').get(attendee) as { workshopId: string | null };
+      if (me.workshopId !== workshopId) {
+        const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM attendees WHERE workshop_id = ?').get(workshopId) as { n: number };
+        if (n >= w.maxAttendees) return { ok: false, why: 'full' };
+      }
+      try {
+        this.db.prepare('UPDATE attendees SET workshop_id = ?, name = ? WHERE id = ?').run(workshopId, name, attendee);
+      } catch (err) {
+        if (isUniqueViolation(err)) return { ok: false, why: 'name-taken' };
+        throw err;
+      }
+      return { ok: true, name };
+    })();
+  }
+
+  /** The workshop the attendee joined, or null (never joined, or solo mode). */
+  workshopOf(attendee: string): StoredWorkshop | null {
+    const row = this.db.prepare('SELECT workshop_id AS id FROM attendees WHERE id = ?').get(attendee) as { id: string | null } | undefined;
+    return row?.id ? this.workshop(row.id) : null;
+  }
+
+  members(workshopId: string): WorkshopMember[] {
+    return this.db
+      .prepare('SELECT id AS attendee, name, step, lab_id AS labId, last_seen AS lastSeen FROM attendees WHERE workshop_id = ? ORDER BY created_at')
+      .all(workshopId) as WorkshopMember[];
   }
 
   close(): void {

@@ -31,6 +31,11 @@ export interface GatewayOptions {
    * before (SessionLimits.socketHighBytes); default 8 MiB.
    */
   maxBufferedBytes?: number;
+  /**
+   * No join, no shell (REQUIRE_JOIN=1): a reason to refuse the attendee a shell, or null to let them
+   * have one. Asked at each hello, before any session or sandbox exists. Unset: everyone (solo mode).
+   */
+  refuseShell?: (attendee: string) => string | null;
 }
 
 const GATEWAY_DEFAULTS = { helloTimeoutMs: 10_000, maxConnectionsPerAttendee: 8, maxBufferedBytes: 8 * 1024 * 1024 };
@@ -171,6 +176,11 @@ export class TerminalGateway {
       const msg = parsed.message;
       if (msg.type === 'hello') {
         if (session) return fail('bad-message', 'hello was already received');
+        const refused = this.opts.refuseShell?.(attendee);
+        if (refused) {
+          link.sendJson({ type: 'error', code: 'join-required', message: refused, fatal: true });
+          return link.close(4011, 'join required');
+        }
         const got = this.sessions.getOrCreate(attendee);
         if (got === 'full') return refuse('limit', 'The server is full: no more sessions can be started.', 4009, true);
         if (got === 'busy') return refuse('busy', 'Many attendees are joining right now; retrying in a moment…', 1013, false);

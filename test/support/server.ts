@@ -32,7 +32,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
   const args = [path.join(ROOT, 'scripts', 'start.mjs'), ...(process.env.LABDECK_TEST_DEV ? ['--dev'] : [])];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LABDECK_DATA_DIR: dataDir, INSTRUCTOR_TOKEN, GRACE_SECONDS: '60', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LABDECK_DATA_DIR: dataDir, INSTRUCTOR_TOKEN, GRACE_SECONDS: '60', REQUIRE_JOIN: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

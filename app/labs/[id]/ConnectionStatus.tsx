@@ -37,6 +37,8 @@ function label(state: ConnState, seconds: number, latency: number | null): strin
       return 'Sandbox gone';
     case 'taken-over':
       return 'Open in another tab';
+    case 'join-required':
+      return 'Not joined';
     case 'failed':
       return 'Disconnected';
   }

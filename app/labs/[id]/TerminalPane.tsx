@@ -58,6 +58,19 @@ export function TerminalPane({ preflight, conn, snap, fontSize }: Props) {
 function Blocker({ snap, conn }: { snap: ConnSnapshot; conn: TerminalConnection | null }) {
   const { state } = snap;
   if (!conn) return null;
+  if (state.kind === 'join-required') {
+    return (
+      <div className="blocker" role="alertdialog" aria-labelledby="blocker-title" data-testid="join-required">
+        <div className="blocker-card">
+          <h2 id="blocker-title">Join the workshop first</h2>
+          <p>{state.message}</p>
+          <a className="btn btn-primary" href="/join" autoFocus>
+            Join a workshop
+          </a>
+        </div>
+      </div>
+    );
+  }
   let title: string;
   let body: string;
   let action: { label: string; run: () => void; testid: string };

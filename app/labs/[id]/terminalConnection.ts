@@ -28,6 +28,8 @@ export type ConnState =
   | { kind: 'reconnecting'; retryAt: number; unreachable: boolean }
   | { kind: 'sandbox-gone'; message: string }
   | { kind: 'taken-over' }
+  /** No join, no shell (REQUIRE_JOIN=1): the server's sentence; the page links to /join. */
+  | { kind: 'join-required'; message: string }
   | { kind: 'failed'; message: string };
 
 export interface Notice {
@@ -278,7 +280,10 @@ export class TerminalConnection {
         this.update({ latency: Math.max(0, Math.round(performance.now() - msg.t)) });
         return;
       case 'error':
-        if (msg.fatal) {
+        if (msg.code === 'join-required') {
+          this.setState({ kind: 'join-required', message: msg.message });
+          this.abandonSocket();
+        } else if (msg.fatal) {
           this.setState({ kind: 'failed', message: msg.message });
           this.abandonSocket();
         } else {

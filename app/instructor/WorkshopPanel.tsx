@@ -1,0 +1,129 @@
+'use client';
+/**
+ * Workshops (issue 10): open one for a lab, then show its join code and URL large, with a QR code, for
+ * the projector, and who joined. Names are rendered as React text, never as markup.
+ */
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { LabSummary } from '@/common/lab-model';
+import { api, ApiError, type WorkshopList } from '@/app/lib/api';
+import { QrCode } from './QrCode';
+import { usePolling } from './usePolling';
+
+interface Props {
+  token: string;
+  labs: LabSummary[];
+  onUnauthorized: () => void;
+}
+
+export function WorkshopPanel({ token, labs, onUnauthorized }: Props) {
+  const load = useCallback(() => api.workshops(token), [token]);
+  const { data, error, refresh } = usePolling(load, 3000);
+  const [selected, setSelected] = useState<string | null>(null);
+  const unauthorized = error instanceof ApiError && error.status === 401;
+  useEffect(() => {
+    if (unauthorized) onUnauthorized();
+  }, [unauthorized, onUnauthorized]);
+
+  const workshops = data ?? [];
+  const shown = workshops.find((w) => w.id === selected) ?? workshops.find((w) => w.state === 'open') ?? null;
+  return (
+    <section className="panel" aria-labelledby="workshops-heading">
+      <div className="panel-head">
+        <h2 id="workshops-heading">Workshop</h2>
+        <span className="spacer-flex" />
+        {workshops.length > 1 && (
+          <select aria-label="Workshop shown" value={shown?.id ?? ''} onChange={(e) => setSelected(e.target.value)}>
+            {workshops.map((w) => (
+              <option key={w.id} value={w.id}>
+                {w.code} · {w.title} ({w.state})
+              </option>
+            ))}
+          </select>
+        )}
+      </div>
+      <OpenWorkshopForm
+        token={token}
+        labs={labs}
+        onOpened={(id) => {
+          setSelected(id);
+          refresh();
+        }}
+      />
+      {shown && <JoinCard workshop={shown} token={token} />}
+    </section>
+  );
+}
+
+function OpenWorkshopForm({ token, labs, onOpened }: { token: string; labs: LabSummary[]; onOpened: (id: string) => void }) {
+  const [lab, setLab] = useState('');
+  const [title, setTitle] = useState('');
+  const [max, setMax] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const labId = lab || labs[0]?.id || '';
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    api.openWorkshop(token, labId, title.trim() || undefined, max ? Number(max) : undefined).then(
+      (w) => onOpened(w.id),
+      (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
+    );
+  };
+  return (
+    <form className="open-workshop" onSubmit={submit}>
+      <select aria-label="Lab" value={labId} onChange={(e) => setLab(e.target.value)} data-testid="workshop-lab">
+        {labs.map((l) => (
+          <option key={l.id} value={l.id}>
+            {l.title}
+          </option>
+        ))}
+      </select>
+      <input aria-label="Title (optional)" placeholder="Title (optional)" value={title} onChange={(e) => setTitle(e.target.value)} maxLength={120} />
+      <input aria-label="Max attendees" placeholder="Max attendees (100)" inputMode="numeric" value={max} onChange={(e) => setMax(e.target.value.replace(/\D/g, ''))} />
+      <button type="submit" className="btn btn-primary" disabled={!labId} data-testid="open-workshop">
+        Open a workshop
+      </button>
+      {error && (
+        <span className="form-error" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
+  );
+}
+
+function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: string }) {
+  const load = useCallback(() => api.workshop(token, workshop.id), [token, workshop.id]);
+  const { data } = usePolling(load, 2000);
+  const attendees = data?.id === workshop.id ? data.attendees : [];
+  return (
+    <div className="join-card" data-testid="join-card">
+      <div className="join-text">
+        <p className="join-title">
+          {workshop.title} <span className="pill">{workshop.state}</span>
+        </p>
+        <p className="join-label">Join code</p>
+        <p className="join-code" data-testid="join-code-shown">
+          {workshop.code}
+        </p>
+        <p className="join-label">or open</p>
+        <p className="join-url" data-testid="join-url-shown">
+          {workshop.joinUrl}
+        </p>
+        <p className="muted">
+          {attendees.length} of {workshop.maxAttendees} joined
+        </p>
+        {attendees.length > 0 && (
+          <ul className="joined-names" data-testid="joined-names">
+            {attendees.map((a) => (
+              <li key={a.id} className={a.online ? 'online' : undefined}>
+                {a.name}
+                {a.step != null && <span className="muted"> · step {a.step + 1}</span>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <QrCode text={workshop.joinUrl} label={`QR code for ${workshop.joinUrl}`} />
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+'use client';
+/**
+ * The join page (issue 10): a workshop code (filled in from the join link) and a display name, in
+ * type large enough to follow on a projector. The server decides (POST /api/join); this page checks
+ * the name with the same rule first so a typo is explained before anything is sent.
+ */
+import { useRouter } from 'next/navigation';
+import { useState, type FormEvent } from 'react';
+import { displayNameProblem, MAX_NAME_CHARS } from '@/common/api';
+import { api, ApiError } from '@/app/lib/api';
+import styles from './join.module.css';
+
+export function JoinForm({ code: fromLink }: { code: string | null }) {
+  const router = useRouter();
+  const [code, setCode] = useState(fromLink ?? '');
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const problem = code.trim() ? displayNameProblem(name) : 'Type the workshop code shown on the projector.';
+    if (problem) return setError(problem);
+    setBusy(true);
+    setError(null);
+    api.join(code.trim(), name).then(
+      (joined) => router.push(joined.labUrl),
+      (err: unknown) => {
+        setBusy(false);
+        setError(err instanceof ApiError ? err.message : 'Joining failed; try again.');
+      },
+    );
+  };
+
+  return (
+    <main className={styles.join}>
+      <h1 className={styles.title}>
+        Join the <span className="brand">lab<span>deck</span></span> workshop
+      </h1>
+      <form className={styles.form} onSubmit={submit} noValidate>
+        <label className={styles.label}>
+          Workshop code
+          <input
+            className={styles.input}
+            value={code}
+            onChange={(e) => setCode(e.target.value.toUpperCase())}
+            autoComplete="off"
+            autoCapitalize="characters"
+            spellCheck={false}
+            maxLength={12}
+            data-testid="join-code"
+          />
+        </label>
+        <label className={styles.label}>
+          Your name
+          <input
+            className={styles.input}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            autoFocus
+            autoComplete="nickname"
+            maxLength={MAX_NAME_CHARS * 2}
+            placeholder="as the instructor will see it"
+            data-testid="join-name"
+          />
+        </label>
+        <button type="submit" className={`btn btn-primary ${styles.go}`} disabled={busy} data-testid="join-submit">
+          {busy ? 'Joining…' : 'Join'}
+        </button>
+        {error && (
+          <p className={styles.error} role="alert" data-testid="join-error">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}

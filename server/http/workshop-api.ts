@@ -1,0 +1,159 @@
+/**
+ * Workshops and joining (issue 10); contract in docs/protocol.md "HTTP API":
+ *
+ * - `POST /api/workshops {lab, title?, maxAttendees?}` → 201 `{id, code, joinUrl}` (instructor)
+ * - `GET /api/workshops` → the list; `GET /api/workshops/:id` → one, with its attendees (instructor)
+ * - `POST /api/join {code, name}` → 201 `Joined` and the session cookie: 404 unknown code, 400 bad name,
+ *   409 name taken or workshop full, each with a sentence the join page shows as it is.
+ *
+ * The join POST sets a cookie, so like every attendee POST it must be JSON (a cross-site form cannot
+ * send that without a CORS preflight, which this server never answers) and come from one of the
+ * server's own origins when the browser names one: another site cannot join a visitor to a workshop.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { displayNameProblem, type ApiErrorBody, type Joined, type NewWorkshop, type Workshop, type WorkshopList } from '../../common/api.js';
+import type { LabCatalog } from '../labs/catalog.js';
+import type { SessionManager } from '../terminal/sessions.js';
+import type { Store, StoredWorkshop } from '../store/store.js';
+import type { Auth } from './auth.js';
+import { safeDecode } from './assets.js';
+
+export interface WorkshopApiDeps {
+  labs: LabCatalog;
+  sessions: SessionManager;
+  store: Store;
+  auth: Auth;
+  /** PUBLIC_URL: the address attendees open, when set; else the request's own (allowed) Host. */
+  publicUrl: URL | null;
+}
+
+interface Io {
+  json<T extends object>(res: ServerResponse, status: number, body: T): void;
+  readJson(req: IncomingMessage): Promise<unknown>;
+}
+
+/** A room's worth by default; the bound keeps one workshop from taking every session of the server. */
+export const DEFAULT_MAX_ATTENDEES = 100;
+const MAX_ATTENDEES = 1000;
+
+const NewWorkshopBody = z
+  .object({
+    lab: z.string().min(1).max(200),
+    title: z.string().trim().max(120).optional(),
+    maxAttendees: z.number().int().min(1).max(MAX_ATTENDEES).optional(),
+  })
+  .strict();
+const JoinBody = z.object({ code: z.string().max(32), name: z.string().max(1000) }).strict();
+
+/** Handles the request if it is a workshop or join route; false otherwise. */
+export async function handleWorkshopApi(req: IncomingMessage, res: ServerResponse, p: string, attendee: string | null, deps: WorkshopApiDeps, io: Io): Promise<boolean> {
+  const method = req.method ?? 'GET';
+  if (p === '/api/join') {
+    if (method !== 'POST') io.json<ApiErrorBody>(res, 405, { error: '/api/join takes POST' });
+    else await join(req, res, attendee, deps, io);
+    return true;
+  }
+  if (p !== '/api/workshops' && !p.startsWith('/api/workshops/')) return false;
+  if (!deps.auth.isInstructor(req)) {
+    io.json<ApiErrorBody>(res, 401, { error: 'instructor token required (Authorization: Bearer <token>)' });
+    return true;
+  }
+  if (p === '/api/workshops' && method === 'POST') {
+    const body = await readBody(req, res, NewWorkshopBody, deps.auth, io);
+    if (!body) return true;
+    const lab = deps.labs.lab(body.lab);
+    if (!lab) {
+      io.json<ApiErrorBody>(res, 404, { error: `no lab named ${body.lab}` });
+      return true;
+    }
+    const w = deps.store.createWorkshop({ labId: lab.id, title: body.title || lab.title, maxAttendees: body.maxAttendees ?? DEFAULT_MAX_ATTENDEES });
+    io.json<NewWorkshop>(res, 201, { id: w.id, code: w.code, joinUrl: joinUrl(req, deps, w.code) });
+    return true;
+  }
+  if (p === '/api/workshops' && method === 'GET') {
+    const list = deps.store.workshops().map((w) => ({ ...summary(req, deps, w), joined: deps.store.members(w.id).length }));
+    io.json<WorkshopList>(res, 200, list);
+    return true;
+  }
+  const one = /^\/api\/workshops\/([^/]+)$/.exec(p);
+  if (one && method === 'GET') {
+    const w = deps.store.workshop(safeDecode(one[1]!) ?? '');
+    if (!w) {
+      io.json<ApiErrorBody>(res, 404, { error: `no workshop ${one[1]}` });
+      return true;
+    }
+    const attendees = deps.store.members(w.id).map((m) => {
+      // The live session, where there is one, is fresher than the store.
+      const s = deps.sessions.get(m.attendee);
+      const step = s && s.labId === w.labId ? s.step : m.labId === w.labId ? m.step : null;
+      return { id: m.attendee, name: m.name, step, online: s?.connected ?? false, lastSeen: s?.lastSeen ?? m.lastSeen };
+    });
+    io.json<Workshop>(res, 200, { ...summary(req, deps, w), attendees });
+    return true;
+  }
+  io.json<ApiErrorBody>(res, 404, { error: `no API route ${method} ${p}` });
+  return true;
+}
+
+async function join(req: IncomingMessage, res: ServerResponse, attendee: string | null, deps: WorkshopApiDeps, io: Io): Promise<void> {
+  const body = await readBody(req, res, JoinBody, deps.auth, io);
+  if (!body) return;
+  const w = deps.store.workshopByCode(body.code);
+  if (!w) return io.json<ApiErrorBody>(res, 404, { error: `No workshop has the code ${body.code.trim().toUpperCase() || '(empty)'}: check it on the projector.` });
+  if (w.state !== 'open') return io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: ask the instructor.` });
+  const problem = displayNameProblem(body.name);
+  if (problem) return io.json<ApiErrorBody>(res, 400, { error: problem });
+  const name = body.name.trim();
+  // A browser that has no session yet gets one here, and only once the join succeeded.
+  const id = attendee ?? deps.auth.newAttendeeId();
+  const outcome = deps.store.join(id, w.id, name);
+  if (!outcome.ok) {
+    const error =
+      outcome.why === 'name-taken'
+        ? `Someone in this workshop is already called "${name}": add an initial or pick another name.`
+        : outcome.why === 'full'
+          ? `The workshop "${w.title}" is full (${w.maxAttendees} attendees): ask the instructor.`
+          : `The workshop "${w.title}" is not open: ask the instructor.`;
+    return io.json<ApiErrorBody>(res, 409, { error });
+  }
+  if (!attendee) res.setHeader('Set-Cookie', deps.auth.cookieHeader(id, req.headers['x-forwarded-proto'] === 'https'));
+  io.json<Joined>(res, 201, { attendee: id, name: outcome.name, workshop: w.id, lab: w.labId, labUrl: `/labs/${encodeURIComponent(w.labId)}` });
+}
+
+async function readBody<S extends z.ZodType>(req: IncomingMessage, res: ServerResponse, schema: S, auth: Auth, io: Io): Promise<z.infer<S> | null> {
+  if (req.headers.origin !== undefined && !auth.originAllowed(req)) {
+    io.json<ApiErrorBody>(res, 403, { error: 'this request comes from another site' });
+    return null;
+  }
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    io.json<ApiErrorBody>(res, 415, { error: 'send the body as application/json' });
+    return null;
+  }
+  let raw: unknown;
+  try {
+    raw = await io.readJson(req);
+  } catch (err) {
+    io.json<ApiErrorBody>(res, 400, { error: `bad request: ${err instanceof Error ? err.message : String(err)}` });
+    return null;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    io.json<ApiErrorBody>(res, 400, { error: `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}` });
+    return null;
+  }
+  return parsed.data;
+}
+
+/**
+ * Where attendees open the workshop: PUBLIC_URL when set (the name behind a proxy), else the origin
+ * this request came to, whose Host the host guard already admitted (boundary.ts), so it is one of ours.
+ */
+function joinUrl(req: IncomingMessage, deps: WorkshopApiDeps, code: string): string {
+  const origin = deps.publicUrl?.origin ?? `${req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+  return `${origin}/join/${code}`;
+}
+
+function summary(req: IncomingMessage, deps: WorkshopApiDeps, w: StoredWorkshop) {
+  return { id: w.id, lab: w.labId, title: w.title, code: w.code, joinUrl: joinUrl(req, deps, w.code), state: w.state, maxAttendees: w.maxAttendees, createdAt: w.createdAt };
+}
