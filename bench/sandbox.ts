@@ -5,34 +5,24 @@
  *  - reset: POST /api/sandboxes/:attendee/reset → first output byte of the new shell
  *  - floor: local = node-pty spawning bash to its first byte; podman = `podman run -d` + `podman exec true`
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as pty from 'node-pty';
+import { podman } from '../server/sandbox/podman/cli.js';
 import { INSTRUCTOR_TOKEN, startServer } from '../test/support/server.js';
 import { LabdeckTerm, newCookie } from './endpoints.js';
 import type { Row } from './report.js';
 import { PS1, ROOT, note, pcts, sleep, withTimeout } from './util.js';
 
 const IMAGE = 'localhost/labdeck-sandbox:latest';
-const CONTAINERS_CONF = path.join(ROOT, 'sandbox', 'containers.conf');
-
-function run(file: string, args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, env: { ...process.env, CONTAINERS_CONF }, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: number | string }) | null;
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 127) : 0, stdout, stderr: stderr || (e ? e.message : '') });
-    });
-  });
-}
 
 /** Why the podman driver cannot be benched, or null. */
 export async function podmanMissing(): Promise<string | null> {
   if (!existsSync(path.join(ROOT, 'server', 'sandbox', 'podman', 'driver.ts'))) return 'server/sandbox/podman/driver.ts is not there yet';
-  const v = await run('podman', ['--version']);
+  const v = await podman(['--version'], { timeoutMs: 60_000 });
   if (v.code !== 0) return `podman is not usable: ${v.stderr.trim()}`;
-  const img = await run('podman', ['image', 'exists', IMAGE]);
+  const img = await podman(['image', 'exists', IMAGE], { timeoutMs: 60_000 });
   if (img.code !== 0) return `the image ${IMAGE} does not exist (bash sandbox/build.sh)`;
   return null;
 }
@@ -61,17 +51,17 @@ function localFloor(): Promise<number> {
 
 async function podmanFloor(cleanup: Array<Promise<unknown>>): Promise<number> {
   const t0 = performance.now();
-  const r = await run('podman', ['run', '-d', '--init', '--label', 'labdeck.bench=floor', IMAGE, 'sleep', 'infinity']);
+  const r = await podman(['run', '-d', '--init', '--label', 'labdeck.bench=floor', IMAGE, 'sleep', 'infinity'], { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`podman run: ${r.stderr.trim()}`);
   const id = r.stdout.trim().split('\n').pop()!;
   for (let i = 0; ; i++) {
-    const e = await run('podman', ['exec', id, 'true']);
+    const e = await podman(['exec', id, 'true'], { timeoutMs: 60_000 });
     if (e.code === 0) break;
     if (i > 100) throw new Error(`podman exec never succeeded: ${e.stderr}`);
     await sleep(20);
   }
   const dt = performance.now() - t0;
-  cleanup.push(run('podman', ['rm', '-f', '-t', '0', id]));
+  cleanup.push(podman(['rm', '-f', '-t', '0', id], { timeoutMs: 60_000 }));
   return dt;
 }
 
@@ -160,12 +150,12 @@ async function measureConfig(cfg: Config, runs: number, repeats: number): Promis
 
 /** Remove whatever a bench server of `workshop` left behind (stop keeps sandboxes for re-adoption). */
 async function sweepPodman(workshop: string): Promise<void> {
-  const ps = await run('podman', ['ps', '-aq', '--filter', `label=labdeck.workshop=${workshop}`]);
+  const ps = await podman(['ps', '-aq', '--filter', `label=labdeck.workshop=${workshop}`], { timeoutMs: 60_000 });
   const ids = ps.stdout.split('\n').filter(Boolean);
-  if (ids.length) await run('podman', ['rm', '-f', '-t', '0', ...ids]);
-  const nets = await run('podman', ['network', 'ls', '-q', '--filter', `label=labdeck.workshop=${workshop}`]);
+  if (ids.length) await podman(['rm', '-f', '-t', '0', ...ids], { timeoutMs: 60_000 });
+  const nets = await podman(['network', 'ls', '-q', '--filter', `label=labdeck.workshop=${workshop}`], { timeoutMs: 60_000 });
   const n = nets.stdout.split('\n').filter(Boolean);
-  if (n.length) await run('podman', ['network', 'rm', '-f', ...n]);
+  if (n.length) await podman(['network', 'rm', '-f', ...n], { timeoutMs: 60_000 });
 }
 
 export async function benchSandbox(opts: { runs: number; repeats: number; podmanRepeats: number; podman: boolean }): Promise<{ rows: Row[]; notes: string[] }> {
