@@ -72,8 +72,21 @@ if [ $((8#$mode & 8#006)) -ne $((8#006)) ]; then
   changed+=("/dev/fuse mode $mode -> 0666 (no udev here to set it)")
 fi
 
+# Every isolated sandbox is the same host uid (one user-namespace mapping), and runc gives each
+# container and each `podman exec` a kernel session keyring charged to that uid. The kernel's default
+# quota (200 keys per user) ran out with a few dozen sandboxes: "unable to create session key: disk
+# quota exceeded". server/sandbox/host-check.ts checks the same bounds. Like the /dev/fuse mode, a
+# sysctl does not outlive a reboot here, so this runs every time.
+want_keys=20000 want_bytes=2000000
+keys=$(cat /proc/sys/kernel/keys/maxkeys) bytes=$(cat /proc/sys/kernel/keys/maxbytes)
+if [ "$keys" -lt "$want_keys" ] || [ "$bytes" -lt "$want_bytes" ]; then
+  [ "$keys" -lt "$want_keys" ] && sysctl -q -w kernel.keys.maxkeys=$want_keys
+  [ "$bytes" -lt "$want_bytes" ] && sysctl -q -w kernel.keys.maxbytes=$want_bytes
+  changed+=("kernel key quota per user $keys keys / $bytes bytes -> $(cat /proc/sys/kernel/keys/maxkeys) / $(cat /proc/sys/kernel/keys/maxbytes)")
+fi
+
 if [ ${#changed[@]} -eq 0 ]; then
-  echo "setup-system: nothing to change (packages installed, catatonit present, /dev/fuse 0666)"
+  echo "setup-system: nothing to change (packages installed, catatonit present, /dev/fuse 0666, key quota)"
 else
   for c in "${changed[@]}"; do echo "setup-system: $c"; done
 fi

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkFuseDevice, checkInitBinary, diagnose, findCommand, formatCheck, staticHostChecks } from './host-check.js';
+import { checkFuseDevice, checkInitBinary, checkKeyQuota, diagnose, findCommand, formatCheck, staticHostChecks } from './host-check.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'labdeck-host-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,6 +74,23 @@ test('staticHostChecks names both fresh-machine problems at once, and skips /dev
   assert.equal(privileged.some((c) => c.name === 'fuse'), false, 'a privileged sandbox is root on the host: any mode works');
 });
 
+test("key quota: the kernel's default 200 keys per user fails with the sysctl that fixes it; raised passes", async () => {
+  const keys = (name: string, maxkeys: number, maxbytes: number) => {
+    const d = path.join(dir, name);
+    mkdirSync(d);
+    writeFileSync(path.join(d, 'maxkeys'), `${maxkeys}\n`);
+    writeFileSync(path.join(d, 'maxbytes'), `${maxbytes}\n`);
+    return d;
+  };
+  const low = await checkKeyQuota(keys('keys-default', 200, 20000));
+  assert.equal(low.ok, false);
+  assert.match(low.detail, /maxkeys 200, maxbytes 20000/);
+  assert.match(low.fix ?? '', /sysctl -w kernel\.keys\.maxkeys=20000 kernel\.keys\.maxbytes=2000000/);
+  assert.equal((await checkKeyQuota(keys('keys-bytes-low', 20000, 20000))).ok, false, 'both bounds count');
+  assert.equal((await checkKeyQuota(keys('keys-raised', 20000, 2000000))).ok, true);
+  assert.equal((await checkKeyQuota(path.join(dir, 'no-such-dir'))).ok, false);
+});
+
 test('diagnose maps the errors podman printed on the fresh machine to their fix', () => {
   const cases: [string, RegExp, RegExp][] = [
     ['Error: container-init binary not found on the host: stat /usr/libexec/podman/catatonit: no such file or directory', /catatonit/, /apt-get install --no-install-recommends catatonit/],
@@ -87,6 +104,11 @@ test('diagnose maps the errors podman printed on the fresh machine to their fix'
       /chmod 0666 \/dev\/fuse/,
     ],
     ['Error: localhost/nope:latest: image not known', /image is not built/, /npm run sandbox:build/],
+    [
+      'Error: OCI runtime error: runc: exec failed: unable to start container process: unable to join session keyring: unable to create session key: disk quota exceeded',
+      /key quota/,
+      /sysctl -w kernel\.keys\.maxkeys=20000/,
+    ],
     ['cannot create iptables chain LABDECK_ISOLATION: iptables: command not found', /isolation rule/, /iptables/],
     ['Error: OCI runtime error: error setting rlimit type 7: operation not permitted', /rlimit/, /CONTAINERS_CONF/],
   ];

@@ -9,7 +9,7 @@
  * to call at start); `liveHostChecks` proves the host with real containers started by the driver itself.
  */
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PodmanDriver } from './podman/driver.js';
 import { podman } from './podman/cli.js';
@@ -103,8 +103,39 @@ export async function checkFuseDevice(file = FUSE_DEVICE): Promise<HostCheck> {
   };
 }
 
+/** Per-user kernel key quota that every isolated sandbox together needs (see checkKeyQuota). */
+export const KEY_QUOTA = { maxkeys: 20_000, maxbytes: 2_000_000 };
+const KEYS_SYSCTL_DIR = '/proc/sys/kernel/keys';
+
+/**
+ * runc gives every container, and every `podman exec`, a new session keyring, charged to the host uid
+ * that owns it. All isolated sandboxes share one user-namespace mapping (host uid 2,000,000,000), so
+ * they share that uid's quota: the kernel's default of 200 keys per user (kernel.keys.maxkeys) ran out
+ * here with a few dozen sandboxes and their checks ("unable to join session keyring: unable to create
+ * session key: disk quota exceeded"), and released keyrings linger for kernel.keys.gc_delay (300 s).
+ * Raising the quota keeps each container's own keyring (what Docker also advises for user namespaces),
+ * rather than turning keyrings off, which would hand the server's session keyring to the sandboxes.
+ */
+export async function checkKeyQuota(dir = KEYS_SYSCTL_DIR): Promise<HostCheck> {
+  const read = async (name: string) => Number((await readFile(path.join(dir, name), 'utf8')).trim());
+  let keys: number;
+  let bytes: number;
+  try {
+    [keys, bytes] = await Promise.all([read('maxkeys'), read('maxbytes')]);
+  } catch (err) {
+    return { name: 'key quota', ok: false, detail: `cannot read ${dir}: ${String(err)}`, fix: 'a Linux host with /proc/sys/kernel/keys' };
+  }
+  if (keys >= KEY_QUOTA.maxkeys && bytes >= KEY_QUOTA.maxbytes) return { name: 'key quota', ok: true, detail: `kernel.keys.maxkeys ${keys}, maxbytes ${bytes}` };
+  return {
+    name: 'key quota',
+    ok: false,
+    detail: `kernel.keys.maxkeys ${keys}, maxbytes ${bytes}: every isolated sandbox shares one uid's quota of kernel keyrings, so a class of sandboxes runs out ("disk quota exceeded")`,
+    fix: `sysctl -w kernel.keys.maxkeys=${KEY_QUOTA.maxkeys} kernel.keys.maxbytes=${KEY_QUOTA.maxbytes} (${SETUP} does it)`,
+  };
+}
+
 /** File-only checks (no container started): root, the host commands, catatonit, and /dev/fuse if isolated. */
-export async function staticHostChecks(opts: { isolation: 'isolated' | 'privileged'; initPath?: string; fuseDevice?: string }): Promise<HostCheck[]> {
+export async function staticHostChecks(opts: { isolation: 'isolated' | 'privileged'; initPath?: string; fuseDevice?: string; keysDir?: string }): Promise<HostCheck[]> {
   const checks: HostCheck[] = [];
   const uid = process.getuid?.() ?? 0;
   checks.push(
@@ -121,7 +152,7 @@ export async function staticHostChecks(opts: { isolation: 'isolated' | 'privileg
     );
   }
   checks.push(await checkInitBinary(opts.initPath));
-  if (opts.isolation === 'isolated') checks.push(await checkFuseDevice(opts.fuseDevice));
+  if (opts.isolation === 'isolated') checks.push(await checkFuseDevice(opts.fuseDevice), await checkKeyQuota(opts.keysDir));
   return checks;
 }
 
@@ -137,6 +168,12 @@ export function diagnose(error: string): { detail: string; fix?: string } {
   const fuse = lines.find((l) => l.includes('/dev/fuse'));
   if (fuse) {
     return { detail: `nested podman's fuse-overlayfs: ${fuse.trim().slice(0, 160)}`, fix: `chmod 0666 /dev/fuse (or ${SETUP})` };
+  }
+  if (/session keyring|create session key/i.test(text)) {
+    return {
+      detail: 'the kernel key quota of the sandboxes\' shared uid is used up (every container and exec takes a keyring)',
+      fix: `sysctl -w kernel.keys.maxkeys=${KEY_QUOTA.maxkeys} kernel.keys.maxbytes=${KEY_QUOTA.maxbytes} (or ${SETUP})`,
+    };
   }
   if (/image not known|no such image|unable to find image/i.test(text)) {
     return { detail: 'the sandbox image is not built', fix: 'npm run sandbox:build' };
