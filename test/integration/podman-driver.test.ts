@@ -15,6 +15,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Sandbox, Shell } from '../../server/sandbox/driver.js';
 import { podman } from '../../server/sandbox/podman/cli.js';
+import { removeWorkshop } from '../support/podman.js';
 import { PODMAN_DEFAULTS, PodmanDriver } from '../../server/sandbox/podman/driver.js';
 
 const skip = process.env.LABDECK_SKIP_PODMAN === '1' ? 'LABDECK_SKIP_PODMAN=1: podman driver tests skipped' : false;
@@ -61,14 +62,6 @@ async function ok(sb: Sandbox, script: string, timeoutMs = 15_000): Promise<stri
   return r.stdout;
 }
 
-async function sweep(): Promise<void> {
-  const ps = await podman(['ps', '-aq', '--filter', `label=labdeck.workshop=${workshop}`]);
-  const ids = ps.stdout.split('\n').filter(Boolean);
-  if (ids.length) await podman(['rm', '-f', '-t', '0', ...ids]);
-  const nets = await podman(['network', 'ls', '-q', '--filter', `label=labdeck.workshop=${workshop}`]);
-  for (const n of nets.stdout.split('\n').filter(Boolean)) await podman(['network', 'rm', '-f', n]);
-}
-
 describe('PodmanDriver (real podman)', { skip }, () => {
   let driver: PodmanDriver;
   let a: Sandbox;
@@ -99,7 +92,7 @@ describe('PodmanDriver (real podman)', { skip }, () => {
 
   after(async () => {
     await driver?.close();
-    await sweep();
+    await removeWorkshop(workshop);
     const left = await podman(['ps', '-aq', '--filter', `label=labdeck.workshop=${workshop}`]);
     const summary = Object.entries(timings).map(([k, v]) => `${k}: ${v.join(', ')} ms`);
     console.log(`podman driver timings\n  ${summary.join('\n  ')}`);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { podman } from '../../server/sandbox/podman/cli.js';
+import { removeWorkshop } from '../support/podman.js';
 import { readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
 
 const workshop = `t-srv-${process.pid}-${Date.now() % 100000}`;
@@ -39,9 +40,7 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
-  for (const id of await containers()) await podman(['rm', '-f', '-t', '0', id]);
-  const nets = await podman(['network', 'ls', '--format', '{{.Name}}']);
-  for (const n of nets.stdout.split('\n').filter((x) => x.includes(workshop))) await podman(['network', 'rm', '-f', n]);
+  await removeWorkshop(workshop);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

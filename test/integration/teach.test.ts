@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pgrep } from '../support/procs.js';
+import { removeWorkshop } from '../support/podman.js';
 import { ROOT, readyTerminal, startServer, type RunningServer, type TermClient } from '../support/server.js';
 
 const token = `t${process.pid}x${Date.now() % 1_000_000}`;
@@ -119,17 +120,19 @@ function suite(driver: 'local' | 'podman'): void {
   describe(`teaching runtime, ${driver} sandbox`, () => {
     const labsDir = mkdtempSync(path.join(tmpdir(), 'labdeck-teach-labs-'));
     let server: RunningServer;
+    const workshop = `t-teach-${token}`;
 
     before(async () => {
       mkdirSync(path.join(labsDir, LAB));
       writeFileSync(path.join(labsDir, LAB, 'teach.md'), labText());
       cpSync(path.join(ROOT, 'server', 'labs', 'fixtures', 'killercoda', 'complete'), path.join(labsDir, 'scenario'), { recursive: true });
       const env: Record<string, string> = { LABS_DIR: labsDir };
-      if (driver === 'podman') Object.assign(env, { SANDBOX: 'podman', WORKSHOP: `t-teach-${token}`, POOL_SIZE: '1' });
+      if (driver === 'podman') Object.assign(env, { SANDBOX: 'podman', WORKSHOP: workshop, POOL_SIZE: '1' });
       server = await startServer(env);
     });
     after(async () => {
       await server?.stop();
+      if (driver === 'podman') await removeWorkshop(workshop);
       rmSync(labsDir, { recursive: true, force: true });
       rmSync(resetMark, { force: true });
     });
