@@ -162,7 +162,7 @@ describe('progress CSV', () => {
     const r = await call(server, 'GET', route, undefined, asInstructor);
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /^text\/csv/);
-    const rows = parse<string[]>(await r.text());
+    const rows: string[][] = parse(await r.text());
     assert.deepEqual(rows[0], ['name', 'step', 'step title', 'online', 'last seen', 'runs', 'checks passed']);
     assert.equal(rows.length, 1 + names.length);
     assert.deepEqual(rows.slice(1).map((row) => row[0]), ['Ana, "the" first', `'${evil}`, "'+1 Bo", "'-Cy", "'@Di"]);
