@@ -154,3 +154,22 @@ test('join: names unique per workshop (case-insensitively), seats bounded, the s
   assert.equal(store.workshopOf('a-1')?.state, 'closed');
   store.close();
 });
+
+test('messages: to one member or all, pending until that attendee dismisses them, never another workshop\'s', () => {
+  const store = new Store(':memory:');
+  const w = store.createWorkshop({ labId: 'lab', title: 'A', maxAttendees: 10 });
+  const other = store.createWorkshop({ labId: 'lab', title: 'B', maxAttendees: 10 });
+  assert.ok(store.join('ana', w.id, 'Ana').ok && store.join('bo', w.id, 'Bo').ok && store.join('cy', other.id, 'Cy').ok);
+  assert.equal(store.addMessage(w.id, 'cy', 'not yours'), null, 'a member of another workshop');
+  assert.equal(store.addMessage(w.id, 'nobody', 'x'), null);
+  const hint = store.addMessage(w.id, 'ana', 'hint')!;
+  const all = store.addMessage(w.id, null, 'all')!;
+  assert.deepEqual(store.pendingMessages('ana').map((m) => [m.text, m.toAll]), [['hint', false], ['all', true]]);
+  assert.deepEqual(store.pendingMessages('bo').map((m) => m.text), ['all']);
+  assert.deepEqual(store.pendingMessages('cy'), []);
+  store.dismissMessage('bo', hint.id);
+  store.dismissMessage('ana', all.id);
+  assert.deepEqual(store.pendingMessages('ana').map((m) => m.id), [hint.id]);
+  assert.deepEqual(store.pendingMessages('bo').map((m) => m.id), [all.id], 'Bo cannot dismiss Ana\'s hint, and his own "all" stays');
+  store.close();
+});
