@@ -36,6 +36,12 @@ export const ACK_EVERY_BYTES = 64 * 1024;
 export const LOW_WATERMARK = 192 * 1024;
 export const HIGH_WATERMARK = 512 * 1024;
 
+/**
+ * The instructor's undismissed messages an attendee is shown at most (the newest): what the server
+ * sends after `ready` and what the page keeps, so a chatty dashboard cannot bury a lab under notices.
+ */
+export const MAX_SHOWN_MESSAGES = 20;
+
 const dim = z.number().int().finite();
 
 export const clientMessage = z.discriminatedUnion('type', [

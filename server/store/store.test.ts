@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { MAX_SHOWN_MESSAGES } from '../../common/protocol.js';
 import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, SCHEMA_VERSION, Store } from './store.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'labdeck-store-'));
@@ -171,5 +172,12 @@ test('messages: to one member or all, pending until that attendee dismisses them
   store.dismissMessage('ana', all.id);
   assert.deepEqual(store.pendingMessages('ana').map((m) => m.id), [hint.id]);
   assert.deepEqual(store.pendingMessages('bo').map((m) => m.id), [all.id], 'Bo cannot dismiss Ana\'s hint, and his own "all" stays');
+  for (let i = 0; i < MAX_SHOWN_MESSAGES + 5; i++) store.addMessage(w.id, 'bo', `n${i}`);
+  const shown = store.pendingMessages('bo');
+  assert.equal(shown.length, MAX_SHOWN_MESSAGES, 'bounded');
+  assert.deepEqual([shown[0]!.text, shown.at(-1)!.text], ['n5', `n${MAX_SHOWN_MESSAGES + 4}`], 'the newest, oldest first');
+  store.dismissMessage('bo', all.id);
+  for (let round = 0; round < 2; round++) for (const m of store.pendingMessages('bo')) store.dismissMessage('bo', m.id);
+  assert.deepEqual(store.pendingMessages('bo'), [], 'the one dismissed while beyond the shown ones does not come back');
   store.close();
 });

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { MAX_SHOWN_MESSAGES } from '../../common/protocol.js';
 import type { AssignmentStore } from '../sandbox/pool.js';
 import type { ProgressStore } from '../terminal/session.js';
 import type { PassStore } from '../teach/runtime.js';
@@ -355,23 +356,28 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
     return { id: Number(lastInsertRowid), text, toAll: attendee === null, at };
   }
 
-  /** The messages of the attendee's workshop meant for them that they have not dismissed, oldest first. */
+  /** The newest MAX_SHOWN_MESSAGES of the attendee's workshop meant for them and not dismissed, oldest first. */
   pendingMessages(attendee: string): StoredMessage[] {
     const rows = this.db
       .prepare(
         `SELECT m.id, m.text, m.attendee IS NULL AS toAll, m.at FROM messages m JOIN attendees a ON a.id = ? AND a.workshop_id = m.workshop_id
          WHERE (m.attendee IS NULL OR m.attendee = a.id)
            AND NOT EXISTS (SELECT 1 FROM message_dismissals d WHERE d.message_id = m.id AND d.attendee = a.id)
-         ORDER BY m.id`,
+         ORDER BY m.id DESC LIMIT ?`,
       )
-      .all(attendee) as Array<{ id: number; text: string; toAll: number; at: number }>;
-    return rows.map((r) => ({ ...r, toAll: r.toAll === 1 }));
+      .all(attendee, MAX_SHOWN_MESSAGES) as Array<{ id: number; text: string; toAll: number; at: number }>;
+    return rows.reverse().map((r) => ({ ...r, toAll: r.toAll === 1 }));
   }
 
   /** The attendee closed the notice; an id that is not theirs changes nothing. */
   dismissMessage(attendee: string, id: number): void {
-    if (!this.pendingMessages(attendee).some((m) => m.id === id)) return;
-    this.db.prepare('INSERT OR IGNORE INTO message_dismissals (message_id, attendee) VALUES (?, ?)').run(id, attendee);
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO message_dismissals (message_id, attendee)
+         SELECT m.id, a.id FROM messages m JOIN attendees a ON a.id = ? AND a.workshop_id = m.workshop_id
+         WHERE m.id = ? AND (m.attendee IS NULL OR m.attendee = a.id)`,
+      )
+      .run(attendee, id);
   }
 
   /** One row per member for the progress CSV: stored progress, Run clicks and checks passed in the workshop's lab. */

@@ -8,7 +8,7 @@
  * (useSyncExternalStore), and the xterm instance plugs in as a `TerminalSink`. Keeping the socket
  * out of the component tree means a re-render can never open a second socket or drop an ack.
  */
-import { TERMINAL_PATH, type ClientMessage, type ServerMessage } from '@/common/protocol';
+import { MAX_SHOWN_MESSAGES, TERMINAL_PATH, type ClientMessage, type ServerMessage } from '@/common/protocol';
 import { TerminalClient } from '@/common/terminal-client';
 
 /** Where output goes: the xterm Terminal, adapted (see Terminal.tsx). */
@@ -287,7 +287,7 @@ export class TerminalConnection {
         this.notify('info', `Server restarting (${msg.reason}); reconnecting…`, true);
         return;
       case 'message':
-        if (!this.snapshot.messages.some((m) => m.id === msg.id)) this.update({ messages: [...this.snapshot.messages, msg] });
+        if (!this.snapshot.messages.some((m) => m.id === msg.id)) this.update({ messages: [...this.snapshot.messages, msg].slice(-MAX_SHOWN_MESSAGES) });
         return;
       case 'pong':
         this.lastPong = Date.now();
