@@ -247,6 +247,10 @@ export const WorkshopSchema = WorkshopSummarySchema.extend({ attendees: z.array(
 export type Workshop = z.infer<typeof WorkshopSchema>;
 
 /** GET /api/workshops (instructor): newest first, with how many joined. */
+/** POST /api/workshops/:id/messages (202): the message's id, and how many attendees it is for. */
+export const MessageSentSchema = z.object({ id: z.number().int(), recipients: z.number().int().nonnegative() });
+export type MessageSent = z.infer<typeof MessageSentSchema>;
+
 export const WorkshopListSchema = z.array(WorkshopSummarySchema.extend({ joined: z.number().int().nonnegative() }));
 export type WorkshopList = z.infer<typeof WorkshopListSchema>;
 

@@ -36,6 +36,12 @@ export const ACK_EVERY_BYTES = 64 * 1024;
 export const LOW_WATERMARK = 192 * 1024;
 export const HIGH_WATERMARK = 512 * 1024;
 
+/**
+ * The instructor's undismissed messages an attendee is shown at most (the newest): what the server
+ * sends after `ready` and what the page keeps, so a chatty dashboard cannot bury a lab under notices.
+ */
+export const MAX_SHOWN_MESSAGES = 20;
+
 const dim = z.number().int().finite();
 
 export const clientMessage = z.discriminatedUnion('type', [
@@ -62,6 +68,8 @@ export const clientMessage = z.discriminatedUnion('type', [
   /** Ask for a fresh sandbox (after the sandbox died, or by the attendee's own choice). */
   z.object({ type: z.literal('recreate') }).strict(),
   z.object({ type: z.literal('ping'), t: z.number().finite() }).strict(),
+  /** The attendee closed the instructor's message `id`: it is not shown again, on any reload. */
+  z.object({ type: z.literal('dismiss'), id: z.number().int().positive() }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 
@@ -122,6 +130,21 @@ export const serverMessage = z.discriminatedUnion('type', [
   /** The server is shutting down; reconnect after it comes back. */
   z.object({ type: z.literal('bye'), reason: z.string() }),
   z.object({ type: z.literal('pong'), t: z.number() }),
+  /**
+   * A message from the instructor (POST /api/workshops/:id/messages), shown as a notice until the
+   * attendee sends `dismiss`. Sent when posted, and again after every `ready` while not dismissed.
+   * `text` is plain text: the page never renders it as HTML.
+   */
+  z.object({
+    type: z.literal('message'),
+    id: z.number().int(),
+    text: z.string(),
+    from: z.literal('instructor'),
+    /** True when it went to the whole workshop. */
+    toAll: z.boolean(),
+    /** When it was sent, ms since the epoch. */
+    at: z.number(),
+  }),
   /** A rejected message or a failed action; the session goes on unless `fatal`. */
   z.object({ type: z.literal('error'), code: errorCode, message: z.string(), fatal: z.boolean().optional() }),
 ]);

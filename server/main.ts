@@ -67,6 +67,7 @@ export async function main(): Promise<void> {
       driverInfo: driver.info,
       findBlock: (labId, blockId) => labs.findBlock(labId, blockId),
       store,
+      messages: store,
       log,
       graceMs: config.graceMs,
       ringBytes: config.ringBytes,

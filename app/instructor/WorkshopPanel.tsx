@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { LabSummary } from '@/common/lab-model';
 import { api, ApiError, type WorkshopList } from '@/app/lib/api';
+import { MessageForm } from './MessageForm';
 import { QrCode } from './QrCode';
 import { usePolling } from './usePolling';
 
@@ -95,6 +96,7 @@ function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: 
   const load = useCallback(() => api.workshop(token, workshop.id), [token, workshop.id]);
   const { data } = usePolling(load, 2000);
   const attendees = data?.id === workshop.id ? data.attendees : [];
+  const [messaging, setMessaging] = useState<string | null>(null);
   return (
     <div className="join-card" data-testid="join-card">
       <div className="join-text">
@@ -115,15 +117,53 @@ function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: 
         {attendees.length > 0 && (
           <ul className="joined-names" data-testid="joined-names">
             {attendees.map((a) => (
-              <li key={a.id} className={a.online ? 'online' : undefined}>
+              <li key={a.id} className={a.online ? 'online' : undefined} data-testid="joined-name">
                 {a.name}
-                {a.step != null && <span className="muted"> · step {a.step + 1}</span>}
+                {a.step != null && <span className="muted"> · step {a.step + 1}</span>}{' '}
+                <button type="button" className="btn btn-small" aria-label={`Message ${a.name}`} onClick={() => setMessaging(messaging === a.id ? null : a.id)}>
+                  Message
+                </button>
+                {messaging === a.id && <MessageForm token={token} workshop={workshop.id} to={{ id: a.id, name: a.name }} onClose={() => setMessaging(null)} />}
               </li>
             ))}
           </ul>
         )}
+        <MessageForm token={token} workshop={workshop.id} />
+        <DownloadCsv token={token} workshop={workshop} />
       </div>
       <QrCode text={workshop.joinUrl} label={`QR code for ${workshop.joinUrl}`} />
     </div>
+  );
+}
+
+/** fetch + Blob rather than a link: the CSV route needs the bearer token, which a link cannot carry. */
+function DownloadCsv({ token, workshop }: { token: string; workshop: WorkshopList[number] }) {
+  const [error, setError] = useState<string | null>(null);
+  const download = () => {
+    setError(null);
+    api.progressCsv(token, workshop.id).then(
+      (blob) => {
+        const url = URL.createObjectURL(blob);
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = `${workshop.code}-progress.csv`;
+        a.click();
+        // Revoked later: Chromium reads the blob after the click has returned.
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      },
+      (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
+    );
+  };
+  return (
+    <p>
+      <button type="button" className="btn btn-small" onClick={download} data-testid="download-csv">
+        Download CSV
+      </button>
+      {error && (
+        <span className="form-error" role="alert">
+          {error}
+        </span>
+      )}
+    </p>
   );
 }

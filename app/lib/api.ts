@@ -9,6 +9,7 @@ import {
   ApiErrorBodySchema,
   InstructorAttendeesSchema,
   JoinedSchema,
+  MessageSentSchema,
   NewWorkshopSchema,
   WorkshopListSchema,
   WorkshopSchema,
@@ -89,6 +90,27 @@ export const api = {
     }),
   workshops: (token: string) => request(WorkshopListSchema, '/api/workshops', bearer(token)),
   workshop: (token: string, id: string) => request(WorkshopSchema, `/api/workshops/${encodeURIComponent(id)}`, bearer(token)),
+  /** A message to one attendee of the workshop, or to all of them without `attendee`. */
+  sendMessage: (token: string, workshop: string, text: string, attendee?: string) =>
+    request(MessageSentSchema, `/api/workshops/${encodeURIComponent(workshop)}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text, ...(attendee ? { attendee } : {}) }),
+    }),
+  /** The progress CSV as a Blob: it needs the bearer token, which a plain link cannot send. */
+  progressCsv: async (token: string, workshop: string): Promise<Blob> => {
+    let res: Response;
+    try {
+      res = await fetch(`/api/workshops/${encodeURIComponent(workshop)}/progress.csv`, { cache: 'no-store', ...bearer(token) });
+    } catch {
+      throw new ApiError(0, 'The labdeck server is unreachable.');
+    }
+    if (!res.ok) {
+      const error = ApiErrorBodySchema.safeParse(await res.json().catch(() => undefined));
+      throw new ApiError(res.status, error.success ? error.data.error : `${res.status} ${res.statusText}`);
+    }
+    return res.blob();
+  },
   notes: (token: string, labId: string) =>
     request(StepNotesListSchema, `/api/instructor/labs/${encodeURIComponent(labId)}/notes`, bearer(token)),
 };

@@ -3,6 +3,9 @@
  *
  * - `POST /api/workshops {lab, title?, maxAttendees?}` → 201 `{id, code, joinUrl}` (instructor)
  * - `GET /api/workshops` → the list; `GET /api/workshops/:id` → one, with its attendees (instructor)
+ * - `POST /api/workshops/:id/messages {text, attendee?}` → 202: a `message` on the attendee's socket,
+ *   or on every member's without `attendee`; kept until dismissed (instructor)
+ * - `GET /api/workshops/:id/progress.csv` → one row per attendee, for a spreadsheet (instructor)
  * - `POST /api/join {code, name}` → 201 `Joined` and the session cookie: 404 unknown code, 400 bad name,
  *   409 name taken or workshop full, each with a sentence the join page shows as it is.
  *
@@ -11,8 +14,9 @@
  * server's own origins when the browser names one: another site cannot join a visitor to a workshop.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
-import { displayNameProblem, type ApiErrorBody, type Joined, type NewWorkshop, type Workshop, type WorkshopList } from '../../common/api.js';
+import { displayNameProblem, type ApiErrorBody, type Joined, type MessageSent, type NewWorkshop, type Workshop, type WorkshopList } from '../../common/api.js';
 import type { LabCatalog } from '../labs/catalog.js';
 import type { SessionManager } from '../terminal/sessions.js';
 import type { Store, StoredWorkshop } from '../store/store.js';
@@ -42,6 +46,14 @@ const NewWorkshopBody = z
     lab: z.string().min(1).max(200),
     title: z.string().trim().max(120).optional(),
     maxAttendees: z.number().int().min(1).max(MAX_ATTENDEES).optional(),
+  })
+  .strict();
+/** Long enough for a hint with a command in it, short enough to read on a projector. */
+export const MAX_MESSAGE_CHARS = 2000;
+const MessageBody = z
+  .object({
+    text: z.string().trim().min(1, 'type a message').max(MAX_MESSAGE_CHARS, `at most ${MAX_MESSAGE_CHARS} characters`),
+    attendee: z.string().min(1).max(200).optional(),
   })
   .strict();
 const JoinBody = z.object({ code: z.string().max(32), name: z.string().max(1000) }).strict();
@@ -92,8 +104,57 @@ export async function handleWorkshopApi(req: IncomingMessage, res: ServerRespons
     io.json<Workshop>(res, 200, { ...summary(req, deps, w), attendees });
     return true;
   }
+  const sub = /^\/api\/workshops\/([^/]+)\/(messages|progress\.csv)$/.exec(p);
+  const w = sub ? deps.store.workshop(safeDecode(sub[1]!) ?? '') : null;
+  if (sub && !w) {
+    io.json<ApiErrorBody>(res, 404, { error: `no workshop ${sub[1]}` });
+    return true;
+  }
+  if (w && sub![2] === 'messages' && method === 'POST') {
+    await postMessage(req, res, w, deps, io);
+    return true;
+  }
+  if (w && sub![2] === 'progress.csv' && method === 'GET') {
+    progressCsv(res, w, deps);
+    return true;
+  }
   io.json<ApiErrorBody>(res, 404, { error: `no API route ${method} ${p}` });
   return true;
+}
+
+async function postMessage(req: IncomingMessage, res: ServerResponse, w: StoredWorkshop, deps: WorkshopApiDeps, io: Io): Promise<void> {
+  const body = await readBody(req, res, MessageBody, deps.auth, io);
+  if (!body) return;
+  const to = body.attendee ?? null;
+  const message = deps.store.addMessage(w.id, to, body.text);
+  if (!message) return io.json<ApiErrorBody>(res, 404, { error: `no attendee ${to} in the workshop "${w.title}"` });
+  const recipients = to ? [to] : deps.store.members(w.id).map((m) => m.attendee);
+  for (const a of recipients) deps.sessions.get(a)?.notify(message);
+  io.json<MessageSent>(res, 202, { id: message.id, recipients: recipients.length });
+}
+
+/**
+ * A cell a spreadsheet would read as a formula (= + - @, and tab/CR which some strip first) gets a
+ * leading apostrophe (OWASP "CSV injection"): an attendee's name must not run on the instructor's machine.
+ */
+export function csvCell(value: string | number | boolean | null): string | number | boolean | null {
+  return typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+export const PROGRESS_CSV_HEADER = ['name', 'step', 'step title', 'online', 'last seen', 'runs', 'checks passed'] as const;
+
+function progressCsv(res: ServerResponse, w: StoredWorkshop, deps: WorkshopApiDeps): void {
+  const steps = deps.labs.lab(w.labId)?.steps ?? [];
+  const rows = deps.store.progressRows(w.id).map((m) => {
+    const s = deps.sessions.get(m.attendee);
+    const step = s && s.labId === w.labId ? s.step : m.labId === w.labId ? m.step : null;
+    const lastSeen = s?.lastSeen ?? m.lastSeen;
+    return [m.name, step === null ? '' : step + 1, step === null ? '' : (steps[step]?.title ?? ''), s?.connected ? 'yes' : 'no', new Date(lastSeen).toISOString(), m.runs, m.checksPassed].map(csvCell);
+  });
+  const csv = stringify([[...PROGRESS_CSV_HEADER], ...rows]);
+  const file = `${w.code}-progress.csv`;
+  res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${file}"`, 'Cache-Control': 'no-store' });
+  res.end(csv);
 }
 
 async function join(req: IncomingMessage, res: ServerResponse, attendee: string | null, deps: WorkshopApiDeps, io: Io): Promise<void> {

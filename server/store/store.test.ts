@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { MAX_SHOWN_MESSAGES } from '../../common/protocol.js';
 import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, SCHEMA_VERSION, Store } from './store.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'labdeck-store-'));
@@ -152,5 +153,32 @@ test('join: names unique per workshop (case-insensitively), seats bounded, the s
   store.setWorkshopState(a.id, 'closed');
   assert.deepEqual(store.join('a-5', a.id, 'Di'), { ok: false, why: 'not-open' });
   assert.equal(store.workshopOf('a-1')?.state, 'closed');
+  store.close();
+});
+
+test('messages: to one member or all, pending until that attendee dismisses them, never another workshop\'s', () => {
+  const store = new Store(':memory:');
+  const w = store.createWorkshop({ labId: 'lab', title: 'A', maxAttendees: 10 });
+  const other = store.createWorkshop({ labId: 'lab', title: 'B', maxAttendees: 10 });
+  assert.ok(store.join('ana', w.id, 'Ana').ok && store.join('bo', w.id, 'Bo').ok && store.join('cy', other.id, 'Cy').ok);
+  assert.equal(store.addMessage(w.id, 'cy', 'not yours'), null, 'a member of another workshop');
+  assert.equal(store.addMessage(w.id, 'nobody', 'x'), null);
+  const hint = store.addMessage(w.id, 'ana', 'hint')!;
+  const all = store.addMessage(w.id, null, 'all')!;
+  assert.deepEqual(store.pendingMessages('ana').map((m) => [m.text, m.toAll]), [['hint', false], ['all', true]]);
+  assert.deepEqual(store.pendingMessages('bo').map((m) => m.text), ['all']);
+  assert.deepEqual(store.pendingMessages('cy'), []);
+  store.dismissMessage('bo', hint.id);
+  store.dismissMessage('ana', all.id);
+  assert.deepEqual(store.pendingMessages('ana').map((m) => m.id), [hint.id]);
+  assert.deepEqual(store.pendingMessages('bo').map((m) => m.id), [all.id], 'Bo cannot dismiss Ana\'s hint, and his own "all" stays');
+  const many: number[] = [];
+  for (let i = 0; i < MAX_SHOWN_MESSAGES + 5; i++) many.push(store.addMessage(w.id, 'bo', `n${i}`)!.id);
+  const shown = store.pendingMessages('bo');
+  assert.equal(shown.length, MAX_SHOWN_MESSAGES, 'bounded');
+  assert.deepEqual([shown[0]!.text, shown.at(-1)!.text], ['n5', `n${MAX_SHOWN_MESSAGES + 4}`], 'the newest, oldest first');
+  store.dismissMessage('bo', all.id);
+  for (const id of many) store.dismissMessage('bo', id);
+  assert.deepEqual(store.pendingMessages('bo'), [], 'the one dismissed while beyond the shown ones does not come back');
   store.close();
 });

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { MAX_SHOWN_MESSAGES } from '../../common/protocol.js';
 import type { AssignmentStore } from '../sandbox/pool.js';
 import type { ProgressStore } from '../terminal/session.js';
 import type { PassStore } from '../teach/runtime.js';
@@ -73,6 +74,23 @@ CREATE TABLE workshops (
 ALTER TABLE attendees ADD COLUMN workshop_id TEXT REFERENCES workshops(id);
 CREATE UNIQUE INDEX attendees_workshop_name ON attendees(workshop_id, name COLLATE NOCASE) WHERE workshop_id IS NOT NULL;
 `,
+  // Issue 10: the instructor's messages (attendee NULL: to everyone in the workshop), and which
+  // attendee dismissed which. Kept, not fire-and-forget, so a reload or a late connection still shows them.
+  `
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  workshop_id TEXT NOT NULL REFERENCES workshops(id),
+  attendee TEXT,
+  text TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX messages_workshop ON messages(workshop_id);
+CREATE TABLE message_dismissals (
+  message_id INTEGER NOT NULL REFERENCES messages(id),
+  attendee TEXT NOT NULL,
+  PRIMARY KEY (message_id, attendee)
+);
+`,
 ];
 
 /** The schema version this code writes: a file with a higher one is from a newer server and is refused. */
@@ -97,6 +115,15 @@ export interface WorkshopMember {
   step: number | null;
   labId: string | null;
   lastSeen: number;
+}
+
+/** A message from the instructor, as an attendee receives it (the `message` server message). */
+export interface StoredMessage {
+  id: number;
+  text: string;
+  /** True when it went to the whole workshop, false when to this attendee only. */
+  toAll: boolean;
+  at: number;
 }
 
 /** Why a join was refused, or the name the attendee now has. */
@@ -316,6 +343,53 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
     return this.db
       .prepare('SELECT id AS attendee, name, step, lab_id AS labId, last_seen AS lastSeen FROM attendees WHERE workshop_id = ? ORDER BY created_at')
       .all(workshopId) as WorkshopMember[];
+  }
+
+  /**
+   * Keep a message to one member of the workshop, or to all of them (attendee null). Null when the
+   * attendee is not a member of this workshop.
+   */
+  addMessage(workshopId: string, attendee: string | null, text: string): StoredMessage | null {
+    if (attendee !== null && this.workshopOf(attendee)?.id !== workshopId) return null;
+    const at = Date.now();
+    const { lastInsertRowid } = this.db.prepare('INSERT INTO messages (workshop_id, attendee, text, at) VALUES (?, ?, ?, ?)').run(workshopId, attendee, text, at);
+    return { id: Number(lastInsertRowid), text, toAll: attendee === null, at };
+  }
+
+  /** The newest MAX_SHOWN_MESSAGES of the attendee's workshop meant for them and not dismissed, oldest first. */
+  pendingMessages(attendee: string): StoredMessage[] {
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.text, m.attendee IS NULL AS toAll, m.at FROM messages m JOIN attendees a ON a.id = ? AND a.workshop_id = m.workshop_id
+         WHERE (m.attendee IS NULL OR m.attendee = a.id)
+           AND NOT EXISTS (SELECT 1 FROM message_dismissals d WHERE d.message_id = m.id AND d.attendee = a.id)
+         ORDER BY m.id DESC LIMIT ?`,
+      )
+      .all(attendee, MAX_SHOWN_MESSAGES) as Array<{ id: number; text: string; toAll: number; at: number }>;
+    return rows.reverse().map((r) => ({ ...r, toAll: r.toAll === 1 }));
+  }
+
+  /** The attendee closed the notice; an id that is not theirs changes nothing. */
+  dismissMessage(attendee: string, id: number): void {
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO message_dismissals (message_id, attendee)
+         SELECT m.id, a.id FROM messages m JOIN attendees a ON a.id = ? AND a.workshop_id = m.workshop_id
+         WHERE m.id = ? AND (m.attendee IS NULL OR m.attendee = a.id)`,
+      )
+      .run(attendee, id);
+  }
+
+  /** One row per member for the progress CSV: stored progress, Run clicks and checks passed in the workshop's lab. */
+  progressRows(workshopId: string): Array<WorkshopMember & { runs: number; checksPassed: number }> {
+    return this.db
+      .prepare(
+        `SELECT a.id AS attendee, a.name, a.step, a.lab_id AS labId, a.last_seen AS lastSeen,
+                (SELECT COUNT(*) FROM runs r WHERE r.attendee = a.id AND r.lab_id = w.lab_id) AS runs,
+                (SELECT COUNT(*) FROM step_passes p WHERE p.attendee = a.id AND p.lab_id = w.lab_id) AS checksPassed
+         FROM attendees a JOIN workshops w ON w.id = a.workshop_id WHERE a.workshop_id = ? ORDER BY a.created_at`,
+      )
+      .all(workshopId) as Array<WorkshopMember & { runs: number; checksPassed: number }>;
   }
 
   close(): void {

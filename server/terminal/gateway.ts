@@ -206,6 +206,8 @@ export class TerminalGateway {
         case 'recreate':
           void session.recreate(link);
           return;
+        case 'dismiss':
+          return session.dismiss(msg.id);
       }
     });
   }

@@ -14,6 +14,7 @@ import type { CodeBlock } from '../../common/lab-model.js';
 import type { DriverInfo, Sandbox, SandboxHealth, TermSize } from '../sandbox/driver.js';
 import { PoolBusyError, type SandboxPool } from '../sandbox/pool.js';
 import type { Logger } from '../log.js';
+import type { StoredMessage } from '../store/store.js';
 import { BlockTyper, TYPER_TIMING, type TyperTiming } from './block-typer.js';
 import type { OutputFairness } from './fairness.js';
 import { Lifecycle, type LifecycleState } from './lifecycle.js';
@@ -26,6 +27,12 @@ export interface ProgressStore {
   recordProgress(attendee: string, labId: string, step: number): void;
   recordRun(attendee: string, labId: string, blockId: string): void;
   hadSandbox(attendee: string): boolean;
+}
+
+/** The instructor's messages an attendee has not dismissed yet (SQLite in production). */
+export interface MessageStore {
+  pendingMessages(attendee: string): StoredMessage[];
+  dismissMessage(attendee: string, id: number): void;
 }
 
 /** The pool calls a session makes (all of them are in this file, marked `pool.`). */
@@ -47,6 +54,8 @@ export interface SessionDeps {
   fairness?: OutputFairness;
   /** Run's pacing and clock (tests shorten them); TYPER_TIMING unless set. */
   typing?: Partial<TyperTiming>;
+  /** The instructor's kept messages (store.ts); without it a session sends none. */
+  messages?: MessageStore;
   /** Runs the lab's reset script in the old sandbox before a reset replaces it (issue 11); never throws. */
   beforeReset?(attendee: string, labId: string | null, sandbox: Sandbox | null): Promise<void>;
   onDone(attendee: string): void;
@@ -126,6 +135,20 @@ export class AttendeeSession {
   /** The attendee's sandbox, once they have one (for out-of-band checks such as preflight). */
   get currentSandbox(): Sandbox | null {
     return this.sandbox;
+  }
+
+  /** Show an instructor's message now, if a browser is attached (otherwise the next `ready` brings it). */
+  notify(m: StoredMessage): void {
+    this.client?.sendJson({ type: 'message', from: 'instructor', ...m });
+  }
+
+  dismiss(id: number): void {
+    this.deps.messages?.dismissMessage(this.attendee, id);
+  }
+
+  /** After each `ready`: the messages not dismissed yet, so a reload or a late connection still shows them. */
+  private sendPending(client: ClientLink): void {
+    for (const m of this.deps.messages?.pendingMessages(this.attendee) ?? []) client.sendJson({ type: 'message', from: 'instructor', ...m });
   }
 
   /** A browser said hello: attach it, starting or restoring the shell. */
@@ -367,6 +390,7 @@ export class AttendeeSession {
           resumed: false,
           ...(replaced ? { replaced } : {}),
         });
+        this.sendPending(client);
       }
     } catch (err) {
       if (err instanceof PoolBusyError) {
@@ -399,6 +423,7 @@ export class AttendeeSession {
         resumed: true,
       });
       if (screen) client.sendJson({ type: 'screen', data: screen });
+      this.sendPending(client);
     } finally {
       this.output.release();
     }

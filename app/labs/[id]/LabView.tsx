@@ -6,6 +6,7 @@ import type { CodeBlock, Lab } from '@/common/lab-model';
 import { api, ApiError } from '@/app/lib/api';
 import type { RunControls } from './BlockView';
 import { FontControls } from './FontControls';
+import { InstructorMessages } from './InstructorMessages';
 import { NameBadge } from './NameBadge';
 import { SplitLayout } from './SplitLayout';
 import { StepView } from './StepView';
@@ -94,6 +95,7 @@ function LabWorkspace({ lab }: { lab: Lab }) {
         <NameBadge />
         <FontControls {...font} />
       </header>
+      {conn && <InstructorMessages messages={snap.messages} onDismiss={(mid) => conn.dismissMessage(mid)} />}
       <SplitLayout
         left={step == null ? <div className="page-loading">Loading…</div> : <StepView lab={lab} index={step} run={run} teach={teach} onGo={go} />}
         right={<TerminalPane preflight={preflight} conn={conn} snap={snap} fontSize={Math.round(BASE_TERMINAL_FONT * font.scale)} />}

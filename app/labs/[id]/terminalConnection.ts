@@ -8,7 +8,7 @@
  * (useSyncExternalStore), and the xterm instance plugs in as a `TerminalSink`. Keeping the socket
  * out of the component tree means a re-render can never open a second socket or drop an ack.
  */
-import { TERMINAL_PATH, type ClientMessage, type ServerMessage } from '@/common/protocol';
+import { MAX_SHOWN_MESSAGES, TERMINAL_PATH, type ClientMessage, type ServerMessage } from '@/common/protocol';
 import { TerminalClient } from '@/common/terminal-client';
 
 /** Where output goes: the xterm Terminal, adapted (see Terminal.tsx). */
@@ -38,6 +38,9 @@ export interface Notice {
   text: string;
 }
 
+/** A message from the instructor, shown until the attendee dismisses it (the server keeps it until then). */
+export type InstructorMessage = Extract<ServerMessage, { type: 'message' }>;
+
 export interface Sandbox {
   attendee: string;
   driver: string;
@@ -47,6 +50,8 @@ export interface Sandbox {
 export interface ConnSnapshot {
   state: ConnState;
   notices: Notice[];
+  /** The instructor's undismissed messages, oldest first; the server sends them again after each `ready`. */
+  messages: InstructorMessage[];
   sandbox: Sandbox | null;
   /** Round-trip time of the last ping, ms. */
   latency: number | null;
@@ -83,7 +88,7 @@ export class TerminalConnection {
   private readonly noticeTimers = new Set<ReturnType<typeof setTimeout>>();
   private noticeSeq = 0;
   private disposed = false;
-  private snapshot: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], sandbox: null, latency: null };
+  private snapshot: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], messages: [], sandbox: null, latency: null };
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly url: string = defaultUrl()) {}
@@ -166,6 +171,12 @@ export class TerminalConnection {
   /** The laptop woke up or came back online: skip the rest of the backoff wait. */
   wake(): void {
     if (this.snapshot.state.kind === 'reconnecting') this.reconnectNow();
+  }
+
+  /** Closed by the attendee: the server is told, so no reload or reconnect shows it again. */
+  dismissMessage(id: number): void {
+    this.update({ messages: this.snapshot.messages.filter((m) => m.id !== id) });
+    this.send({ type: 'dismiss', id });
   }
 
   dismissNotice(id: number): void {
@@ -274,6 +285,9 @@ export class TerminalConnection {
         // The server is restarting: retry quickly; the backoff takes over if it stays down.
         this.attempt = 0;
         this.notify('info', `Server restarting (${msg.reason}); reconnecting…`, true);
+        return;
+      case 'message':
+        if (!this.snapshot.messages.some((m) => m.id === msg.id)) this.update({ messages: [...this.snapshot.messages, msg].slice(-MAX_SHOWN_MESSAGES) });
         return;
       case 'pong':
         this.lastPong = Date.now();

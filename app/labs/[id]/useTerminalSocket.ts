@@ -6,7 +6,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { TerminalConnection, type ConnSnapshot } from './terminalConnection';
 
-const IDLE: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], sandbox: null, latency: null };
+const IDLE: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], messages: [], sandbox: null, latency: null };
 const noop = () => () => undefined;
 
 export function useTerminalSocket(): { conn: TerminalConnection | null; snap: ConnSnapshot } {
