@@ -57,3 +57,20 @@ export async function attendeeId(page: Page): Promise<string> {
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** The instructor token the e2e server runs with (playwright.config.ts). */
+export const INSTRUCTOR_TOKEN = 'e2e-token';
+
+/** Open the instructor dashboard and unlock it with the token. */
+export async function unlockDashboard(dash: Page): Promise<void> {
+  await dash.goto('/instructor');
+  await dash.getByTestId('token-input').fill(INSTRUCTOR_TOKEN);
+  await dash.getByRole('button', { name: 'Unlock' }).click();
+}
+
+/** From an unlocked dashboard, open a workshop for the seed lab under a title unique to this test. */
+export async function openWorkshop(dash: Page, title: string): Promise<void> {
+  await dash.getByTestId('workshop-lab').selectOption(LAB_ID);
+  await dash.getByLabel('Title (optional)').fill(title);
+  await dash.getByTestId('open-workshop').click();
+}

@@ -1,7 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { attendeeId, expectInTerminal, openLab, terminalText, typeInTerminal } from './helpers';
-
-const TOKEN = 'e2e-token';
+import { attendeeId, expectInTerminal, openLab, terminalText, typeInTerminal, unlockDashboard } from './helpers';
 
 test('the instructor sees the attendee and a reset gives them a fresh, working shell', async ({ page, browser }) => {
   await openLab(page, 3);
@@ -12,9 +10,7 @@ test('the instructor sees the attendee and a reset gives them a fresh, working s
   const instructorContext = await browser.newContext();
   const dash = await instructorContext.newPage();
   try {
-    await dash.goto('/instructor');
-    await dash.getByTestId('token-input').fill(TOKEN);
-    await dash.getByRole('button', { name: 'Unlock' }).click();
+    await unlockDashboard(dash);
 
     const row = dash.locator(`tr[data-attendee="${me}"]`);
     await expect(row).toContainText('Kubernetes meets Rust');

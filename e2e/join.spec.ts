@@ -1,19 +1,13 @@
 import { expect, test } from '@playwright/test';
-import { expectInTerminal, LAB_ID, typeInTerminal } from './helpers';
-
-const TOKEN = 'e2e-token';
+import { expectInTerminal, LAB_ID, openWorkshop, typeInTerminal, unlockDashboard } from './helpers';
 
 test('the instructor opens a workshop (code, URL, QR); an attendee joins by the URL with a name and gets a shell', async ({ browser }, testInfo) => {
   const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
   const attendee = await browser.newContext();
   try {
     const dash = await instructor.newPage();
-    await dash.goto('/instructor');
-    await dash.getByTestId('token-input').fill(TOKEN);
-    await dash.getByRole('button', { name: 'Unlock' }).click();
-    await dash.getByTestId('workshop-lab').selectOption(LAB_ID);
-    await dash.getByLabel('Title (optional)').fill(`E2E ${testInfo.workerIndex}-${Date.now()}`);
-    await dash.getByTestId('open-workshop').click();
+    await unlockDashboard(dash);
+    await openWorkshop(dash, `E2E ${testInfo.workerIndex}-${Date.now()}`);
 
     const code = dash.getByTestId('join-code-shown');
     await expect(code).toHaveText(/^[A-HJKMNP-Z]{6}$/);

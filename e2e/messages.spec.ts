@@ -1,19 +1,13 @@
 import { expect, test } from '@playwright/test';
-import { LAB_ID } from './helpers';
-
-const TOKEN = 'e2e-token';
+import { openWorkshop, unlockDashboard } from './helpers';
 
 test('the instructor sends a hint to one attendee, who sees it as text until they dismiss it with the keyboard', async ({ browser }, testInfo) => {
   const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
   const attendee = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   try {
     const dash = await instructor.newPage();
-    await dash.goto('/instructor');
-    await dash.getByTestId('token-input').fill(TOKEN);
-    await dash.getByRole('button', { name: 'Unlock' }).click();
-    await dash.getByTestId('workshop-lab').selectOption(LAB_ID);
-    await dash.getByLabel('Title (optional)').fill(`Messages ${testInfo.workerIndex}-${Date.now()}`);
-    await dash.getByTestId('open-workshop').click();
+    await unlockDashboard(dash);
+    await openWorkshop(dash, `Messages ${testInfo.workerIndex}-${Date.now()}`);
     const joinUrl = (await dash.getByTestId('join-url-shown').textContent())!;
 
     const page = await attendee.newPage();
