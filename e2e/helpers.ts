@@ -68,9 +68,14 @@ export async function unlockDashboard(dash: Page): Promise<void> {
   await dash.getByRole('button', { name: 'Unlock' }).click();
 }
 
-/** From an unlocked dashboard, open a workshop for the seed lab under a title unique to this test. */
+/**
+ * From an unlocked dashboard, open a workshop for the seed lab under a title unique to this test, and
+ * wait until the join card shows it: until then the card may still show another test's workshop (specs
+ * run in parallel against one server), and its code or URL would send the attendee there.
+ */
 export async function openWorkshop(dash: Page, title: string): Promise<void> {
   await dash.getByTestId('workshop-lab').selectOption(LAB_ID);
   await dash.getByLabel('Title (optional)').fill(title);
   await dash.getByTestId('open-workshop').click();
+  await expect(dash.getByTestId('join-card').locator('.join-title')).toContainText(title);
 }
