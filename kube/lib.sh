@@ -13,20 +13,6 @@ elapsed() { printf '%.1fs' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
 phase() { printf '[%s/%s %3s%%] %s (%s)\n' "$1" "$2" "$(( ($1 - 1) * 100 / $2 ))" "$3" "$(elapsed)"; }
 die() { echo "kube build: $*" >&2; exit 1; }
 
-# The Debian mirror the host's apt already uses (the only one reachable on an offline workshop host),
-# or LABDECK_DEBIAN_MIRROR. Same rule as sandbox/build-rootfs.sh.
-debian_mirror() {
-  if [[ -n ${LABDECK_DEBIAN_MIRROR:-} ]]; then echo "${LABDECK_DEBIAN_MIRROR%/}"; return; fi
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' "$f")
-    if [[ -n $uri ]]; then echo "${uri%/}"; return; fi
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f ]] || continue
-    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' "$f")
-    if [[ -n $uri ]]; then echo "${uri%/}"; return; fi
-  done
-  echo http://deb.debian.org/debian
-}
+# debian_mirror: the mirror sandbox/build-rootfs.sh uses too (one definition).
+# shellcheck source=SCRIPTDIR/../scripts/lib/debian-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/debian-mirror.sh"

@@ -10,25 +10,11 @@ cache=${2:?usage: build-rootfs.sh OUT.tar CACHE_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 suite=bookworm
 
-# The mirror the host's apt already uses (the only one reachable on an offline workshop host).
-mirror_uri() {
-  if [[ -n ${LABDECK_DEBIAN_MIRROR:-} ]]; then echo "$LABDECK_DEBIAN_MIRROR"; return; fi
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    # deb822: the first stanza whose URIs end in /debian (not -security) is the main archive.
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' "$f")
-    if [[ -n $uri ]]; then echo "${uri%/}"; return; fi
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f ]] || continue
-    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' "$f")
-    if [[ -n $uri ]]; then echo "${uri%/}"; return; fi
-  done
-  echo http://deb.debian.org/debian
-}
+# debian_mirror: the host's own Debian mirror (shared with kube/; see the file).
+# shellcheck source=SCRIPTDIR/../scripts/lib/debian-mirror.sh
+source "$here/../scripts/lib/debian-mirror.sh"
 
-mirror=$(mirror_uri)
+mirror=$(debian_mirror)
 security=${mirror%/debian}/debian-security
 packages=$(grep -v '^\s*#' "$here/packages.txt" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
 

@@ -51,7 +51,7 @@ fi
 # rootfs stamp: what build-rootfs.sh reads. Image stamp: that plus this script, the Containerfile,
 # and the tool pins.
 rootfs_stamp=$( {
-  cat "$here/build-rootfs.sh" "$here/packages.txt" "$here"/inner/*
+  cat "$here/build-rootfs.sh" "$here/../scripts/lib/debian-mirror.sh" "$here/packages.txt" "$here"/inner/*
   echo "kubectl=$kubectl_sum mirror=${LABDECK_DEBIAN_MIRROR:-}"
 } | sha256sum | cut -c1-16)
 tools_wanted=${LABDECK_SANDBOX_TOOLS:-1}
