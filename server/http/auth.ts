@@ -6,6 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parseCookie, stringifySetCookie } from 'cookie';
+import { tokenFromProtocols } from '../../common/instructor-socket.js';
 import type { HostGuard } from './host-guard.js';
 
 export const SESSION_COOKIE = 'labdeck_session';
@@ -46,6 +47,15 @@ export class Auth {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(h);
     return m !== null && safeEqual(m[1]!.trim(), this.instructorToken);
+  }
+
+  /**
+   * An instructor WebSocket upgrade: the token in the subprotocol header (common/instructor-socket.ts
+   * says why not Authorization or the URL); the Origin check is the caller's, as for every upgrade.
+   */
+  isInstructorSocket(req: IncomingMessage): boolean {
+    const token = tokenFromProtocols(req.headers['sec-websocket-protocol']);
+    return token !== null && safeEqual(token, this.instructorToken);
   }
 
   /** Origin names one of the server's own hosts (not merely the request's Host, which a rebinding page sets). */
