@@ -21,8 +21,11 @@ export function CodeBlockView({ block, labId, canRun, ran, missing, onRun }: Pro
   // `+exec_replace`: once there is output, it takes the code's place, as in presenterm.
   const replaced = block.snippet?.mode === 'replace' && snippet.state.kind !== 'idle';
   const lineCount = block.code.replace(/\n$/, '').split('\n').length;
+  // A command wraps inside the pane, so it is read whole; a file or a diagram keeps its lines (they
+  // scroll sideways), and so does a block with line numbers, which a wrapped line would put out of step.
+  const wraps = block.runnable && !block.lineNumbers;
   return (
-    <figure className={`code-block${ran ? ' is-ran' : ''}`} data-block-id={block.id} data-testid={`block-${block.id}`}>
+    <figure className={`code-block${ran ? ' is-ran' : ''}${wraps ? ' is-command' : ''}`} data-block-id={block.id} data-testid={`block-${block.id}`}>
       <figcaption className="code-bar">
         <span className="code-lang">{block.lang || 'text'}</span>
         {ran && (
@@ -30,32 +33,36 @@ export function CodeBlockView({ block, labId, canRun, ran, missing, onRun }: Pro
             ✓ ran
           </span>
         )}
-        <span className="spacer-flex" />
-        <CopyButton text={block.code} blockId={block.id} />
-        {block.runnable && (
-          <button
-            type="button"
-            className="btn btn-run"
-            data-testid={`run-${block.id}`}
-            disabled={!canRun}
-            title={canRun ? 'Type this into your terminal and press Enter' : 'Waiting for your terminal…'}
-            onClick={onRun}
-          >
-            <span aria-hidden="true">▶</span> {ran ? 'Run again' : 'Run'}
-          </button>
-        )}
-        {block.snippet && (
-          <button
-            type="button"
-            className="btn btn-run"
-            data-testid={`run-${block.id}`}
-            disabled={!canRun || snippet.state.kind === 'running'}
-            title={canRun ? 'Run this snippet in your sandbox; its output shows below' : 'Waiting for your sandbox…'}
-            onClick={() => void snippet.run()}
-          >
-            <span aria-hidden="true">▶</span> {snippet.state.kind === 'idle' ? 'Run' : 'Run again'}
-          </button>
-        )}
+        <span className="code-actions">
+          <CopyButton text={block.code} blockId={block.id} />
+          {block.runnable && (
+            <button
+              type="button"
+              className="btn btn-run"
+              data-testid={`run-${block.id}`}
+              disabled={!canRun}
+              title={canRun ? 'Type this into your terminal and press Enter' : 'Waiting for your terminal…'}
+              onClick={() => {
+                onRun();
+                revealTerminal();
+              }}
+            >
+              <span aria-hidden="true">▶</span> {ran ? 'Run again' : 'Run'}
+            </button>
+          )}
+          {block.snippet && (
+            <button
+              type="button"
+              className="btn btn-run"
+              data-testid={`run-${block.id}`}
+              disabled={!canRun || snippet.state.kind === 'running'}
+              title={canRun ? 'Run this snippet in your sandbox; its output shows below' : 'Waiting for your sandbox…'}
+              onClick={() => void snippet.run()}
+            >
+              <span aria-hidden="true">▶</span> {snippet.state.kind === 'idle' ? 'Run' : 'Run again'}
+            </button>
+          )}
+        </span>
       </figcaption>
       {missing.length > 0 && (
         <div className="code-missing" role="note" data-testid={`missing-${block.id}`}>
@@ -93,6 +100,15 @@ export function CodeBlockView({ block, labId, canRun, ran, missing, onRun }: Pro
       <SnippetOutput blockId={block.id} state={snippet.state} />
     </figure>
   );
+}
+
+/**
+ * When the window is too narrow for side by side (a laptop at 200% zoom), the terminal is below the
+ * steps and Run would type into a shell out of sight: bring it into view. Side by side it is already
+ * fully visible and nothing moves.
+ */
+function revealTerminal(): void {
+  document.querySelector('.terminal-pane')?.scrollIntoView({ block: 'nearest' });
 }
 
 function CopyButton({ text, blockId }: { text: string; blockId: string }) {
