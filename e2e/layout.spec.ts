@@ -10,7 +10,7 @@
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { codeBlocks } from '../common/lab-model';
-import { expectInTerminal, fetchLab, LAB_ID } from './helpers';
+import { attendeeId, expectInTerminal, fetchLab, INSTRUCTOR_TOKEN, LAB_ID } from './helpers';
 
 interface Size {
   name: string;
@@ -174,6 +174,105 @@ test('column_layout follows the pane, not the window: one column when the splitt
     await expect.poll(() => columnsShown(page)).toBe(1);
     await expectNothingEscapes(page, 'narrowest pane');
     await page.screenshot({ path: testInfo.outputPath('narrowest-pane.png') });
+  } finally {
+    await ctx.close();
+  }
+});
+
+/** WCAG contrast of an element's text (or outline, or border) against the colour behind it, with its type size. */
+function contrastOf(page: Page, selector: string, fg: 'color' | 'outline-color' | 'border-top-color' = 'color'): Promise<{ ratio: number; fontPx: number; weight: number; opaque: boolean }> {
+  return page.evaluate(
+    ([sel, prop]) => {
+      const el = document.querySelector<HTMLElement>(sel)!;
+      const rgba = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const lum = (c: number[]) => {
+        const [r, g, b] = c.slice(0, 3).map((v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      // The colour behind the element: its own, or the nearest ancestor's that is not transparent.
+      let bgEl: HTMLElement | null = el;
+      let bg = rgba(getComputedStyle(el).backgroundColor);
+      while (bgEl && (bg.length === 4 && bg[3] === 0)) {
+        bgEl = bgEl.parentElement;
+        bg = bgEl ? rgba(getComputedStyle(bgEl).backgroundColor) : [255, 255, 255];
+      }
+      const style = getComputedStyle(el);
+      const [l1, l2] = [lum(rgba(style.getPropertyValue(prop))), lum(bg)].sort((a, b) => b - a);
+      return {
+        ratio: (l1! + 0.05) / (l2! + 0.05),
+        fontPx: parseFloat(style.fontSize),
+        weight: Number(style.fontWeight),
+        opaque: bg.length === 3 || bg[3] === 1,
+      };
+    },
+    [selector, fg] as const,
+  );
+}
+
+test('on a projector (1280x720): the join page, a message and a reset notice are large, high-contrast and keyboard-driven', async ({ browser, request }, testInfo) => {
+  const auth = { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` };
+  const res = await request.post('/api/workshops', { headers: auth, data: { lab: LAB_ID, title: `Projector ${testInfo.workerIndex}-${Date.now()}` } });
+  expect(res.status()).toBe(201);
+  const workshop = (await res.json()) as { id: string; code: string };
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(`/join/${workshop.code}`);
+
+    // Join page: large type, text at 7:1 or more, field edges at 3:1 or more, a focus ring that shows.
+    for (const sel of ['label', '[data-testid="join-name"]', '[data-testid="join-submit"]']) {
+      const c = await contrastOf(page, sel);
+      expect(c.fontPx, `${sel} font size`).toBeGreaterThanOrEqual(22);
+      expect(c.ratio, `${sel} contrast`).toBeGreaterThanOrEqual(7);
+    }
+    const name = page.getByTestId('join-name');
+    await expect(name).toBeFocused();
+    expect((await contrastOf(page, '[data-testid="join-name"]', 'border-top-color')).ratio, 'the name field edge').toBeGreaterThanOrEqual(3);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect((await contrastOf(page, '[data-testid="join-name"]', 'outline-color')).ratio, 'focus ring').toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: testInfo.outputPath('projector-join.png') });
+
+    // Joined with the keyboard alone: the name, then Enter.
+    await page.keyboard.type('Projector Pat');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('conn-status')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+    const me = await attendeeId(page);
+
+    const sent = await request.post(`/api/workshops/${workshop.id}/messages`, { headers: auth, data: { text: 'Look at the pods in kube-system', attendee: me } });
+    expect(sent.status()).toBe(202);
+    await expect(page.getByTestId('instructor-message')).toBeVisible();
+    const msg = await contrastOf(page, '.instructor-message-text');
+    expect(msg.fontPx, 'message size').toBeGreaterThanOrEqual(20);
+    expect(msg.ratio, 'message contrast').toBeGreaterThanOrEqual(7);
+
+    const reset = await request.post(`/api/sandboxes/${encodeURIComponent(me)}/reset`, { headers: auth });
+    expect(reset.ok()).toBeTruthy();
+    const notice = page.getByTestId('notice').filter({ hasText: 'Your sandbox was reset by the instructor' });
+    await expect(notice).toBeVisible();
+    const n = await contrastOf(page, '[data-testid="notice"] .notice-text');
+    expect(n.opaque, 'the notice has its own opaque background').toBe(true);
+    expect(n.fontPx, 'notice size').toBeGreaterThanOrEqual(18.5);
+    expect(n.weight, 'notice weight').toBeGreaterThanOrEqual(700);
+    expect(n.ratio, 'notice contrast').toBeGreaterThanOrEqual(7);
+    await page.screenshot({ path: testInfo.outputPath('projector-message-and-notice.png') });
+
+    // Keyboard: from the control before it, Tab reaches Dismiss, with a visible ring, and Enter dismisses.
+    await page.getByTestId('preflight-toggle').focus();
+    await page.keyboard.press('Tab');
+    const dismiss = notice.getByRole('button', { name: 'Dismiss' });
+    await expect(dismiss).toBeFocused();
+    const ring = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement!);
+      return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+    });
+    expect(ring.style).not.toBe('none');
+    expect(ring.width).toBeGreaterThanOrEqual(3);
+    await page.keyboard.press('Enter');
+    await expect(notice).toHaveCount(0);
   } finally {
     await ctx.close();
   }
