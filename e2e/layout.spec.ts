@@ -179,6 +179,27 @@ test('column_layout follows the pane, not the window: one column when the splitt
   }
 });
 
+test('A+ at its largest on a 1280x720 projector: every step still fits its pane', async ({ browser, request }, testInfo) => {
+  const lab = await fetchLab(request);
+  const blockIds = lab.steps.flatMap((s) => codeBlocks(s.blocks).map((b) => b.id));
+  const ctx = await attendeeContext(browser, SIZES[1]!, blockIds);
+  try {
+    const page = await ctx.newPage();
+    await openStep(page, 1);
+    const bigger = page.getByRole('button', { name: 'Larger text' });
+    while (await bigger.isEnabled()) await bigger.click();
+    await expect(page.locator('.font-scale')).toHaveText('200%');
+    for (let step = 1; step <= lab.steps.length; step++) {
+      if (step !== 1) await page.getByTestId('next').click();
+      await expect(page.getByTestId('step-count')).toHaveText(`Step ${step} of ${lab.steps.length}`);
+      await expectNothingEscapes(page, `A+ 200%, step ${step}`);
+      if (lab.steps[step - 1]!.title === TWO_COLUMN_STEP) await page.screenshot({ path: testInfo.outputPath('1280x720-a-plus-200.png') });
+    }
+  } finally {
+    await ctx.close();
+  }
+});
+
 /** WCAG contrast of an element's text (or outline, or border) against the colour behind it, with its type size. */
 function contrastOf(page: Page, selector: string, fg: 'color' | 'outline-color' | 'border-top-color' = 'color'): Promise<{ ratio: number; fontPx: number; weight: number; opaque: boolean }> {
   return page.evaluate(
@@ -253,7 +274,7 @@ test('on a projector (1280x720): the join page, a message and a reset notice are
     expect(reset.ok()).toBeTruthy();
     const notice = page.getByTestId('notice').filter({ hasText: 'Your sandbox was reset by the instructor' });
     await expect(notice).toBeVisible();
-    const n = await contrastOf(page, '[data-testid="notice"] .notice-text');
+    const n = await contrastOf(page, '[data-testid="notice"]');
     expect(n.opaque, 'the notice has its own opaque background').toBe(true);
     expect(n.fontPx, 'notice size').toBeGreaterThanOrEqual(18.5);
     expect(n.weight, 'notice weight').toBeGreaterThanOrEqual(700);
