@@ -140,6 +140,19 @@ for (const size of SIZES) {
       expect(dims.cols, 'terminal columns').toBeGreaterThanOrEqual(40);
       expect(dims.rows, 'terminal rows').toBeGreaterThanOrEqual(10);
       await page.screenshot({ path: testInfo.outputPath(`${size.name}-after-run.png`) });
+
+      // The join page on the same screen: nothing scrolls sideways, the form lies within the window's width.
+      await page.goto('/join');
+      await expect(page.getByTestId('join-submit')).toBeVisible();
+      const join = await page.evaluate(() => {
+        const doc = document.scrollingElement!;
+        const form = document.querySelector('form')!.getBoundingClientRect();
+        return { overflow: doc.scrollWidth - doc.clientWidth, left: form.left, right: form.right, width: doc.clientWidth };
+      });
+      expect(join.overflow, 'the join page scrolls sideways').toBeLessThanOrEqual(0);
+      expect(join.left).toBeGreaterThanOrEqual(0);
+      expect(join.right).toBeLessThanOrEqual(join.width);
+      await page.screenshot({ path: testInfo.outputPath(`${size.name}-join.png`) });
     } finally {
       await ctx.close();
     }
