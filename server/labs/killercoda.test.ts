@@ -216,3 +216,55 @@ for (const [name, files, expected, message, loads] of broken) {
     assert.equal(parsed !== undefined, loads);
   });
 }
+
+test('labdeck.yaml: a scenario declares its tools, requireCheck and a reset script', async () => {
+  const index = '{"title": "T", "details": {"steps": [{"text": "a.md", "verify": "v.sh"}]}}';
+  const page = 'Look: `kubectl get nodes`{{exec}} and `kind get clusters`{{exec}}';
+  const without = await scenario({ 'index.json': index, 'a.md': page, 'v.sh': 'true' });
+  assert.deepEqual(
+    without.diagnostics.map((d) => `${d.file}:${d.line} ${d.message.split(',')[0]}`),
+    ['x/a.md:1 this block runs "kubectl"', 'x/a.md:1 this block runs "kind"'],
+  );
+  assert.equal(without.parsed?.lab.requireCheck, false);
+
+  const settings = [
+    'tools:',
+    '  - name: kubectl',
+    '    version: kubectl version --client',
+    '  - name: kind',
+    'requireCheck: true',
+    'reset: kind delete cluster',
+    '',
+  ].join('\n');
+  const { parsed, diagnostics } = await scenario({ 'index.json': index, 'a.md': page, 'v.sh': 'true', 'labdeck.yaml': settings });
+  assert.deepEqual(diagnostics, []);
+  assert.ok(parsed);
+  assert.deepEqual(parsed.lab.tools, [{ name: 'kubectl', version: 'kubectl version --client' }, { name: 'kind' }]);
+  assert.equal(parsed.lab.requireCheck, true);
+  assert.equal(parsed.lab.hasReset, true);
+  assert.deepEqual(parsed.scripts.reset, { source: 'kind delete cluster', timeoutSeconds: 120, file: 'x/labdeck.yaml', line: 6 });
+});
+
+/** [name, labdeck.yaml, `file:line:column severity` of each diagnostic, substring of the first message, loads] */
+const settingsCases: [string, string, string[], string, boolean][] = [
+  ['invalid YAML is an error', 'tools: [kubectl\n', ['x/labdeck.yaml:2:1 error'], 'labdeck metadata', false],
+  ['an unknown key is a warning', 'tools: []\ncolour: blue\n', ['x/labdeck.yaml:2:1 warning'], 'unknown labdeck metadata key "colour"', true],
+  ['an invalid tool is a warning', 'tools:\n  - name: "not a command"\n', ['x/labdeck.yaml:2:11 warning'], 'labdeck tool #1 name', true],
+  ['step: has no step here', 'step:\n  check: "true"\n', ['x/labdeck.yaml:1:1 warning'], '"step" has no step to belong to', true],
+  ['setup when the intro has a background', 'setup: echo mine\n', ['x/labdeck.yaml:1:1 warning'], "the intro's background script is already the lab setup", true],
+  ['a requireCheck that is not a boolean is an error', 'requireCheck: sometimes\n', ['x/labdeck.yaml:1:15 error'], 'requireCheck', false],
+];
+for (const [name, yaml, expected, message, loads] of settingsCases) {
+  test(`labdeck.yaml, broken: ${name}`, async () => {
+    const { parsed, diagnostics } = await scenario({
+      'index.json': '{"title": "T", "details": {"intro": {"text": "i.md", "background": "b.sh"}, "steps": [{"text": "a.md"}]}}',
+      'i.md': 'Hello',
+      'b.sh': 'true',
+      'a.md': 'A',
+      'labdeck.yaml': yaml,
+    });
+    assert.deepEqual(where(diagnostics), expected, JSON.stringify(diagnostics, null, 1));
+    assert.ok(diagnostics[0]?.message.includes(message), diagnostics[0]?.message);
+    assert.equal(parsed !== undefined, loads);
+  });
+}

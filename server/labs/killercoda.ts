@@ -12,16 +12,22 @@
  * `foreground` (Katacoda `code`) is typed into the terminal when the step is entered; the intro's
  * `background` is the lab's setup. What labdeck cannot do (a second terminal or host, an IDE tab, an
  * image it does not have) is a warning on the lab, and the rest works.
+ *
+ * What Killercoda has no field for (the tools the steps need, `requireCheck`, a reset script) goes in
+ * `labdeck.yaml` beside index.json, with the body of a deck's `<!-- labdeck` comment. A file of its
+ * own rather than a key in index.json: Killercoda reads only the files index.json names, whereas
+ * whether its importer tolerates an unknown index.json key is not documented.
  */
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Token } from 'markdown-it';
 import { z } from 'zod';
-import type { Block, CodeBlock, LabAsset, LabDiagnostic, LabScript, Step, StepNotes } from '../../common/lab-model.js';
+import type { Block, CodeBlock, LabAsset, LabDiagnostic, LabScript, Step, StepNotes, ToolRequirement } from '../../common/lab-model.js';
 import { Diagnostics, type Report } from './diagnostics.js';
 import { rewriteImages } from './images.js';
 import type { ParseDeckResult } from './parse.js';
 import { highlight, renderMarkdown, structureMd } from './render.js';
+import { readMetadata } from './metadata.js';
 import { DEFAULT_TIMEOUT, labScripts, stepScripts, teachFields, type LabTeach, type StepTeach } from './teach.js';
 import { undeclaredTools } from './tools-used.js';
 import { isPlainObject, parseYamlAt, type PositionedYaml } from './yaml-positions.js';
@@ -36,6 +42,9 @@ export interface ImportScenarioOptions {
 
 /** A scenario's page or script larger than this is refused: it is read whole, and sent to every attendee. */
 const MAX_FILE_BYTES = 1024 * 1024;
+
+/** labdeck's settings for a scenario, beside its index.json (see the header). */
+export const SETTINGS_FILE = 'labdeck.yaml';
 
 /** The image labdeck's sandbox stands in for: a plain Linux machine with podman. */
 const PLAIN_IMAGES = new Set(['ubuntu', 'ubuntu-4gb', 'ubuntu:2004', 'ubuntu:1804', 'ubuntu:2204', 'ubuntu:2404', 'debian']);
@@ -293,7 +302,8 @@ async function build(
     scriptsPerStep.push(stepScripts(index, teach));
   }
   if (steps.length === 0) report('error', at(['details']).line, at(['details']).column, 'the scenario has no intro, steps or finish with a text');
-  undeclaredTools(steps, [], (s) => stepFiles.get(s) ?? report);
+  const settings = await readSettings(opts, lab, files);
+  undeclaredTools(steps, settings.tools, (s) => stepFiles.get(s) ?? report);
   const scripts = labScripts(lab, scriptsPerStep, assets);
   return {
     lab: {
@@ -304,15 +314,46 @@ async function build(
       source: rel('index.json'),
       format: 'killercoda',
       steps,
-      tools: [],
-      requireCheck: false,
+      tools: settings.tools,
+      requireCheck: lab.requireCheck ?? false,
       hasSetup: scripts.setup !== undefined,
-      hasReset: false,
+      hasReset: scripts.reset !== undefined,
       warnings: [] as LabDiagnostic[],
     },
     notes,
     scripts,
   };
+}
+
+/**
+ * The scenario's `labdeck.yaml`, if it has one: `tools`, `requireCheck` and `reset` into `lab`; `setup`
+ * too unless the intro's background already is the lab setup. `step:` has no step to belong to here
+ * (a scenario's steps take their check from `verify`), so it is a warning.
+ */
+async function readSettings(opts: ImportScenarioOptions, lab: LabTeach, files: Diagnostics[]): Promise<{ tools: ToolRequirement[] }> {
+  const abs = path.join(opts.dir, SETTINGS_FILE);
+  const info = await stat(abs).catch(() => undefined);
+  if (!info) return { tools: [] };
+  const file = path.posix.join(opts.relDir, SETTINGS_FILE);
+  const diagnostics = new Diagnostics(file);
+  files.push(diagnostics);
+  if (!info.isFile() || info.size > MAX_FILE_BYTES) {
+    diagnostics.report('error', 1, 1, `${SETTINGS_FILE} must be a file of at most ${MAX_FILE_BYTES / 1024} KiB`);
+    return { tools: [] };
+  }
+  const text = await readFile(abs, 'utf8');
+  const meta = readMetadata(text, 0, file, diagnostics.report, (md) => renderMarkdown(md, () => {}));
+  if (meta.stepPos) {
+    diagnostics.report('warning', meta.stepPos.line, meta.stepPos.column, `"step" has no step to belong to in ${SETTINGS_FILE}: a scenario's steps take their check from "verify" in index.json; ignored`);
+  }
+  if (meta.lab.setup && lab.setup) {
+    diagnostics.report('warning', meta.lab.setup.line, 1, `the intro's background script is already the lab setup; ${SETTINGS_FILE}'s "setup" is ignored`);
+  } else if (meta.lab.setup) {
+    lab.setup = meta.lab.setup;
+  }
+  if (meta.lab.reset) lab.reset = meta.lab.reset;
+  if (meta.lab.requireCheck !== undefined) lab.requireCheck = meta.lab.requireCheck;
+  return { tools: meta.tools };
 }
 
 /** One action after a code span or a closing fence: `{{exec}}`, `{{execute T2}}`, `{{copy}}`, `{{}}`… */
