@@ -268,3 +268,38 @@ for (const [name, yaml, expected, message, loads] of settingsCases) {
     assert.equal(parsed !== undefined, loads);
   });
 }
+
+test('traffic placeholders become http://localhost:<port>, each with a warning', async () => {
+  const page = [
+    'Open [the app]({{TRAFFIC_HOST1_8080}}) or {{TRAFFIC_HOST2_4444}}.',
+    '[All ports]({{TRAFFIC_SELECTOR}})',
+    '`curl -s {{TRAFFIC_HOST1_80}}/ready`{{exec}}',
+    'See https://[[HOST_SUBDOMAIN]]-9090-[[KATACODA_HOST]].environments.katacoda.com/config',
+    '`curl https://blog.[[HOST_SUBDOMAIN]]-80-[[KATACODA_HOST]].[[KATACODA_DOMAIN]]/robots.txt`{{execute}}',
+    'The node: [[HOST_IP]]',
+  ].join('\n');
+  const { parsed, diagnostics } = await scenario({ 'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}]}}', 'a.md': page });
+  assert.ok(parsed);
+  const step = parsed.lab.steps[0];
+  assert.deepEqual(step?.commands, ['curl -s http://localhost:80/ready', 'curl http://localhost:80/robots.txt']);
+  const html = step?.blocks.flatMap((b) => (b.kind === 'markdown' ? [b.html] : [])).join('') ?? '';
+  assert.match(html, /<a href="http:\/\/localhost:8080"[^>]*>the app<\/a> or <a href="http:\/\/localhost:4444"/);
+  assert.match(html, /\nAll ports\n/);
+  assert.match(html, /See <a href="http:\/\/localhost:9090\/config"/);
+  assert.ok(!/TRAFFIC|HOST_SUBDOMAIN|KATACODA_HOST/.test(html), html);
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.message.split(':')[0]}`),
+    [
+      'x/a.md:1:16 {{TRAFFIC_HOST1_8080}}',
+      'x/a.md:1:43 {{TRAFFIC_HOST2_4444}}',
+      "x/a.md:2:1 [All ports]({{TRAFFIC_SELECTOR}}) links to Killercoda's port selector, which labdeck does not have",
+      'x/a.md:3:10 {{TRAFFIC_HOST1_80}}',
+      'x/a.md:4:5 https',
+      'x/a.md:5:7 https',
+      "x/a.md:6:11 Katacoda's [[HOST_IP]] has no value in labdeck",
+    ],
+  );
+  assert.match(diagnostics[0]?.message ?? '', /does not forward the sandbox's ports: it shows http:\/\/localhost:8080/);
+  assert.match(diagnostics[1]?.message ?? '', /labdeck has one host/);
+  assert.match(diagnostics[5]?.message ?? '', /the host name "blog\.…" is dropped/);
+});
