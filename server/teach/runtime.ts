@@ -13,7 +13,8 @@ import type { Sandbox } from '../sandbox/driver.js';
 import type { Logger } from '../log.js';
 import { TeachError } from './errors.js';
 import { GATE_LIMITS, ScriptGate, type GateLimits } from './gate.js';
-import { killedAt, runScript, type ScriptOutcome } from './run-script.js';
+import { runCancellable } from './cancellable.js';
+import { runScript, type ScriptOutcome } from './run-script.js';
 import { snippetScript } from './snippet-script.js';
 
 /** Where passed checks are recorded (the store's `step_passes`). */
@@ -36,6 +37,16 @@ export interface TeachDeps {
   limits?: Partial<GateLimits>;
 }
 
+/** How a snippet run ended. */
+export interface SnippetOutcome {
+  ok: boolean;
+  /** The program it needs is not on the sandbox's PATH; nothing ran. */
+  missingTool?: string;
+  timedOut: boolean;
+  /** Stopped because the request went away (or it never started for that reason). */
+  cancelled: boolean;
+  code: number;
+}
 
 /** How long a snippet may run: presenterm has no limit, a shared server needs one. */
 export const SNIPPET_TIMEOUT_SECONDS = 60;
@@ -139,24 +150,33 @@ export class TeachRuntime {
 
   /**
    * Run a snippet the way presenterm does: its source (hidden lines included) written to its file in
-   * a fresh directory, its commands run there in order. Output goes to `onOutput` as it comes.
+   * a fresh directory, its commands run there in order. Output goes to `onOutput` as it comes. When
+   * `signal` aborts (the attendee's page went away), the snippet is killed with everything it started,
+   * or, if it is still waiting for a slot, never starts.
    */
   async runSnippet(
     attendee: string,
     target: { sandbox: Sandbox; snippet: Snippet },
     onOutput: (chunk: string) => void,
-  ): Promise<{ ok: boolean; missingTool?: string; timedOut: boolean; code: number }> {
+    signal?: AbortSignal,
+  ): Promise<SnippetOutcome> {
     const { sandbox, snippet } = target;
+    const cancelled: SnippetOutcome = { ok: false, timedOut: false, cancelled: true, code: 130 };
     return this.gate.run(attendee, async () => {
+      if (signal?.aborted) return cancelled;
       const probe = await sandbox.exec(['sh', '-c', 'command -v "$1" >/dev/null', 'sh', snippet.tool], { timeoutMs: 10_000 });
-      if (probe.code !== 0) return { ok: false, missingTool: snippet.tool, timedOut: false, code: 127 };
+      if (probe.code !== 0) return { ok: false, missingTool: snippet.tool, timedOut: false, cancelled: false, code: 127 };
       const started = Date.now();
-      const r = await sandbox.exec(
-        killedAt(SNIPPET_TIMEOUT_SECONDS, snippetScript(snippet), [snippet.source]),
-        { timeoutMs: SNIPPET_TIMEOUT_SECONDS * 1000 + 10_000, onOutput },
-      );
+      const r = await runCancellable(sandbox, SNIPPET_TIMEOUT_SECONDS, snippetScript(snippet), [snippet.source], {
+        onOutput,
+        ...(signal ? { signal } : {}),
+      });
+      if (r.cancelled) {
+        this.deps.log.info('snippet cancelled: the request went away', { attendee, executor: snippet.executor, code: r.code });
+        return cancelled;
+      }
       const timedOut = r.timedOut || (r.code === 137 && Date.now() - started >= SNIPPET_TIMEOUT_SECONDS * 1000);
-      return { ok: (r.code === 0) !== snippet.expectFailure && !timedOut, timedOut, code: r.code };
+      return { ok: (r.code === 0) !== snippet.expectFailure && !timedOut, timedOut, cancelled: false, code: r.code };
     });
   }
 

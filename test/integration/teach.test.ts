@@ -69,6 +69,15 @@ print("finished", 6 * 7)
 \`\`\`ruby +exec +id:rb
 puts "hi"
 \`\`\`
+
+\`\`\`python +exec +id:py-long
+/// import os, subprocess, sys
+/// if sys.argv[1:] != ["labdeck-long-${token}"]:
+///     os.execv(sys.executable, [sys.executable, "-u", __file__, "labdeck-long-${token}"])
+child = subprocess.Popen(["bash", "-c", "exec -a labdeck-long-${token}-child sleep 1000"])
+print("started", flush=True)
+child.wait()
+\`\`\`
 `;
 }
 
@@ -208,6 +217,39 @@ function suite(driver: 'local' | 'podman'): void {
       const ruby = await snippet(server, cookie, 'rb', () => undefined);
       assert.equal(ruby.at(-1)?.ok, false);
       assert.match(String(ruby.at(-1)?.message), /ruby is not installed in your sandbox/);
+      term.close();
+    });
+
+    test('a snippet whose request goes away is killed with its children, long before its timeout', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const ctl = new AbortController();
+      const res = await fetch(server.url + '/api/snippet', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: cookie },
+        body: JSON.stringify({ lab: LAB, block: 'py-long' }),
+        signal: ctl.signal,
+      });
+      assert.equal(res.status, 200);
+      let seen = '';
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          seen += decoder.decode(chunk, { stream: true });
+          if (/started/.test(seen)) break;
+        }
+      } finally {
+        ctl.abort();
+      }
+      assert.match(seen, /started/);
+      // The snippet re-executed python under the marker, and its child sleeps under it too.
+      assert.ok(pgrep(`labdeck-long-${token}-child`).length > 0, 'the snippet\'s child is running');
+      // Without a cancel they would live until the snippet's 60 s timeout; a kill is a matter of a second or two.
+      const deadline = Date.now() + 15_000;
+      while (pgrep(`labdeck-long-${token}`).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(pgrep(`labdeck-long-${token}`), [], 'no process of the snippet is left');
+      // Its slot in the gate is free again: the attendee can run the next snippet.
+      const ruby = await snippet(server, cookie, 'rb', () => undefined);
+      assert.equal(ruby.at(-1)?.type, 'done');
       term.close();
     });
 
