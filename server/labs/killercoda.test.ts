@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeBlocks, type LabDiagnostic } from '../../common/lab-model.js';
-import { importScenario, readAction } from './killercoda.js';
+import { importScenario, matchAssets, readAction } from './killercoda.js';
 import { formatDiagnostic } from './loader.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/killercoda/', import.meta.url));
@@ -98,7 +98,8 @@ test('Katacoda: courseData, code, answer and the {{execute}} family', async () =
   assert.equal(scripts.setup?.source, 'apt-get update\n');
   assert.equal(lab.steps[1]?.typeOnEnter, 'echo started');
   assert.deepEqual(lab.steps[1]?.hints, ['<p>Type <code>uptime</code>.</p>\n']);
-  assert.deepEqual(scripts.assets, [{ file: 'assets/*', target: '/root' }]);
+  // `*` is expanded when loading: the runtime copies files.
+  assert.deepEqual(scripts.assets, [{ file: 'assets/data.txt', target: '/root' }]);
   assert.deepEqual(lab.steps[1]?.commands, ['uptime', 'hostname', 'date', 'echo again', 'whoami']);
   const blocks = codeBlocks(lab.steps[1]?.blocks ?? []);
   assert.deepEqual(blocks.map((b) => [b.run, b.interrupt]), [
@@ -207,6 +208,31 @@ const broken: [string, Record<string, string>, string[], string, boolean][] = [
     '"assets/nope" does not exist',
     false,
   ],
+  [
+    'an asset larger than 8 MiB',
+    { 'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}], "assets": {"host01": [{"file": "big", "target": "/"}]}}}', 'a.md': 'A', 'assets/big': 'x'.repeat(8 * 1024 * 1024 + 1) },
+    ['x/index.json:1:88 error'],
+    '"assets/big" is larger than 8192 KiB',
+    false,
+  ],
+  [
+    'assets that add up to more than 32 MiB',
+    {
+      'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}], "assets": {"host01": [{"file": "*", "target": "/"}]}}}',
+      'a.md': 'A',
+      ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`assets/part${n}`, 'x'.repeat(7 * 1024 * 1024)])),
+    },
+    ['x/index.json:1:88 error'],
+    "the scenario's assets add up to more than 32 MiB",
+    false,
+  ],
+  [
+    'a pattern that matches nothing',
+    { 'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}], "assets": {"host01": [{"file": "*.yaml", "target": "/"}]}}}', 'a.md': 'A' },
+    ['x/index.json:1:88 warning'],
+    'no file under assets/ matches "*.yaml"',
+    true,
+  ],
 ];
 for (const [name, files, expected, message, loads] of broken) {
   test(`Killercoda, broken: ${name}`, async () => {
@@ -302,4 +328,26 @@ test('traffic placeholders become http://localhost:<port>, each with a warning',
   assert.match(diagnostics[0]?.message ?? '', /does not forward the sandbox's ports: it shows http:\/\/localhost:8080/);
   assert.match(diagnostics[1]?.message ?? '', /labdeck has one host/);
   assert.match(diagnostics[5]?.message ?? '', /the host name "blog\.…" is dropped/);
+});
+
+test('asset patterns: * and ? in one folder, ** across folders, [...] classes', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'labdeck-kc-assets-'));
+  try {
+    mkdirSync(path.join(dir, 'sub'));
+    for (const f of ['a.txt', 'b.sh', 'sub/c.txt', 'x.y']) writeFileSync(path.join(dir, f), '');
+    const cases: [string, string[]][] = [
+      ['*', ['a.txt', 'b.sh', 'x.y']],
+      ['*.txt', ['a.txt']],
+      ['**/*.txt', ['a.txt', 'sub/c.txt']],
+      ['**', ['a.txt', 'b.sh', 'sub/c.txt', 'x.y']],
+      ['sub/*', ['sub/c.txt']],
+      ['?.sh', ['b.sh']],
+      ['[ab].*', ['a.txt', 'b.sh']],
+      ['[!a].*', ['b.sh', 'x.y']],
+      ['*.md', []],
+    ];
+    for (const [pattern, expected] of cases) assert.deepEqual(await matchAssets(dir, pattern), expected, pattern);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

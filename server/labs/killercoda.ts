@@ -18,7 +18,7 @@
  * own rather than a key in index.json: Killercoda reads only the files index.json names, whereas
  * whether its importer tolerates an unknown index.json key is not documented.
  */
-import { access, constants, readFile, stat } from 'node:fs/promises';
+import { access, constants, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Token } from 'markdown-it';
 import { z } from 'zod';
@@ -42,6 +42,14 @@ export interface ImportScenarioOptions {
 
 /** A scenario's page or script larger than this is refused: it is read whole, and sent to every attendee. */
 const MAX_FILE_BYTES = 1024 * 1024;
+
+const MiB = 1024 * 1024;
+/**
+ * Killercoda assets are copied into every sandbox at its lab setup, through `Sandbox.exec` arguments
+ * (server/teach/assets.ts): bounded per file and per scenario so a setup stays seconds, not minutes.
+ */
+export const MAX_ASSET_BYTES = 8 * MiB;
+export const MAX_ASSETS_TOTAL = 32 * MiB;
 
 /** labdeck's settings for a scenario, beside its index.json (see the header). */
 export const SETTINGS_FILE = 'labdeck.yaml';
@@ -190,7 +198,7 @@ async function build(
   const rel = (file: string) => path.posix.join(opts.relDir, file);
 
   /** A file the scenario names, inside its folder, or undefined with an error at `p`. */
-  const locate = async (file: string, p: (string | number)[]): Promise<string | undefined> => {
+  const locate = async (file: string, p: (string | number)[], maxBytes = MAX_FILE_BYTES): Promise<string | undefined> => {
     const abs = path.resolve(opts.dir, file);
     const { line, column } = at(p);
     if (!abs.startsWith(path.resolve(opts.dir) + path.sep)) {
@@ -202,8 +210,8 @@ async function build(
       report('error', line, column, `"${file}" does not exist in the scenario folder`);
       return undefined;
     }
-    if (info.size > MAX_FILE_BYTES) {
-      report('error', line, column, `"${file}" is larger than ${MAX_FILE_BYTES / 1024} KiB`);
+    if (info.size > maxBytes) {
+      report('error', line, column, `"${file}" is larger than ${maxBytes / 1024} KiB`);
       return undefined;
     }
     return abs;
@@ -233,18 +241,29 @@ async function build(
   if (data.files?.length) warn(['files'], 'labdeck has no editor; files are not opened');
 
   const assets: LabAsset[] = [];
+  let assetBytes = 0;
+  const assetsDir = path.join(opts.dir, 'assets');
   for (const [host, list] of Object.entries(data.details.assets ?? {})) {
     if (host !== 'host01' && host !== 'client') {
       warn(['details', 'assets', host], `labdeck has one sandbox: assets for "${host}" are not copied`);
       continue;
     }
     for (const [i, a] of list.entries()) {
-      if (/[*?[]/.test(a.file)) {
-        assets.push({ file: path.posix.join('assets', a.file), target: a.target, ...(a.chmod ? { chmod: a.chmod } : {}) });
-        continue;
-      }
-      if (await locate(path.posix.join('assets', a.file), ['details', 'assets', host, i, 'file'])) {
-        assets.push({ file: path.posix.join('assets', a.file), target: a.target, ...(a.chmod ? { chmod: a.chmod } : {}) });
+      const p = ['details', 'assets', host, i, 'file'];
+      // A pattern ("*", Katacoda's way to copy every asset) is expanded here, so the runtime copies files.
+      const names = /[*?[]/.test(a.file) ? await matchAssets(assetsDir, a.file) : [a.file];
+      if (names.length === 0) warn(p, `no file under assets/ matches "${a.file}"; nothing is copied`);
+      for (const name of names) {
+        const file = path.posix.join('assets', name);
+        const abs = await locate(file, p, MAX_ASSET_BYTES);
+        if (!abs) continue;
+        assetBytes += (await stat(abs)).size;
+        if (assetBytes > MAX_ASSETS_TOTAL) {
+          const { line, column } = at(p);
+          report('error', line, column, `the scenario's assets add up to more than ${MAX_ASSETS_TOTAL / MiB} MiB, which labdeck copies into every sandbox`);
+          break;
+        }
+        assets.push({ file, target: a.target, ...(a.chmod ? { chmod: a.chmod } : {}) });
       }
     }
   }
@@ -316,13 +335,39 @@ async function build(
       steps,
       tools: settings.tools,
       requireCheck: lab.requireCheck ?? false,
-      hasSetup: scripts.setup !== undefined,
+      // Assets are copied by the lab setup: the page must ask for it even without a setup script.
+      hasSetup: scripts.setup !== undefined || scripts.assets.length > 0,
       hasReset: scripts.reset !== undefined,
       warnings: [] as LabDiagnostic[],
     },
     notes,
     scripts,
   };
+}
+
+/**
+ * The files under `assets/` (relative paths, sorted) that a Killercoda asset pattern names: `*` and
+ * `?` within one path segment, `**` across segments, `[…]` a character class.
+ */
+export async function matchAssets(assetsDir: string, pattern: string): Promise<string[]> {
+  const source = pattern
+    .split(/(\*\*\/?|\*|\?|\[[^\]]*\])/)
+    .map((part) => {
+      if (part === '**/') return '(?:.*/)?';
+      if (part === '**') return '.*';
+      if (part === '*') return '[^/]*';
+      if (part === '?') return '[^/]';
+      if (/^\[.*\]$/.test(part)) return part.replace(/^\[!/, '[^');
+      return part.replace(/[.+^${}()|\\]/g, '\\$&');
+    })
+    .join('');
+  const re = new RegExp(`^${source}$`);
+  const entries = await readdir(assetsDir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(assetsDir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((rel) => re.test(rel))
+    .sort();
 }
 
 /**

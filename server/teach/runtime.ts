@@ -11,8 +11,10 @@ import type { CodeBlock, Lab, LabScript, LabScripts, Snippet } from '../../commo
 import type { CheckAnswer, SetupAnswer } from '../../common/api.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import type { Logger } from '../log.js';
+import { MAX_ASSET_BYTES } from '../labs/killercoda.js';
 import { TeachError } from './errors.js';
 import { GATE_LIMITS, ScriptGate, type GateLimits } from './gate.js';
+import { copyAsset } from './assets.js';
 import { runCancellable } from './cancellable.js';
 import { runScript, type ScriptOutcome } from './run-script.js';
 import { snippetScript } from './snippet-script.js';
@@ -37,6 +39,11 @@ export interface TeachDeps {
   limits?: Partial<GateLimits>;
 }
 
+/** A lab setup's outcome, and what it left out (shown to the attendee, not a failure). */
+interface LabSetupOutcome extends ScriptOutcome {
+  notes: string[];
+}
+
 /** How a snippet run ended. */
 export interface SnippetOutcome {
   ok: boolean;
@@ -50,15 +57,13 @@ export interface SnippetOutcome {
 
 /** How long a snippet may run: presenterm has no limit, a shared server needs one. */
 export const SNIPPET_TIMEOUT_SECONDS = 60;
-/** Killercoda assets travel as one argument of the copy command: below Linux's 128 KiB per argument. */
-const MAX_ASSET_BYTES = 64 * 1024;
 /** Sandboxes whose lab setup is remembered; the oldest are forgotten beyond this. */
 const MAX_SETUP_MEMO = 10_000;
 
 export class TeachRuntime {
   private readonly gate: ScriptGate;
   /** `sandbox id \0 lab id` → the lab setup run (or running) in that sandbox. Failed runs are forgotten. */
-  private readonly labSetups = new Map<string, Promise<ScriptOutcome>>();
+  private readonly labSetups = new Map<string, Promise<LabSetupOutcome>>();
 
   constructor(private readonly deps: TeachDeps) {
     this.gate = new ScriptGate({ ...GATE_LIMITS, ...deps.limits });
@@ -97,6 +102,7 @@ export class TeachRuntime {
     const { lab, scripts } = this.labOf(labId, step);
     const sandbox = this.sandbox(attendee);
     const ran: SetupAnswer['ran'] = [];
+    const notes: string[] = [];
     if (scripts.setup || scripts.assets.length > 0) {
       const key = setupKey(sandbox, labId);
       let pending = this.labSetups.get(key);
@@ -113,6 +119,8 @@ export class TeachRuntime {
         this.labSetups.delete(key);
         return { ok: false, ran, message: describe('The lab setup', scripts.setup?.timeoutSeconds, outcome) };
       }
+      // What the lab setup left out (an asset it could not copy) is said once, when it ran.
+      if (ran.includes('lab')) notes.push(...outcome.notes);
     }
     const stepSetup = step === undefined ? undefined : scripts.steps[step]?.setup;
     if (stepSetup) {
@@ -121,7 +129,7 @@ export class TeachRuntime {
       this.log('step setup', attendee, lab, stepSetup, outcome);
       if (!outcome.ok) return { ok: false, ran, message: describe('The step setup', stepSetup.timeoutSeconds, outcome) };
     }
-    return { ok: true, ran, message: '' };
+    return { ok: true, ran, message: notes.join('\n') };
   }
 
   /**
@@ -180,31 +188,27 @@ export class TeachRuntime {
     });
   }
 
-  private async labSetup(attendee: string, lab: Lab, scripts: LabScripts, sandbox: Sandbox): Promise<ScriptOutcome> {
+  private async labSetup(attendee: string, lab: Lab, scripts: LabScripts, sandbox: Sandbox): Promise<LabSetupOutcome> {
+    const notes: string[] = [];
+    const labDir = path.dirname(path.join(this.deps.labs.dir, lab.source));
     for (const asset of scripts.assets) {
-      const outcome = await this.copyAsset(lab, asset.file, asset.target, asset.chmod, sandbox);
-      if (!outcome.ok) return outcome;
+      const data = await readFile(path.join(labDir, asset.file)).catch((err: unknown) => String(err));
+      if (typeof data === 'string') return { ok: false, code: -1, timedOut: false, output: `asset ${asset.file}: ${data}`, notes };
+      if (data.length > MAX_ASSET_BYTES) {
+        // Checked when the lab was loaded; the file has grown since.
+        return { ok: false, code: -1, timedOut: false, output: `asset ${asset.file} is larger than ${MAX_ASSET_BYTES / 1024 / 1024} MiB`, notes };
+      }
+      const copy = await copyAsset(sandbox, data, asset.file, asset.target, asset.chmod);
+      if (copy.kind === 'failed') return { ...copy.outcome, output: `asset ${asset.file}: ${copy.outcome.output}`, notes };
+      if (copy.kind === 'skipped') {
+        notes.push(`${path.posix.basename(asset.file)} was not copied to ${asset.target}: ${copy.reason}. This lab expects a sandbox whose user is root (the podman driver's); steps that use it may fail.`);
+        this.deps.log.warn('asset not copied', { attendee, lab: lab.id, file: asset.file, target: asset.target, reason: copy.reason });
+      }
     }
-    if (!scripts.setup) return { ok: true, code: 0, timedOut: false, output: '' };
+    if (!scripts.setup) return { ok: true, code: 0, timedOut: false, output: '', notes };
     const outcome = await runScript(sandbox, scripts.setup.source, scripts.setup.timeoutSeconds);
     this.log('lab setup', attendee, lab, scripts.setup, outcome);
-    return outcome;
-  }
-
-  /** Copy a Killercoda asset into the sandbox: `target` is a directory, as in Killercoda's index.json. */
-  private async copyAsset(lab: Lab, file: string, target: string, mode: string | undefined, sandbox: Sandbox): Promise<ScriptOutcome> {
-    const labDir = path.dirname(path.join(this.deps.labs.dir, lab.source));
-    let data: Buffer;
-    try {
-      data = await readFile(path.join(labDir, file));
-    } catch (err) {
-      return { ok: false, code: -1, timedOut: false, output: `asset ${file}: ${String(err)}` };
-    }
-    if (data.length > MAX_ASSET_BYTES) {
-      return { ok: false, code: -1, timedOut: false, output: `asset ${file} is larger than ${MAX_ASSET_BYTES / 1024} KiB, which labdeck cannot copy` };
-    }
-    const script = 'set -e; mkdir -p "$1"; f="$1/$(basename "$2")"; printf %s "$3" | base64 -d > "$f"; if [ -n "$4" ]; then chmod "$4" "$f"; fi';
-    return runScript(sandbox, script, 30, [target, file, data.toString('base64'), mode ?? '']);
+    return { ...outcome, notes };
   }
 
   private labOf(labId: string, step?: number): { lab: Lab; scripts: LabScripts } {
@@ -221,7 +225,7 @@ export class TeachRuntime {
     return sandbox;
   }
 
-  private remember(key: string, run: Promise<ScriptOutcome>): void {
+  private remember(key: string, run: Promise<LabSetupOutcome>): void {
     this.labSetups.set(key, run);
     if (this.labSetups.size > MAX_SETUP_MEMO) this.labSetups.delete(this.labSetups.keys().next().value!);
   }

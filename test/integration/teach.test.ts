@@ -4,6 +4,7 @@
 // that the cookie alone decides whose sandbox a check runs in.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,10 @@ import { ROOT, readyTerminal, startServer, type RunningServer, type TermClient }
 const token = `t${process.pid}x${Date.now() % 1_000_000}`;
 const LAB = 'teach';
 const resetMark = path.join(tmpdir(), `labdeck-reset-${token}`);
+/** Where the scenario's big asset goes: a folder any sandbox user may create, local or in a container. */
+const assetDir = `/tmp/labdeck-assets-${token}`;
+/** Far beyond one exec argument (128 KiB): it must travel in chunks. */
+const bigAsset = randomBytes(3 * 1024 * 1024 + 5);
 
 /** A lab that needs nothing but bash and python3. `[l]` keeps the pgrep pattern from matching itself. */
 function labText(): string {
@@ -135,6 +140,10 @@ function suite(driver: 'local' | 'podman'): void {
       mkdirSync(path.join(labsDir, LAB));
       writeFileSync(path.join(labsDir, LAB, 'teach.md'), labText());
       cpSync(path.join(ROOT, 'server', 'labs', 'fixtures', 'killercoda', 'complete'), path.join(labsDir, 'scenario'), { recursive: true });
+      writeFileSync(path.join(labsDir, 'scenario', 'assets', 'big.bin'), bigAsset);
+      const index = JSON.parse(readFileSync(path.join(labsDir, 'scenario', 'index.json'), 'utf8')) as { details: { assets: Record<string, unknown[]> } };
+      index.details.assets.host01?.push({ file: 'big.bin', target: assetDir });
+      writeFileSync(path.join(labsDir, 'scenario', 'index.json'), JSON.stringify(index));
       const env: Record<string, string> = { LABS_DIR: labsDir };
       if (driver === 'podman') Object.assign(env, { SANDBOX: 'podman', WORKSHOP: workshop, POOL_SIZE: '1' });
       server = await startServer(env);
@@ -144,6 +153,7 @@ function suite(driver: 'local' | 'podman'): void {
       if (driver === 'podman') await removeWorkshop(workshop);
       rmSync(labsDir, { recursive: true, force: true });
       rmSync(resetMark, { force: true });
+      rmSync(assetDir, { recursive: true, force: true });
     });
 
     test('a check fails with its output, passes once the step is done, and never reaches the terminal', async () => {
@@ -288,6 +298,21 @@ function suite(driver: 'local' | 'podman'): void {
       }
       assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, cookie, { 'Content-Type': 'text/plain' })).status, 415);
       assert.equal((await post(server, '/api/check', { lab: LAB, step: 0 }, cookie, { Origin: 'http://evil.example' })).status, 403);
+      term.close();
+    });
+
+    test('Killercoda assets: a 3 MiB file arrives whole; a target the sandbox user may not write is skipped, and said so', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const setup = await post(server, '/api/setup', { lab: 'scenario', step: 0 }, cookie);
+      assert.equal(setup.body.ok, true, String(setup.body.message));
+      if (driver === 'local') {
+        // The local sandbox's user is not root: /usr/local/bin is not theirs.
+        assert.match(String(setup.body.message), /greet\.sh was not copied to \/usr\/local\/bin\/: \/usr\/local\/bin\/ is not writable by /);
+      } else {
+        assert.equal(setup.body.message, '');
+      }
+      const sha = createHash('sha256').update(bigAsset).digest('hex');
+      await shell(term, `sha256sum ${assetDir}/big.bin | cut -c1-64; ls -A ${assetDir} | wc -l`, new RegExp(`[\\r\\n]${sha}\\r\\n1\\r\\n`));
       term.close();
     });
 
