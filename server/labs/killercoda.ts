@@ -3,10 +3,12 @@
  * `index.json`. What the format is, learnt from Killercoda's documentation and its
  * `killercoda/scenario-examples` repository (index.json with `details.intro`, `details.steps[]`,
  * `details.finish`, each with `text`, `verify`, `background`, `foreground`; `details.assets`;
- * `backend.imageid`; `interface.layout`; the markdown actions of its `code-actions` example), and from
+ * `backend.imageid`; `interface.layout`; the markdown actions of its `code-actions` example; the port
+ * links `{{TRAFFIC_HOST1_<port>}}` and `{{TRAFFIC_SELECTOR}}` of its `network-traffic` example), and from
  * Katacoda's "Understanding Katacoda's index.json" page (`courseData`, `code`, `answer`,
  * `environment.uilayout`, assets for `host01`/`client`) and its markdown extensions (`{{execute}}`,
- * `{{execute T2}}`, `{{execute interrupt}}`, `{{copy}}`, `{{open}}`).
+ * `{{execute T2}}`, `{{execute interrupt}}`, `{{copy}}`, `{{open}}`, the port URL
+ * `https://[[HOST_SUBDOMAIN]]-<port>-[[KATACODA_HOST]].environments.katacoda.com`).
  *
  * What it becomes: `verify` is the step's check, `background` (Katacoda `courseData`) the step's setup,
  * `foreground` (Katacoda `code`) is typed into the terminal when the step is entered; the intro's
