@@ -17,6 +17,8 @@ const LAB = 'teach';
 const resetMark = path.join(tmpdir(), `labdeck-reset-${token}`);
 /** Where the scenario's big asset goes: a folder any sandbox user may create, local or in a container. */
 const assetDir = `/tmp/labdeck-assets-${token}`;
+/** The scenario's own folder (its scripts say /tmp/lab): this run's, since a local sandbox shares the host's /tmp. */
+const scenarioTmp = `/tmp/labdeck-lab-${token}`;
 /** Far beyond one exec argument (128 KiB): it must travel in chunks. */
 const bigAsset = randomBytes(3 * 1024 * 1024 + 5);
 
@@ -141,6 +143,10 @@ function suite(driver: 'local' | 'podman'): void {
       writeFileSync(path.join(labsDir, LAB, 'teach.md'), labText());
       cpSync(path.join(ROOT, 'server', 'labs', 'fixtures', 'killercoda', 'complete'), path.join(labsDir, 'scenario'), { recursive: true });
       writeFileSync(path.join(labsDir, 'scenario', 'assets', 'big.bin'), bigAsset);
+      for (const script of ['intro/background.sh', 'step1/background.sh', 'step1/foreground.sh', 'step1/verify.sh', 'finish/background.sh']) {
+        const file = path.join(labsDir, 'scenario', script);
+        writeFileSync(file, readFileSync(file, 'utf8').replaceAll('/tmp/lab', scenarioTmp));
+      }
       const index = JSON.parse(readFileSync(path.join(labsDir, 'scenario', 'index.json'), 'utf8')) as { details: { assets: Record<string, unknown[]> } };
       index.details.assets.host01?.push({ file: 'big.bin', target: assetDir });
       writeFileSync(path.join(labsDir, 'scenario', 'index.json'), JSON.stringify(index));
@@ -154,6 +160,7 @@ function suite(driver: 'local' | 'podman'): void {
       rmSync(labsDir, { recursive: true, force: true });
       rmSync(resetMark, { force: true });
       rmSync(assetDir, { recursive: true, force: true });
+      rmSync(scenarioTmp, { recursive: true, force: true });
     });
 
     test('a check fails with its output, passes once the step is done, and never reaches the terminal', async () => {
@@ -322,7 +329,7 @@ function suite(driver: 'local' | 'podman'): void {
         const { term, cookie } = await readyTerminal(server);
         const setup = await post(server, '/api/setup', { lab: 'scenario', step: 0 }, cookie);
         assert.deepEqual(setup.body, { ok: true, ran: ['lab'], message: '' });
-        await shell(term, 'greet.sh; cat /tmp/lab/setup-done', /[\r\n]hello\r\nready\r\n/);
+        await shell(term, `greet.sh; cat ${scenarioTmp}/setup-done`, /[\r\n]hello\r\nready\r\n/);
         assert.deepEqual((await post(server, '/api/type', { lab: 'scenario', step: 0, what: 'enter' }, cookie)).body, { typed: true });
         await term.waitForOutput(/[\r\n]welcome\r\n/);
         term.close();
