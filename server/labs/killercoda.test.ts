@@ -216,14 +216,14 @@ const broken: [string, Record<string, string>, string[], string, boolean][] = [
     false,
   ],
   [
-    'assets that add up to more than 32 MiB',
+    'assets that add up to more than 16 MiB',
     {
       'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}], "assets": {"host01": [{"file": "*", "target": "/"}]}}}',
       'a.md': 'A',
-      ...Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`assets/part${n}`, 'x'.repeat(7 * 1024 * 1024)])),
+      ...Object.fromEntries([1, 2, 3].map((n) => [`assets/part${n}`, 'x'.repeat(7 * 1024 * 1024)])),
     },
     ['x/index.json:1:88 error'],
-    "the scenario's assets add up to more than 32 MiB",
+    "the scenario's assets add up to more than 16 MiB",
     false,
   ],
   [

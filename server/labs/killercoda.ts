@@ -51,7 +51,7 @@ const MiB = 1024 * 1024;
  * (server/teach/assets.ts): bounded per file and per scenario so a setup stays seconds, not minutes.
  */
 export const MAX_ASSET_BYTES = 8 * MiB;
-export const MAX_ASSETS_TOTAL = 32 * MiB;
+export const MAX_ASSETS_TOTAL = 16 * MiB;
 
 /** labdeck's settings for a scenario, beside its index.json (see the header). */
 export const SETTINGS_FILE = 'labdeck.yaml';
