@@ -9,11 +9,19 @@ import { defineConfig } from '@playwright/test';
 
 const PORT = Number(process.env.E2E_PORT ?? 3107);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
+// A second server for the fixture labs (e2e/fixtures/labs/), 100 above so parallel runs on other
+// E2E_PORTs do not meet.
+const FIXTURE_PORT = Number(process.env.E2E_FIXTURE_PORT ?? PORT + 100);
+const FIXTURE_URL = `http://127.0.0.1:${FIXTURE_PORT}`;
+/** Specs that run against the fixture labs' server. */
+const FIXTURE_SPECS = /teach-fixtures\.spec\.ts$/;
 const INSTRUCTOR_TOKEN = 'e2e-token';
 
 // The config is evaluated in the runner and again in every worker: create the data dir once and
 // hand it down through the environment, which workers inherit.
-process.env.LABDECK_E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), 'labdeck-e2e-'));
+const DATA_DIR = (process.env.LABDECK_E2E_DATA_DIR ??= mkdtempSync(path.join(tmpdir(), 'labdeck-e2e-')));
+// The fixture server's own data (store, workspaces), inside the first one's: one folder to remove.
+const FIXTURE_DATA_DIR = path.join(DATA_DIR, 'fixture-labs');
 
 // `npm start` builds the UI when its sources changed, then runs server/main.ts.
 // E2E_DEV=1 runs Next in dev mode instead (no build; slower first page loads).
@@ -39,23 +47,32 @@ export default defineConfig({
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     },
   },
-  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
-  webServer: {
+  projects: [
+    { name: 'chromium', use: { browserName: 'chromium' }, testIgnore: FIXTURE_SPECS },
+    { name: 'fixture-labs', use: { browserName: 'chromium', baseURL: FIXTURE_URL }, testMatch: FIXTURE_SPECS },
+  ],
+  // Started one after the other: the first builds the UI when it changed, the second finds it built.
+  webServer: [server(PORT, 'labs', DATA_DIR), server(FIXTURE_PORT, 'e2e/fixtures/labs', FIXTURE_DATA_DIR)],
+});
+
+function server(port: number, labsDir: string, dataDir: string) {
+  return {
     command,
-    url: `${BASE_URL}/healthz`,
+    url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     // A SIGTERM lets the server end its sandboxes (with the local driver as root, their own users'
     // processes, e.g. podman's pause process) instead of leaving them behind a SIGKILL.
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+    gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 10_000 },
     timeout: 180_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
     env: {
-      PORT: String(PORT),
+      PORT: String(port),
       HOST: '127.0.0.1',
-      LABDECK_DATA_DIR: process.env.LABDECK_E2E_DATA_DIR,
+      LABS_DIR: labsDir,
+      LABDECK_DATA_DIR: dataDir,
       INSTRUCTOR_TOKEN,
       NEXT_TELEMETRY_DISABLED: '1',
     },
-  },
-});
+  };
+}

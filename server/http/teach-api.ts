@@ -133,18 +133,30 @@ async function typeForStep(
   json(res, 200, { typed: true } satisfies TypedAnswer);
 }
 
-/** Newline-delimited JSON, so the page can show each chunk as it arrives and still tell how it ended. */
+/**
+ * Newline-delimited JSON, so the page can show each chunk as it arrives and still tell how it ended.
+ * A request that goes away before the end (the page closed or moved on) cancels the snippet: it would
+ * otherwise run on in the sandbox, unseen, until its timeout.
+ */
 async function streamSnippet(attendee: string, labId: string, blockId: string, deps: TeachApiDeps, res: ServerResponse): Promise<void> {
   const target = deps.teach.snippetTarget(attendee, labId, blockId);
-  let gone = false;
-  res.on('close', () => (gone = true));
-  const send = (msg: SnippetEvent) => {
-    if (!gone) res.write(`${JSON.stringify(msg)}\n`);
-  };
-  const result = await deps.teach.runSnippet(attendee, target, (data) => {
-    if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
-    send({ type: 'output', data });
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
   });
+  const send = (msg: SnippetEvent) => {
+    if (!gone.signal.aborted) res.write(`${JSON.stringify(msg)}\n`);
+  };
+  const result = await deps.teach.runSnippet(
+    attendee,
+    target,
+    (data) => {
+      if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
+      send({ type: 'output', data });
+    },
+    gone.signal,
+  );
+  if (result.cancelled) return;
   if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
   const done: SnippetEvent = result.missingTool
     ? { type: 'done', ok: false, code: result.code, message: `${result.missingTool} is not installed in your sandbox, so this ${target.snippet.executor} snippet cannot run.` }

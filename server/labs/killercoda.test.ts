@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeBlocks, type LabDiagnostic } from '../../common/lab-model.js';
-import { importScenario, readAction } from './killercoda.js';
+import { importScenario, matchAssets, readAction } from './killercoda.js';
 import { formatDiagnostic } from './loader.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/killercoda/', import.meta.url));
@@ -98,7 +98,8 @@ test('Katacoda: courseData, code, answer and the {{execute}} family', async () =
   assert.equal(scripts.setup?.source, 'apt-get update\n');
   assert.equal(lab.steps[1]?.typeOnEnter, 'echo started');
   assert.deepEqual(lab.steps[1]?.hints, ['<p>Type <code>uptime</code>.</p>\n']);
-  assert.deepEqual(scripts.assets, [{ file: 'assets/*', target: '/root' }]);
+  // `*` is expanded when loading: the runtime copies files.
+  assert.deepEqual(scripts.assets, [{ file: 'assets/data.txt', target: '/root' }]);
   assert.deepEqual(lab.steps[1]?.commands, ['uptime', 'hostname', 'date', 'echo again', 'whoami']);
   const blocks = codeBlocks(lab.steps[1]?.blocks ?? []);
   assert.deepEqual(blocks.map((b) => [b.run, b.interrupt]), [
@@ -207,6 +208,31 @@ const broken: [string, Record<string, string>, string[], string, boolean][] = [
     '"assets/nope" does not exist',
     false,
   ],
+  [
+    'an asset larger than 8 MiB',
+    { 'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}], "assets": {"host01": [{"file": "big", "target": "/"}]}}}', 'a.md': 'A', 'assets/big': 'x'.repeat(8 * 1024 * 1024 + 1) },
+    ['x/index.json:1:88 error'],
+    '"assets/big" is larger than 8192 KiB',
+    false,
+  ],
+  [
+    'assets that add up to more than 16 MiB',
+    {
+      'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}], "assets": {"host01": [{"file": "*", "target": "/"}]}}}',
+      'a.md': 'A',
+      ...Object.fromEntries([1, 2, 3].map((n) => [`assets/part${n}`, 'x'.repeat(7 * 1024 * 1024)])),
+    },
+    ['x/index.json:1:88 error'],
+    "the scenario's assets add up to more than 16 MiB",
+    false,
+  ],
+  [
+    'a pattern that matches nothing',
+    { 'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}], "assets": {"host01": [{"file": "*.yaml", "target": "/"}]}}}', 'a.md': 'A' },
+    ['x/index.json:1:88 warning'],
+    'no file under assets/ matches "*.yaml"',
+    true,
+  ],
 ];
 for (const [name, files, expected, message, loads] of broken) {
   test(`Killercoda, broken: ${name}`, async () => {
@@ -216,3 +242,112 @@ for (const [name, files, expected, message, loads] of broken) {
     assert.equal(parsed !== undefined, loads);
   });
 }
+
+test('labdeck.yaml: a scenario declares its tools, requireCheck and a reset script', async () => {
+  const index = '{"title": "T", "details": {"steps": [{"text": "a.md", "verify": "v.sh"}]}}';
+  const page = 'Look: `kubectl get nodes`{{exec}} and `kind get clusters`{{exec}}';
+  const without = await scenario({ 'index.json': index, 'a.md': page, 'v.sh': 'true' });
+  assert.deepEqual(
+    without.diagnostics.map((d) => `${d.file}:${d.line} ${d.message.split(',')[0]}`),
+    ['x/a.md:1 this block runs "kubectl"', 'x/a.md:1 this block runs "kind"'],
+  );
+  assert.equal(without.parsed?.lab.requireCheck, false);
+
+  const settings = [
+    'tools:',
+    '  - name: kubectl',
+    '    version: kubectl version --client',
+    '  - name: kind',
+    'requireCheck: true',
+    'reset: kind delete cluster',
+    '',
+  ].join('\n');
+  const { parsed, diagnostics } = await scenario({ 'index.json': index, 'a.md': page, 'v.sh': 'true', 'labdeck.yaml': settings });
+  assert.deepEqual(diagnostics, []);
+  assert.ok(parsed);
+  assert.deepEqual(parsed.lab.tools, [{ name: 'kubectl', version: 'kubectl version --client' }, { name: 'kind' }]);
+  assert.equal(parsed.lab.requireCheck, true);
+  assert.equal(parsed.lab.hasReset, true);
+  assert.deepEqual(parsed.scripts.reset, { source: 'kind delete cluster', timeoutSeconds: 120, file: 'x/labdeck.yaml', line: 6 });
+});
+
+/** [name, labdeck.yaml, `file:line:column severity` of each diagnostic, substring of the first message, loads] */
+const settingsCases: [string, string, string[], string, boolean][] = [
+  ['invalid YAML is an error', 'tools: [kubectl\n', ['x/labdeck.yaml:2:1 error'], 'labdeck metadata', false],
+  ['an unknown key is a warning', 'tools: []\ncolour: blue\n', ['x/labdeck.yaml:2:1 warning'], 'unknown labdeck metadata key "colour"', true],
+  ['an invalid tool is a warning', 'tools:\n  - name: "not a command"\n', ['x/labdeck.yaml:2:11 warning'], 'labdeck tool #1 name', true],
+  ['step: has no step here', 'step:\n  check: "true"\n', ['x/labdeck.yaml:1:1 warning'], '"step" has no step to belong to', true],
+  ['setup when the intro has a background', 'setup: echo mine\n', ['x/labdeck.yaml:1:1 warning'], "the intro's background script is already the lab setup", true],
+  ['a requireCheck that is not a boolean is an error', 'requireCheck: sometimes\n', ['x/labdeck.yaml:1:15 error'], 'requireCheck', false],
+];
+for (const [name, yaml, expected, message, loads] of settingsCases) {
+  test(`labdeck.yaml, broken: ${name}`, async () => {
+    const { parsed, diagnostics } = await scenario({
+      'index.json': '{"title": "T", "details": {"intro": {"text": "i.md", "background": "b.sh"}, "steps": [{"text": "a.md"}]}}',
+      'i.md': 'Hello',
+      'b.sh': 'true',
+      'a.md': 'A',
+      'labdeck.yaml': yaml,
+    });
+    assert.deepEqual(where(diagnostics), expected, JSON.stringify(diagnostics, null, 1));
+    assert.ok(diagnostics[0]?.message.includes(message), diagnostics[0]?.message);
+    assert.equal(parsed !== undefined, loads);
+  });
+}
+
+test('traffic placeholders become http://localhost:<port>, each with a warning', async () => {
+  const page = [
+    'Open [the app]({{TRAFFIC_HOST1_8080}}) or {{TRAFFIC_HOST2_4444}}.',
+    '[All ports]({{TRAFFIC_SELECTOR}})',
+    '`curl -s {{TRAFFIC_HOST1_80}}/ready`{{exec}}',
+    'See https://[[HOST_SUBDOMAIN]]-9090-[[KATACODA_HOST]].environments.katacoda.com/config',
+    '`curl https://blog.[[HOST_SUBDOMAIN]]-80-[[KATACODA_HOST]].[[KATACODA_DOMAIN]]/robots.txt`{{execute}}',
+    'The node: [[HOST_IP]]',
+  ].join('\n');
+  const { parsed, diagnostics } = await scenario({ 'index.json': '{"title": "T", "details": {"steps": [{"text": "a.md"}]}}', 'a.md': page });
+  assert.ok(parsed);
+  const step = parsed.lab.steps[0];
+  assert.deepEqual(step?.commands, ['curl -s http://localhost:80/ready', 'curl http://localhost:80/robots.txt']);
+  const html = step?.blocks.flatMap((b) => (b.kind === 'markdown' ? [b.html] : [])).join('') ?? '';
+  assert.match(html, /<a href="http:\/\/localhost:8080"[^>]*>the app<\/a> or <a href="http:\/\/localhost:4444"/);
+  assert.match(html, /\nAll ports\n/);
+  assert.match(html, /See <a href="http:\/\/localhost:9090\/config"/);
+  assert.ok(!/TRAFFIC|HOST_SUBDOMAIN|KATACODA_HOST/.test(html), html);
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.message.split(':')[0]}`),
+    [
+      'x/a.md:1:16 {{TRAFFIC_HOST1_8080}}',
+      'x/a.md:1:43 {{TRAFFIC_HOST2_4444}}',
+      "x/a.md:2:1 [All ports]({{TRAFFIC_SELECTOR}}) links to Killercoda's port selector, which labdeck does not have",
+      'x/a.md:3:10 {{TRAFFIC_HOST1_80}}',
+      'x/a.md:4:5 https',
+      'x/a.md:5:7 https',
+      "x/a.md:6:11 Katacoda's [[HOST_IP]] has no value in labdeck",
+    ],
+  );
+  assert.match(diagnostics[0]?.message ?? '', /does not forward the sandbox's ports: it shows http:\/\/localhost:8080/);
+  assert.match(diagnostics[1]?.message ?? '', /labdeck has one host/);
+  assert.match(diagnostics[5]?.message ?? '', /the host name "blog\.…" is dropped/);
+});
+
+test('asset patterns: * and ? in one folder, ** across folders, [...] classes', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'labdeck-kc-assets-'));
+  try {
+    mkdirSync(path.join(dir, 'sub'));
+    for (const f of ['a.txt', 'b.sh', 'sub/c.txt', 'x.y']) writeFileSync(path.join(dir, f), '');
+    const cases: [string, string[]][] = [
+      ['*', ['a.txt', 'b.sh', 'x.y']],
+      ['*.txt', ['a.txt']],
+      ['**/*.txt', ['a.txt', 'sub/c.txt']],
+      ['**', ['a.txt', 'b.sh', 'sub/c.txt', 'x.y']],
+      ['sub/*', ['sub/c.txt']],
+      ['?.sh', ['b.sh']],
+      ['[ab].*', ['a.txt', 'b.sh']],
+      ['[!a].*', ['b.sh', 'x.y']],
+      ['*.md', []],
+    ];
+    for (const [pattern, expected] of cases) assert.deepEqual(await matchAssets(dir, pattern), expected, pattern);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

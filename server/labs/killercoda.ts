@@ -3,25 +3,33 @@
  * `index.json`. What the format is, learnt from Killercoda's documentation and its
  * `killercoda/scenario-examples` repository (index.json with `details.intro`, `details.steps[]`,
  * `details.finish`, each with `text`, `verify`, `background`, `foreground`; `details.assets`;
- * `backend.imageid`; `interface.layout`; the markdown actions of its `code-actions` example), and from
+ * `backend.imageid`; `interface.layout`; the markdown actions of its `code-actions` example; the port
+ * links `{{TRAFFIC_HOST1_<port>}}` and `{{TRAFFIC_SELECTOR}}` of its `network-traffic` example), and from
  * Katacoda's "Understanding Katacoda's index.json" page (`courseData`, `code`, `answer`,
  * `environment.uilayout`, assets for `host01`/`client`) and its markdown extensions (`{{execute}}`,
- * `{{execute T2}}`, `{{execute interrupt}}`, `{{copy}}`, `{{open}}`).
+ * `{{execute T2}}`, `{{execute interrupt}}`, `{{copy}}`, `{{open}}`, the port URL
+ * `https://[[HOST_SUBDOMAIN]]-<port>-[[KATACODA_HOST]].environments.katacoda.com`).
  *
  * What it becomes: `verify` is the step's check, `background` (Katacoda `courseData`) the step's setup,
  * `foreground` (Katacoda `code`) is typed into the terminal when the step is entered; the intro's
  * `background` is the lab's setup. What labdeck cannot do (a second terminal or host, an IDE tab, an
  * image it does not have) is a warning on the lab, and the rest works.
+ *
+ * What Killercoda has no field for (the tools the steps need, `requireCheck`, a reset script) goes in
+ * `labdeck.yaml` beside index.json, with the body of a deck's `<!-- labdeck` comment. A file of its
+ * own rather than a key in index.json: Killercoda reads only the files index.json names, whereas
+ * whether its importer tolerates an unknown index.json key is not documented.
  */
-import { access, constants, readFile, stat } from 'node:fs/promises';
+import { access, constants, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Token } from 'markdown-it';
 import { z } from 'zod';
-import type { Block, CodeBlock, LabAsset, LabDiagnostic, LabScript, Step, StepNotes } from '../../common/lab-model.js';
+import type { Block, CodeBlock, LabAsset, LabDiagnostic, LabScript, Step, StepNotes, ToolRequirement } from '../../common/lab-model.js';
 import { Diagnostics, type Report } from './diagnostics.js';
 import { rewriteImages } from './images.js';
 import type { ParseDeckResult } from './parse.js';
 import { highlight, renderMarkdown, structureMd } from './render.js';
+import { readMetadata } from './metadata.js';
 import { DEFAULT_TIMEOUT, labScripts, stepScripts, teachFields, type LabTeach, type StepTeach } from './teach.js';
 import { undeclaredTools } from './tools-used.js';
 import { isPlainObject, parseYamlAt, type PositionedYaml } from './yaml-positions.js';
@@ -36,6 +44,17 @@ export interface ImportScenarioOptions {
 
 /** A scenario's page or script larger than this is refused: it is read whole, and sent to every attendee. */
 const MAX_FILE_BYTES = 1024 * 1024;
+
+const MiB = 1024 * 1024;
+/**
+ * Killercoda assets are copied into every sandbox at its lab setup, through `Sandbox.exec` arguments
+ * (server/teach/assets.ts): bounded per file and per scenario so a setup stays seconds, not minutes.
+ */
+export const MAX_ASSET_BYTES = 8 * MiB;
+export const MAX_ASSETS_TOTAL = 16 * MiB;
+
+/** labdeck's settings for a scenario, beside its index.json (see the header). */
+export const SETTINGS_FILE = 'labdeck.yaml';
 
 /** The image labdeck's sandbox stands in for: a plain Linux machine with podman. */
 const PLAIN_IMAGES = new Set(['ubuntu', 'ubuntu-4gb', 'ubuntu:2004', 'ubuntu:1804', 'ubuntu:2204', 'ubuntu:2404', 'debian']);
@@ -181,7 +200,7 @@ async function build(
   const rel = (file: string) => path.posix.join(opts.relDir, file);
 
   /** A file the scenario names, inside its folder, or undefined with an error at `p`. */
-  const locate = async (file: string, p: (string | number)[]): Promise<string | undefined> => {
+  const locate = async (file: string, p: (string | number)[], maxBytes = MAX_FILE_BYTES): Promise<string | undefined> => {
     const abs = path.resolve(opts.dir, file);
     const { line, column } = at(p);
     if (!abs.startsWith(path.resolve(opts.dir) + path.sep)) {
@@ -193,8 +212,8 @@ async function build(
       report('error', line, column, `"${file}" does not exist in the scenario folder`);
       return undefined;
     }
-    if (info.size > MAX_FILE_BYTES) {
-      report('error', line, column, `"${file}" is larger than ${MAX_FILE_BYTES / 1024} KiB`);
+    if (info.size > maxBytes) {
+      report('error', line, column, `"${file}" is larger than ${maxBytes / 1024} KiB`);
       return undefined;
     }
     return abs;
@@ -224,18 +243,29 @@ async function build(
   if (data.files?.length) warn(['files'], 'labdeck has no editor; files are not opened');
 
   const assets: LabAsset[] = [];
+  let assetBytes = 0;
+  const assetsDir = path.join(opts.dir, 'assets');
   for (const [host, list] of Object.entries(data.details.assets ?? {})) {
     if (host !== 'host01' && host !== 'client') {
       warn(['details', 'assets', host], `labdeck has one sandbox: assets for "${host}" are not copied`);
       continue;
     }
     for (const [i, a] of list.entries()) {
-      if (/[*?[]/.test(a.file)) {
-        assets.push({ file: path.posix.join('assets', a.file), target: a.target, ...(a.chmod ? { chmod: a.chmod } : {}) });
-        continue;
-      }
-      if (await locate(path.posix.join('assets', a.file), ['details', 'assets', host, i, 'file'])) {
-        assets.push({ file: path.posix.join('assets', a.file), target: a.target, ...(a.chmod ? { chmod: a.chmod } : {}) });
+      const p = ['details', 'assets', host, i, 'file'];
+      // A pattern ("*", Katacoda's way to copy every asset) is expanded here, so the runtime copies files.
+      const names = /[*?[]/.test(a.file) ? await matchAssets(assetsDir, a.file) : [a.file];
+      if (names.length === 0) warn(p, `no file under assets/ matches "${a.file}"; nothing is copied`);
+      for (const name of names) {
+        const file = path.posix.join('assets', name);
+        const abs = await locate(file, p, MAX_ASSET_BYTES);
+        if (!abs) continue;
+        assetBytes += (await stat(abs)).size;
+        if (assetBytes > MAX_ASSETS_TOTAL) {
+          const { line, column } = at(p);
+          report('error', line, column, `the scenario's assets add up to more than ${MAX_ASSETS_TOTAL / MiB} MiB, which labdeck copies into every sandbox`);
+          break;
+        }
+        assets.push({ file, target: a.target, ...(a.chmod ? { chmod: a.chmod } : {}) });
       }
     }
   }
@@ -293,7 +323,8 @@ async function build(
     scriptsPerStep.push(stepScripts(index, teach));
   }
   if (steps.length === 0) report('error', at(['details']).line, at(['details']).column, 'the scenario has no intro, steps or finish with a text');
-  undeclaredTools(steps, [], (s) => stepFiles.get(s) ?? report);
+  const settings = await readSettings(opts, lab, files);
+  undeclaredTools(steps, settings.tools, (s) => stepFiles.get(s) ?? report);
   const scripts = labScripts(lab, scriptsPerStep, assets);
   return {
     lab: {
@@ -304,15 +335,72 @@ async function build(
       source: rel('index.json'),
       format: 'killercoda',
       steps,
-      tools: [],
-      requireCheck: false,
-      hasSetup: scripts.setup !== undefined,
-      hasReset: false,
+      tools: settings.tools,
+      requireCheck: lab.requireCheck ?? false,
+      // Assets are copied by the lab setup: the page must ask for it even without a setup script.
+      hasSetup: scripts.setup !== undefined || scripts.assets.length > 0,
+      hasReset: scripts.reset !== undefined,
       warnings: [] as LabDiagnostic[],
     },
     notes,
     scripts,
   };
+}
+
+/**
+ * The files under `assets/` (relative paths, sorted) that a Killercoda asset pattern names: `*` and
+ * `?` within one path segment, `**` across segments, `[…]` a character class.
+ */
+export async function matchAssets(assetsDir: string, pattern: string): Promise<string[]> {
+  const source = pattern
+    .split(/(\*\*\/?|\*|\?|\[[^\]]*\])/)
+    .map((part) => {
+      if (part === '**/') return '(?:.*/)?';
+      if (part === '**') return '.*';
+      if (part === '*') return '[^/]*';
+      if (part === '?') return '[^/]';
+      if (/^\[.*\]$/.test(part)) return part.replace(/^\[!/, '[^');
+      return part.replace(/[.+^${}()|\\]/g, '\\$&');
+    })
+    .join('');
+  const re = new RegExp(`^${source}$`);
+  const entries = await readdir(assetsDir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(assetsDir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((rel) => re.test(rel))
+    .sort();
+}
+
+/**
+ * The scenario's `labdeck.yaml`, if it has one: `tools`, `requireCheck` and `reset` into `lab`; `setup`
+ * too unless the intro's background already is the lab setup. `step:` has no step to belong to here
+ * (a scenario's steps take their check from `verify`), so it is a warning.
+ */
+async function readSettings(opts: ImportScenarioOptions, lab: LabTeach, files: Diagnostics[]): Promise<{ tools: ToolRequirement[] }> {
+  const abs = path.join(opts.dir, SETTINGS_FILE);
+  const info = await stat(abs).catch(() => undefined);
+  if (!info) return { tools: [] };
+  const file = path.posix.join(opts.relDir, SETTINGS_FILE);
+  const diagnostics = new Diagnostics(file);
+  files.push(diagnostics);
+  if (!info.isFile() || info.size > MAX_FILE_BYTES) {
+    diagnostics.report('error', 1, 1, `${SETTINGS_FILE} must be a file of at most ${MAX_FILE_BYTES / 1024} KiB`);
+    return { tools: [] };
+  }
+  const text = await readFile(abs, 'utf8');
+  const meta = readMetadata(text, 0, file, diagnostics.report, (md) => renderMarkdown(md, () => {}));
+  if (meta.stepPos) {
+    diagnostics.report('warning', meta.stepPos.line, meta.stepPos.column, `"step" has no step to belong to in ${SETTINGS_FILE}: a scenario's steps take their check from "verify" in index.json; ignored`);
+  }
+  if (meta.lab.setup && lab.setup) {
+    diagnostics.report('warning', meta.lab.setup.line, 1, `the intro's background script is already the lab setup; ${SETTINGS_FILE}'s "setup" is ignored`);
+  } else if (meta.lab.setup) {
+    lab.setup = meta.lab.setup;
+  }
+  if (meta.lab.reset) lab.reset = meta.lab.reset;
+  if (meta.lab.requireCheck !== undefined) lab.requireCheck = meta.lab.requireCheck;
+  return { tools: meta.tools };
 }
 
 /** One action after a code span or a closing fence: `{{exec}}`, `{{execute T2}}`, `{{copy}}`, `{{}}`… */
@@ -355,7 +443,7 @@ interface PageScope {
  * CodeBlock after its markdown block.
  */
 function readPage(text: string, stepIndex: number, scope: PageScope, report: Report): { blocks: Block[]; heading?: string } {
-  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
+  const lines = replaceTraffic(text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n'), report);
   const original = [...lines];
   const fenceActions = stripFenceActions(lines);
   const blocks: Block[] = [];
@@ -499,6 +587,51 @@ function codeBlock(id: string, lang: string, content: string, action: Action, di
 
 /** Katacoda's `answer` page, shown as the step's last hint. */
 function renderAnswer(text: string, scope: PageScope, report: Report): string {
-  const lines = text.split('\n');
-  return renderMarkdown(text, (toks) => rewriteImages(toks, 0, { ...scope, lines }, report));
+  const lines = replaceTraffic(text.split('\n'), report);
+  return renderMarkdown(lines.join('\n'), (toks) => rewriteImages(toks, 0, { ...scope, lines }, report));
+}
+
+/**
+ * Killercoda's `{{TRAFFIC_HOST1_<port>}}` (a URL that reaches a port of the scenario's host through
+ * Killercoda's proxy) and Katacoda's `https://[[HOST_SUBDOMAIN]]-<port>-[[KATACODA_HOST]].environments.katacoda.com`.
+ * labdeck does not forward a sandbox's ports, so the honest stand-in is `http://localhost:<port>`:
+ * right for a command run in the terminal (`curl` inside the sandbox), and in the browser only when
+ * labdeck runs on the attendee's own machine with the local driver. Each place is a warning saying
+ * so. `{{TRAFFIC_SELECTOR}}` (Killercoda's list of ports) has no stand-in: a link to it becomes its text.
+ */
+const KILLERCODA_TRAFFIC = /\{\{TRAFFIC_HOST(\d+)_(\d+)\}\}/g;
+/** A link to the port selector keeps its text; a bare selector placeholder goes. */
+const KILLERCODA_SELECTOR = /\[([^\]]*)\]\(\{\{TRAFFIC_SELECTOR\}\}\)|\{\{TRAFFIC_SELECTOR\}\}/g;
+const KATACODA_TRAFFIC =
+  /(?:https?:\/\/)?((?:[A-Za-z0-9-]+\.)*)\[\[HOST(\d*)_SUBDOMAIN\]\]-(\d+)-\[\[KATACODA_HOST\]\]\.(?:environments\.katacoda\.com|\[\[KATACODA_DOMAIN\]\])/g;
+/** Any other Katacoda placeholder (`[[HOST_IP]]`, a lone `[[KATACODA_HOST]]` …): no value in labdeck. */
+const KATACODA_PLACEHOLDER = /\[\[(HOST\d*_SUBDOMAIN|HOST\d*_IP|KATACODA_HOST|KATACODA_DOMAIN)\]\]/g;
+
+const NOT_FORWARDED = "labdeck does not forward the sandbox's ports: it shows";
+const WHERE_LOCALHOST = 'which reaches the sandbox from its terminal, and from the browser only when labdeck runs on the same machine with the local driver';
+
+/** `lines` with the traffic placeholders replaced, a warning at each. */
+export function replaceTraffic(lines: string[], report: Report): string[] {
+  return lines.map((line, i) => {
+    const warn = (column: number, message: string) => report('warning', i + 1, column + 1, message);
+    let out = line.replace(KILLERCODA_SELECTOR, (written, text: string | undefined, at: number) => {
+      warn(at, `${written} links to Killercoda's port selector, which labdeck does not have: ${text === undefined ? 'left out' : 'shown as plain text'}`);
+      return text ?? '';
+    });
+    out = out.replace(KILLERCODA_TRAFFIC, (written, host: string, port: string, at: number) => {
+      const other = host === '1' ? '' : ` (labdeck has one host: host ${host}'s port is not there)`;
+      warn(at, `${written}: ${NOT_FORWARDED} http://localhost:${port}, ${WHERE_LOCALHOST}${other}`);
+      return `http://localhost:${port}`;
+    });
+    out = out.replace(KATACODA_TRAFFIC, (written, prefix: string, host: string, port: string, at: number) => {
+      const lost = prefix ? ` (the host name "${prefix}…" is dropped: nothing routes it)` : '';
+      const other = host === '' || host === '1' ? '' : ` (labdeck has one host: host ${host}'s port is not there)`;
+      warn(at, `${written}: ${NOT_FORWARDED} http://localhost:${port}, ${WHERE_LOCALHOST}${lost}${other}`);
+      return `http://localhost:${port}`;
+    });
+    for (const m of out.matchAll(KATACODA_PLACEHOLDER)) {
+      warn(line.indexOf(m[0]) >= 0 ? line.indexOf(m[0]) : m.index, `Katacoda's ${m[0]} has no value in labdeck: shown as written`);
+    }
+    return out;
+  });
 }

@@ -11,9 +11,12 @@ import type { CodeBlock, Lab, LabScript, LabScripts, Snippet } from '../../commo
 import type { CheckAnswer, SetupAnswer } from '../../common/api.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import type { Logger } from '../log.js';
+import { MAX_ASSET_BYTES } from '../labs/killercoda.js';
 import { TeachError } from './errors.js';
 import { GATE_LIMITS, ScriptGate, type GateLimits } from './gate.js';
-import { killedAt, runScript, type ScriptOutcome } from './run-script.js';
+import { copyAsset } from './assets.js';
+import { runCancellable } from './cancellable.js';
+import { runScript, type ScriptOutcome } from './run-script.js';
 import { snippetScript } from './snippet-script.js';
 
 /** Where passed checks are recorded (the store's `step_passes`). */
@@ -36,18 +39,31 @@ export interface TeachDeps {
   limits?: Partial<GateLimits>;
 }
 
+/** A lab setup's outcome, and what it left out (shown to the attendee, not a failure). */
+interface LabSetupOutcome extends ScriptOutcome {
+  notes: string[];
+}
+
+/** How a snippet run ended. */
+export interface SnippetOutcome {
+  ok: boolean;
+  /** The program it needs is not on the sandbox's PATH; nothing ran. */
+  missingTool?: string;
+  timedOut: boolean;
+  /** Stopped because the request went away (or it never started for that reason). */
+  cancelled: boolean;
+  code: number;
+}
 
 /** How long a snippet may run: presenterm has no limit, a shared server needs one. */
 export const SNIPPET_TIMEOUT_SECONDS = 60;
-/** Killercoda assets travel as one argument of the copy command: below Linux's 128 KiB per argument. */
-const MAX_ASSET_BYTES = 64 * 1024;
 /** Sandboxes whose lab setup is remembered; the oldest are forgotten beyond this. */
 const MAX_SETUP_MEMO = 10_000;
 
 export class TeachRuntime {
   private readonly gate: ScriptGate;
   /** `sandbox id \0 lab id` → the lab setup run (or running) in that sandbox. Failed runs are forgotten. */
-  private readonly labSetups = new Map<string, Promise<ScriptOutcome>>();
+  private readonly labSetups = new Map<string, Promise<LabSetupOutcome>>();
 
   constructor(private readonly deps: TeachDeps) {
     this.gate = new ScriptGate({ ...GATE_LIMITS, ...deps.limits });
@@ -86,6 +102,7 @@ export class TeachRuntime {
     const { lab, scripts } = this.labOf(labId, step);
     const sandbox = this.sandbox(attendee);
     const ran: SetupAnswer['ran'] = [];
+    const notes: string[] = [];
     if (scripts.setup || scripts.assets.length > 0) {
       const key = setupKey(sandbox, labId);
       let pending = this.labSetups.get(key);
@@ -102,6 +119,8 @@ export class TeachRuntime {
         this.labSetups.delete(key);
         return { ok: false, ran, message: describe('The lab setup', scripts.setup?.timeoutSeconds, outcome) };
       }
+      // What the lab setup left out (an asset it could not copy) is said once, when it ran.
+      if (ran.includes('lab')) notes.push(...outcome.notes);
     }
     const stepSetup = step === undefined ? undefined : scripts.steps[step]?.setup;
     if (stepSetup) {
@@ -110,7 +129,7 @@ export class TeachRuntime {
       this.log('step setup', attendee, lab, stepSetup, outcome);
       if (!outcome.ok) return { ok: false, ran, message: describe('The step setup', stepSetup.timeoutSeconds, outcome) };
     }
-    return { ok: true, ran, message: '' };
+    return { ok: true, ran, message: notes.join('\n') };
   }
 
   /**
@@ -139,52 +158,57 @@ export class TeachRuntime {
 
   /**
    * Run a snippet the way presenterm does: its source (hidden lines included) written to its file in
-   * a fresh directory, its commands run there in order. Output goes to `onOutput` as it comes.
+   * a fresh directory, its commands run there in order. Output goes to `onOutput` as it comes. When
+   * `signal` aborts (the attendee's page went away), the snippet is killed with everything it started,
+   * or, if it is still waiting for a slot, never starts.
    */
   async runSnippet(
     attendee: string,
     target: { sandbox: Sandbox; snippet: Snippet },
     onOutput: (chunk: string) => void,
-  ): Promise<{ ok: boolean; missingTool?: string; timedOut: boolean; code: number }> {
+    signal?: AbortSignal,
+  ): Promise<SnippetOutcome> {
     const { sandbox, snippet } = target;
+    const cancelled: SnippetOutcome = { ok: false, timedOut: false, cancelled: true, code: 130 };
     return this.gate.run(attendee, async () => {
+      if (signal?.aborted) return cancelled;
       const probe = await sandbox.exec(['sh', '-c', 'command -v "$1" >/dev/null', 'sh', snippet.tool], { timeoutMs: 10_000 });
-      if (probe.code !== 0) return { ok: false, missingTool: snippet.tool, timedOut: false, code: 127 };
+      if (probe.code !== 0) return { ok: false, missingTool: snippet.tool, timedOut: false, cancelled: false, code: 127 };
       const started = Date.now();
-      const r = await sandbox.exec(
-        killedAt(SNIPPET_TIMEOUT_SECONDS, snippetScript(snippet), [snippet.source]),
-        { timeoutMs: SNIPPET_TIMEOUT_SECONDS * 1000 + 10_000, onOutput },
-      );
+      const r = await runCancellable(sandbox, SNIPPET_TIMEOUT_SECONDS, snippetScript(snippet), [snippet.source], {
+        onOutput,
+        ...(signal ? { signal } : {}),
+      });
+      if (r.cancelled) {
+        this.deps.log.info('snippet cancelled: the request went away', { attendee, executor: snippet.executor, code: r.code });
+        return cancelled;
+      }
       const timedOut = r.timedOut || (r.code === 137 && Date.now() - started >= SNIPPET_TIMEOUT_SECONDS * 1000);
-      return { ok: (r.code === 0) !== snippet.expectFailure && !timedOut, timedOut, code: r.code };
+      return { ok: (r.code === 0) !== snippet.expectFailure && !timedOut, timedOut, cancelled: false, code: r.code };
     });
   }
 
-  private async labSetup(attendee: string, lab: Lab, scripts: LabScripts, sandbox: Sandbox): Promise<ScriptOutcome> {
+  private async labSetup(attendee: string, lab: Lab, scripts: LabScripts, sandbox: Sandbox): Promise<LabSetupOutcome> {
+    const notes: string[] = [];
+    const labDir = path.dirname(path.join(this.deps.labs.dir, lab.source));
     for (const asset of scripts.assets) {
-      const outcome = await this.copyAsset(lab, asset.file, asset.target, asset.chmod, sandbox);
-      if (!outcome.ok) return outcome;
+      const data = await readFile(path.join(labDir, asset.file)).catch((err: unknown) => String(err));
+      if (typeof data === 'string') return { ok: false, code: -1, timedOut: false, output: `asset ${asset.file}: ${data}`, notes };
+      if (data.length > MAX_ASSET_BYTES) {
+        // Checked when the lab was loaded; the file has grown since.
+        return { ok: false, code: -1, timedOut: false, output: `asset ${asset.file} is larger than ${MAX_ASSET_BYTES / 1024 / 1024} MiB`, notes };
+      }
+      const copy = await copyAsset(sandbox, data, asset.file, asset.target, asset.chmod);
+      if (copy.kind === 'failed') return { ...copy.outcome, output: `asset ${asset.file}: ${copy.outcome.output}`, notes };
+      if (copy.kind === 'skipped') {
+        notes.push(`${path.posix.basename(asset.file)} was not copied to ${asset.target}: ${copy.reason}. This lab expects a sandbox whose user is root (the podman driver's); steps that use it may fail.`);
+        this.deps.log.warn('asset not copied', { attendee, lab: lab.id, file: asset.file, target: asset.target, reason: copy.reason });
+      }
     }
-    if (!scripts.setup) return { ok: true, code: 0, timedOut: false, output: '' };
+    if (!scripts.setup) return { ok: true, code: 0, timedOut: false, output: '', notes };
     const outcome = await runScript(sandbox, scripts.setup.source, scripts.setup.timeoutSeconds);
     this.log('lab setup', attendee, lab, scripts.setup, outcome);
-    return outcome;
-  }
-
-  /** Copy a Killercoda asset into the sandbox: `target` is a directory, as in Killercoda's index.json. */
-  private async copyAsset(lab: Lab, file: string, target: string, mode: string | undefined, sandbox: Sandbox): Promise<ScriptOutcome> {
-    const labDir = path.dirname(path.join(this.deps.labs.dir, lab.source));
-    let data: Buffer;
-    try {
-      data = await readFile(path.join(labDir, file));
-    } catch (err) {
-      return { ok: false, code: -1, timedOut: false, output: `asset ${file}: ${String(err)}` };
-    }
-    if (data.length > MAX_ASSET_BYTES) {
-      return { ok: false, code: -1, timedOut: false, output: `asset ${file} is larger than ${MAX_ASSET_BYTES / 1024} KiB, which labdeck cannot copy` };
-    }
-    const script = 'set -e; mkdir -p "$1"; f="$1/$(basename "$2")"; printf %s "$3" | base64 -d > "$f"; if [ -n "$4" ]; then chmod "$4" "$f"; fi';
-    return runScript(sandbox, script, 30, [target, file, data.toString('base64'), mode ?? '']);
+    return { ...outcome, notes };
   }
 
   private labOf(labId: string, step?: number): { lab: Lab; scripts: LabScripts } {
@@ -201,7 +225,7 @@ export class TeachRuntime {
     return sandbox;
   }
 
-  private remember(key: string, run: Promise<ScriptOutcome>): void {
+  private remember(key: string, run: Promise<LabSetupOutcome>): void {
     this.labSetups.set(key, run);
     if (this.labSetups.size > MAX_SETUP_MEMO) this.labSetups.delete(this.labSetups.keys().next().value!);
   }

@@ -4,6 +4,7 @@
 // that the cookie alone decides whose sandbox a check runs in.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,12 @@ import { ROOT, readyTerminal, startServer, type RunningServer, type TermClient }
 const token = `t${process.pid}x${Date.now() % 1_000_000}`;
 const LAB = 'teach';
 const resetMark = path.join(tmpdir(), `labdeck-reset-${token}`);
+/** Where the scenario's big asset goes: a folder any sandbox user may create, local or in a container. */
+const assetDir = `/tmp/labdeck-assets-${token}`;
+/** The scenario's own folder (its scripts say /tmp/lab): this run's, since a local sandbox shares the host's /tmp. */
+const scenarioTmp = `/tmp/labdeck-lab-${token}`;
+/** Far beyond one exec argument (128 KiB): it must travel in chunks. */
+const bigAsset = randomBytes(3 * 1024 * 1024 + 5);
 
 /** A lab that needs nothing but bash and python3. `[l]` keeps the pgrep pattern from matching itself. */
 function labText(): string {
@@ -68,6 +75,15 @@ print("finished", 6 * 7)
 
 \`\`\`ruby +exec +id:rb
 puts "hi"
+\`\`\`
+
+\`\`\`python +exec +id:py-long
+/// import os, subprocess, sys
+/// if sys.argv[1:] != ["labdeck-long-${token}"]:
+///     os.execv(sys.executable, [sys.executable, "-u", __file__, "labdeck-long-${token}"])
+child = subprocess.Popen(["bash", "-c", "exec -a labdeck-long-${token}-child sleep 1000"])
+print("started", flush=True)
+child.wait()
 \`\`\`
 `;
 }
@@ -126,6 +142,14 @@ function suite(driver: 'local' | 'podman'): void {
       mkdirSync(path.join(labsDir, LAB));
       writeFileSync(path.join(labsDir, LAB, 'teach.md'), labText());
       cpSync(path.join(ROOT, 'server', 'labs', 'fixtures', 'killercoda', 'complete'), path.join(labsDir, 'scenario'), { recursive: true });
+      writeFileSync(path.join(labsDir, 'scenario', 'assets', 'big.bin'), bigAsset);
+      for (const script of ['intro/background.sh', 'step1/background.sh', 'step1/foreground.sh', 'step1/verify.sh', 'finish/background.sh']) {
+        const file = path.join(labsDir, 'scenario', script);
+        writeFileSync(file, readFileSync(file, 'utf8').replaceAll('/tmp/lab', scenarioTmp));
+      }
+      const index = JSON.parse(readFileSync(path.join(labsDir, 'scenario', 'index.json'), 'utf8')) as { details: { assets: Record<string, unknown[]> } };
+      index.details.assets.host01?.push({ file: 'big.bin', target: assetDir });
+      writeFileSync(path.join(labsDir, 'scenario', 'index.json'), JSON.stringify(index));
       const env: Record<string, string> = { LABS_DIR: labsDir };
       if (driver === 'podman') Object.assign(env, { SANDBOX: 'podman', WORKSHOP: workshop, POOL_SIZE: '1' });
       server = await startServer(env);
@@ -135,6 +159,8 @@ function suite(driver: 'local' | 'podman'): void {
       if (driver === 'podman') await removeWorkshop(workshop);
       rmSync(labsDir, { recursive: true, force: true });
       rmSync(resetMark, { force: true });
+      rmSync(assetDir, { recursive: true, force: true });
+      rmSync(scenarioTmp, { recursive: true, force: true });
     });
 
     test('a check fails with its output, passes once the step is done, and never reaches the terminal', async () => {
@@ -211,6 +237,39 @@ function suite(driver: 'local' | 'podman'): void {
       term.close();
     });
 
+    test('a snippet whose request goes away is killed with its children, long before its timeout', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const ctl = new AbortController();
+      const res = await fetch(server.url + '/api/snippet', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Cookie: cookie },
+        body: JSON.stringify({ lab: LAB, block: 'py-long' }),
+        signal: ctl.signal,
+      });
+      assert.equal(res.status, 200);
+      let seen = '';
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          seen += decoder.decode(chunk, { stream: true });
+          if (/started/.test(seen)) break;
+        }
+      } finally {
+        ctl.abort();
+      }
+      assert.match(seen, /started/);
+      // The snippet re-executed python under the marker, and its child sleeps under it too.
+      assert.ok(pgrep(`labdeck-long-${token}-child`).length > 0, 'the snippet\'s child is running');
+      // Without a cancel they would live until the snippet's 60 s timeout; a kill is a matter of a second or two.
+      const deadline = Date.now() + 15_000;
+      while (pgrep(`labdeck-long-${token}`).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(pgrep(`labdeck-long-${token}`), [], 'no process of the snippet is left');
+      // Its slot in the gate is free again: the attendee can run the next snippet.
+      const ruby = await snippet(server, cookie, 'rb', () => undefined);
+      assert.equal(ruby.at(-1)?.type, 'done');
+      term.close();
+    });
+
     test('the cookie decides the sandbox: another attendee, a forged or absent cookie', async () => {
       const a = await readyTerminal(server);
       const b = await readyTerminal(server);
@@ -249,13 +308,28 @@ function suite(driver: 'local' | 'podman'): void {
       term.close();
     });
 
+    test('Killercoda assets: a 3 MiB file arrives whole; a target the sandbox user may not write is skipped, and said so', async () => {
+      const { term, cookie } = await readyTerminal(server);
+      const setup = await post(server, '/api/setup', { lab: 'scenario', step: 0 }, cookie);
+      assert.equal(setup.body.ok, true, String(setup.body.message));
+      if (driver === 'local') {
+        // The local sandbox's user is not root: /usr/local/bin is not theirs.
+        assert.match(String(setup.body.message), /greet\.sh was not copied to \/usr\/local\/bin\/: \/usr\/local\/bin\/ is not writable by /);
+      } else {
+        assert.equal(setup.body.message, '');
+      }
+      const sha = createHash('sha256').update(bigAsset).digest('hex');
+      await shell(term, `sha256sum ${assetDir}/big.bin | cut -c1-64; ls -A ${assetDir} | wc -l`, new RegExp(`[\\r\\n]${sha}\\r\\n1\\r\\n`));
+      term.close();
+    });
+
     if (driver === 'podman') {
       // Killercoda's assets go to /usr/local/bin, which only root in a container may write.
       test('a Killercoda scenario: assets and background as the lab setup, foreground typed on entering', async () => {
         const { term, cookie } = await readyTerminal(server);
         const setup = await post(server, '/api/setup', { lab: 'scenario', step: 0 }, cookie);
         assert.deepEqual(setup.body, { ok: true, ran: ['lab'], message: '' });
-        await shell(term, 'greet.sh; cat /tmp/lab/setup-done', /[\r\n]hello\r\nready\r\n/);
+        await shell(term, `greet.sh; cat ${scenarioTmp}/setup-done`, /[\r\n]hello\r\nready\r\n/);
         assert.deepEqual((await post(server, '/api/type', { lab: 'scenario', step: 0, what: 'enter' }, cookie)).body, { typed: true });
         await term.waitForOutput(/[\r\n]welcome\r\n/);
         term.close();

@@ -40,6 +40,11 @@ export function TeachPanel({ lab, index, teach, canRun }: Props) {
           Preparing this step in your sandbox…
         </p>
       )}
+      {setup.kind === 'done' && setup.message && (
+        <p className={styles.muted} data-testid="setup-status" data-state="notes" role="status">
+          {setup.message}
+        </p>
+      )}
       {setup.kind === 'failed' && (
         <p className={styles.fail} data-testid="setup-status" data-state="failed" role="alert">
           {setup.message}

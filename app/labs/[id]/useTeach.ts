@@ -9,7 +9,8 @@ import type { Lab } from '@/common/lab-model';
 import { teachApi } from './teachApi';
 
 export type CheckState = { kind: 'idle' } | { kind: 'running' } | { kind: 'done'; passed: boolean; message: string } | { kind: 'error'; message: string };
-export type SetupState = { kind: 'idle' } | { kind: 'running' } | { kind: 'done' } | { kind: 'failed'; message: string };
+/** `done` may carry what the setup left out (e.g. an asset it could not copy): shown, not a failure. */
+export type SetupState = { kind: 'idle' } | { kind: 'running' } | { kind: 'done'; message: string } | { kind: 'failed'; message: string };
 
 export interface Teach {
   passed: ReadonlySet<number>;
@@ -80,7 +81,7 @@ export function useTeach(lab: Lab, step: number | null, connected: boolean): Tea
         setSetup({ kind: 'running' });
         try {
           const r = await teachApi.setup(lab.id, step);
-          if (live) setSetup(r.ok ? { kind: 'done' } : { kind: 'failed', message: r.message });
+          if (live) setSetup({ kind: r.ok ? 'done' : 'failed', message: r.message });
         } catch (err) {
           if (live) setSetup({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
         }
