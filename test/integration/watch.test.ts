@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerMessage } from '../../common/protocol.js';
-import { INSTRUCTOR_TOKEN, TermClient, readyTerminal, startServer, type RunningServer } from '../support/server.js';
+import type { TermClient} from '../support/server.js';
+import { INSTRUCTOR_TOKEN, readyTerminal, startServer, type RunningServer } from '../support/server.js';
 import { WatchClient } from '../support/watch-client.js';
 
 const LAB = 'kubernetes-meets-rust';
