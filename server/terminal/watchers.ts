@@ -63,6 +63,8 @@ class Watcher {
   pendingBytes = 0;
   skipped = 0;
   lastSyncAt = 0;
+  /** Which sync is current: a render that finishes after a newer sync began is dropped. */
+  syncSeq = 0;
   timer: NodeJS.Timeout | null = null;
   constructor(readonly link: WatchLink) {}
 }
@@ -257,13 +259,14 @@ export class WatcherSet {
    */
   private sync(w: Watcher): void {
     w.mode = 'syncing';
+    const seq = ++w.syncSeq;
     w.pending = [];
     w.pendingBytes = 0;
     w.lastSyncAt = Date.now();
     const size = this.shell.size();
     const snap = this.shell.screen();
     const done = (data: string, cols: number, rows: number) => {
-      if (this.watchers.get(w.link.id) !== w || w.mode !== 'syncing') return;
+      if (this.watchers.get(w.link.id) !== w || w.mode !== 'syncing' || w.syncSeq !== seq) return;
       w.link.sendJson({ type: 'screen', data, cols, rows, skipped: w.skipped });
       w.skipped = 0;
       w.mode = 'live';
