@@ -14,11 +14,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { codeBlocks, type Lab } from '../common/lab-model';
-import { LAB_ID, expectInTerminal, terminalText } from './helpers';
+import { LAB_ID, expectInTerminal } from './helpers';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CONTAINERS_CONF = path.join(ROOT, 'sandbox', 'containers.conf');
 const NODE_IMAGE = 'localhost/labdeck-kind-node:v1.20.2';
 const KIND_VOLUME = 'labdeck-kind-images';
@@ -127,9 +128,30 @@ function find(lab: Lab, cmd: string): { step: number; id: string } {
   throw new Error(`no block runs ${cmd}`);
 }
 
+/**
+ * The terminal's text with the lines xterm wrapped joined again (`podman ps` and `kubectl get pods -A`
+ * are wider than the terminal), so a table row can be matched as one line.
+ */
+function unwrappedText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    type Line = { isWrapped: boolean; translateToString(trimRight?: boolean): string };
+    const h = (window as unknown as { __labdeck?: { term: { buffer: { active: { length: number; getLine(i: number): Line | undefined } } } } }).__labdeck;
+    if (!h) return '';
+    const buf = h.term.buffer.active;
+    let out = '';
+    for (let i = 0; i < buf.length; i++) {
+      const line = buf.getLine(i);
+      if (!line) continue;
+      if (i > 0 && !line.isWrapped) out += '\n';
+      out += line.translateToString(!buf.getLine(i + 1)?.isWrapped);
+    }
+    return out;
+  });
+}
+
 /** The terminal's text from the last line that contains `marker` on (what one command printed). */
 async function since(page: Page, marker: string): Promise<string> {
-  const all = await terminalText(page);
+  const all = await unwrappedText(page);
   const at = all.lastIndexOf(marker);
   return at < 0 ? '' : all.slice(at);
 }
