@@ -193,7 +193,9 @@ else
     || die "could not copy $image into the volume $volume ($store)"
   # Older node images in the store: sandboxes that still run them keep their layers open; the next
   # build removes what is left.
-  shared images --format '{{.Id}}' | grep -vx "$want_id" | xargs -r -n1 sh -c 'podman --root "$0" --runroot "$1" rmi -f "$2" >/dev/null 2>&1 || true' "$store" "/run/labdeck-kind-images-$$" || true
+  for old in $(shared images --format '{{.Id}}' | grep -vx "$want_id" || true); do
+    shared rmi -f "$old" >/dev/null 2>&1 || echo "  (older node image $old still in use in the volume; left in place)"
+  done
   echo "  $(du -sh "$store" | cut -f1) in $store"
 fi
 # c/storage leaves its graph directory bind-mounted on itself; nothing needs it mounted any more.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ~/.bashrc of root in labdeck's offline node (read by `podman exec -it kind-control-plane bash`).
 # The node lacks two tools a lab about kind runs in it: say why, instead of a bare "command not found"
 # (docs/kubernetes-offline.md, "What differs from kind").
