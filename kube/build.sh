@@ -182,14 +182,15 @@ fi # reused
 volume=${LABDECK_KIND_IMAGES_VOLUME:-labdeck-kind-images}
 podman volume exists "$volume" || podman volume create --label labdeck.kind-images=1 "$volume" >/dev/null
 store=$(podman volume inspect --format '{{.Mountpoint}}' "$volume")
-shared() { podman --root "$store" --runroot "/run/labdeck-kind-images-$$" "$@"; }
+# One runroot for the store, always: podman records it in the store's database and refuses another.
+shared() { podman --root "$store" --runroot "/run/labdeck-kind-images" "$@"; }
 want_id=$(podman image inspect --format '{{.Id}}' "$image")
 have_id=$(shared image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 if [[ $rebuild != 1 && $have_id == "$want_id" ]]; then
   phase 7 $steps "shared with privileged sandboxes: volume $volume up to date"
 else
   phase 7 $steps "sharing $image with privileged sandboxes (volume $volume, one copy per host)"
-  podman push --quiet "$image" "containers-storage:[overlay@$store+/run/labdeck-kind-images-$$]$image" >/dev/null \
+  podman push --quiet "$image" "containers-storage:[overlay@$store+/run/labdeck-kind-images]$image" >/dev/null \
     || die "could not copy $image into the volume $volume ($store)"
   # Older node images in the store: sandboxes that still run them keep their layers open; the next
   # build removes what is left.
@@ -200,7 +201,7 @@ else
 fi
 # c/storage leaves its graph directory bind-mounted on itself; nothing needs it mounted any more.
 umount "$store/overlay" 2>/dev/null || true
-rm -rf "/run/labdeck-kind-images-$$"
+rm -rf "/run/labdeck-kind-images"
 
 # ---------------------------------------------------------------------------------------------------
 phase 8 $steps "smoke test"
