@@ -103,4 +103,17 @@ describe('offline kind (real podman)', { skip }, () => {
     const del = await sh(privileged, 'kind delete cluster --name never-made');
     assert.equal(del.code, 0, 'deleting a cluster that does not exist is not an error (as in kind)');
   });
+
+  test('a create that fails after the node started removes the node again, as kind does', async (t) => {
+    if ((await sh(privileged, 'podman image exists localhost/labdeck-kind-node:v1.20.2')).code !== 0) {
+      t.skip('no node image shared with sandboxes (npm run kube:build)');
+      return;
+    }
+    // Not a valid kubeconfig to merge into: the cluster cannot be written down, so it must not stay.
+    const r = await sh(privileged, 'mkdir -p ~/.kube && echo "not: [yaml" > /tmp/bad-kubeconfig && kind create cluster --name bad-config --kubeconfig /tmp/bad-kubeconfig --wait 0');
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /could not merge into \/tmp\/bad-kubeconfig/);
+    assert.equal((await sh(privileged, 'podman ps -aq')).out.trim(), '', 'the node was removed');
+    assert.match((await sh(privileged, 'kind get clusters')).out, /No kind clusters found\./);
+  });
 });
