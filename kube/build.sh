@@ -16,7 +16,8 @@
 # whose labdeck.recipe label matches every input of this recipe (below) is reused as it is, without
 # the source, the binaries or the rootfs: a machine whose .cache was cleaned (CI) rebuilds nothing.
 # Environment: LABDECK_KUBE_IMAGE (tag), LABDECK_KUBE_CACHE (artefacts, default .cache/kube),
-#   LABDECK_REBUILD=1 (ignore the stamps; the binaries too), LABDECK_DEBIAN_MIRROR.
+#   LABDECK_REBUILD=1 (ignore the stamps; the binaries too), LABDECK_DEBIAN_MIRROR,
+#   LABDECK_KIND_IMAGES_VOLUME (the shared store's volume; run-flags.ts mounts labdeck-kind-images).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -192,11 +193,14 @@ else
   phase 7 $steps "sharing $image with privileged sandboxes (volume $volume, one copy per host)"
   podman push --quiet "$image" "containers-storage:[overlay@$store+/run/labdeck-kind-images]$image" >/dev/null \
     || die "could not copy $image into the volume $volume ($store)"
-  # Older node images in the store: sandboxes that still run them keep their layers open; the next
-  # build removes what is left.
-  for old in $(shared images --format '{{.Id}}' | grep -vx "$want_id" || true); do
-    shared rmi -f "$old" >/dev/null 2>&1 || echo "  (older node image $old still in use in the volume; left in place)"
-  done
+  # Older node images in the store: a privileged sandbox's node may run on their layers (the store
+  # does not know it), so they go only while no privileged sandbox runs; a later build removes them.
+  olds=$(shared images --format '{{.Id}}' | grep -vx "$want_id" || true)
+  if [[ -n $olds && -n $(podman ps -q --filter label=labdeck.isolation=privileged) ]]; then
+    echo "  older node images kept in $volume while privileged sandboxes run: $(echo "$olds" | cut -c1-12 | paste -sd ' ')"
+  else
+    for old in $olds; do shared rmi -f "$old" >/dev/null; done
+  fi
   echo "  $(du -sh "$store" | cut -f1) in $store"
 fi
 # c/storage leaves its graph directory bind-mounted on itself; nothing needs it mounted any more.
