@@ -4,11 +4,13 @@
  * docs/performance.md between its bench markers. `--only echo,throughput,...` runs a subset;
  * `--podman` forces the podman sandbox figures in quick mode (they take a minute or two).
  *
- * Sections: echo, throughput, ctrlc, sandbox, scale, page.
+ * Sections: echo, throughput, ctrlc, sandbox, scale, page, kind (full mode or --only kind: 3
+ * clusters take a few minutes).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { benchEcho } from './echo.js';
+import { benchKind } from './kind.js';
 import { startHosts, stopHosts, type CandidateName } from './endpoints.js';
 import { benchPage } from './page.js';
 import { addRatios, find, machine, med, printTable, write, type Goal, type Results, type Row } from './report.js';
@@ -88,6 +90,15 @@ await section('page', async () => {
   rows.push(...r.rows);
   notes.push(...r.notes);
 });
+
+// `kind create cluster` in a privileged sandbox: minutes, so not in --quick unless asked for.
+if (!quick || only.includes('kind')) {
+  await section('kind', async () => {
+    const r = await benchKind({ repeats });
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+  });
+}
 
 addRatios(rows, 'labdeck', ['raw', 'bridge', 'wetty']);
 for (const r of rows) {

@@ -201,17 +201,20 @@ export class PodmanDriver implements SandboxDriver {
     }
   }
 
-  /** rm -f the container, then its network; both idempotent, together within destroyTimeoutMs. */
+  /**
+   * rm -f the container (-v: with its anonymous volumes, e.g. a privileged sandbox's nested podman
+   * storage), then its network; both idempotent, together within destroyTimeoutMs.
+   */
   private async remove(container: string, network: string | null): Promise<void> {
     const { podmanPath, destroyTimeoutMs } = this.opts;
     const end = Date.now() + destroyTimeoutMs;
-    let rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: destroyTimeoutMs, podmanPath });
+    let rm = await podman(['rm', '-f', '-v', '-i', '-t', '0', container], { timeoutMs: destroyTimeoutMs, podmanPath });
     // Seen with user-namespaced sandboxes in which the attendee mounted a cgroup v1 hierarchy: the first
     // rm can fail with "userdata/shm: device or resource busy" while the kernel tears the mount down;
     // a retry a moment later succeeds.
     for (let i = 0; i < 8 && rm.code !== 0 && /busy/i.test(rm.stderr) && Date.now() < end - 500; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: Math.max(1000, end - Date.now()), podmanPath });
+      rm = await podman(['rm', '-f', '-v', '-i', '-t', '0', container], { timeoutMs: Math.max(1000, end - Date.now()), podmanPath });
     }
     if (rm.code !== 0 && !/no such container/i.test(rm.stderr)) {
       throw new Error(`destroy ${container}: ${rm.timedOut ? `timed out after ${destroyTimeoutMs} ms` : rm.stderr.trim()}`);
