@@ -22,6 +22,7 @@ import { TerminalGateway } from './terminal/gateway.js';
 import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
 import { TeachRuntime } from './teach/runtime.js';
+import { WorkshopControl } from './workshop/control.js';
 import type { Sandbox } from './sandbox/driver.js';
 import { HostGuard } from './http/host-guard.js';
 import { admit, guardUpgrade, pageCsp, refuse, refuseUpgrade, setSecurityHeaders } from './http/boundary.js';
@@ -72,6 +73,7 @@ export async function main(): Promise<void> {
       graceMs: config.graceMs,
       ringBytes: config.ringBytes,
       beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
+      workshop: (attendee) => control.statusOf(attendee),
     },
     {
       maxSessions: config.maxSessions,
@@ -80,11 +82,14 @@ export async function main(): Promise<void> {
       newSessionBurst: config.newSessions.burst,
     },
   );
+  const control: WorkshopControl = new WorkshopControl(store, pool, sessions, labs, log, { smokeTimeoutMs: config.prepareCheckMs });
+  control.recover();
   const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store, log });
   const gateway = new TerminalGateway(auth, sessions, log, {
     maxBadFrames: 50,
     pingEveryMs: 30_000,
-    refuseShell: config.requireJoin ? (attendee) => joinRefusal(store.workshopOf(attendee)) : undefined,
+    // A member of a closed workshop gets no shell even in solo mode; a paused one's session says so itself.
+    refuseShell: (attendee) => joinRefusal(store.workshopOf(attendee), config.requireJoin),
   });
 
   process.env.NEXT_TELEMETRY_DISABLED = '1';
@@ -110,7 +115,7 @@ export async function main(): Promise<void> {
         // Secure cookies only when the request really came over TLS (e.g. through a proxy).
         res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
       }
-      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, publicUrl: config.publicUrl, isReady: () => ready });
+      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, publicUrl: config.publicUrl, control, closeWarningMs: config.closeWarningMs, isReady: () => ready });
       if (!handled) await nextHandler(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url ?? '', err: String(err) });
@@ -152,6 +157,7 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
+    control.dispose();
     sessions.shutdown('The server is restarting; you will be reconnected.');
     gateway.close();
     server.close();
@@ -169,9 +175,9 @@ export async function main(): Promise<void> {
 }
 
 /** Why an attendee may not have a shell under REQUIRE_JOIN=1, as the sentence their page shows. */
-function joinRefusal(workshop: StoredWorkshop | null): string | null {
-  if (!workshop) return 'Join the workshop first: open the join link (or /join) and type your name.';
-  if (workshop.state !== 'open') return `The workshop "${workshop.title}" is ${workshop.state}: ask the instructor.`;
+function joinRefusal(workshop: StoredWorkshop | null, requireJoin: boolean): string | null {
+  if (!workshop) return requireJoin ? 'Join the workshop first: open the join link (or /join) and type your name.' : null;
+  if (workshop.state === 'closed') return `The workshop "${workshop.title}" is closed: ask the instructor.`;
   return null;
 }
 

@@ -18,6 +18,8 @@ import { preflight } from '../sandbox/preflight.js';
 import { safeDecode, serveAsset } from './assets.js';
 import { handleTeachApi } from './teach-api.js';
 import { handleWorkshopApi } from './workshop-api.js';
+import { handleCapacityApi } from './capacity-api.js';
+import type { WorkshopControl } from '../workshop/control.js';
 import type { TeachRuntime } from '../teach/runtime.js';
 
 export interface ApiDeps {
@@ -31,6 +33,9 @@ export interface ApiDeps {
   teach: TeachRuntime;
   /** PUBLIC_URL, for the workshops' join URLs. */
   publicUrl: URL | null;
+  /** Prepare, close, pause, resume, reset many (capacity-api.ts). */
+  control: WorkshopControl;
+  closeWarningMs: number;
   isReady(): boolean;
 }
 
@@ -140,6 +145,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   }
 
   if (await handleTeachApi(req, res, url, attendee, deps, { json, readJson })) return true;
+  if (await handleCapacityApi(req, res, p, deps, { json, readJson })) return true;
   if (await handleWorkshopApi(req, res, p, attendee, deps, { json, readJson })) return true;
 
   // Everything below is the instructor's.

@@ -42,6 +42,12 @@ class GatedDriver implements SandboxDriver {
   destroy(sb: Sandbox) {
     return this.inner.destroy(sb);
   }
+  stop(sb: Sandbox) {
+    return this.inner.stop(sb);
+  }
+  start(sb: Sandbox) {
+    return this.inner.start(sb);
+  }
   close() {
     return this.inner.close();
   }
@@ -98,6 +104,8 @@ test('start: an adopted sandbox goes back to the attendee the store names; an un
     create: (p) => inner.create(p),
     adopt: () => Promise.resolve([a, b]),
     destroy: (sb) => inner.destroy(sb),
+    stop: (sb) => inner.stop(sb),
+    start: (sb) => inner.start(sb),
     close: () => inner.close(),
   };
   const pool = new SandboxPool(driver, store, { size: 1 }, createLogger(true));
