@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { LabSummary } from '@/common/lab-model';
 import { api } from '@/app/lib/api';
 import { AttendeeTable } from './AttendeeTable';
+import { CapacityPanel } from './CapacityPanel';
 import { NotesViewer } from './NotesViewer';
 import { TokenForm } from './TokenForm';
 import { WorkshopPanel } from './WorkshopPanel';
@@ -43,6 +44,7 @@ export function Dashboard() {
       {token ? (
         <>
           <WorkshopPanel token={token} labs={labs} onUnauthorized={onUnauthorized} />
+          <CapacityPanel token={token} onUnauthorized={onUnauthorized} />
           <AttendeeTable token={token} labs={labs} onUnauthorized={onUnauthorized} />
           <NotesViewer token={token} labs={labs} />
         </>

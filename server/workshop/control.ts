@@ -23,6 +23,9 @@ export interface WorkshopControlOptions {
   parallel?: number;
 }
 
+/** The smoke test's last line: the tool check ran to its end. */
+const SMOKE_DONE = '@@labdeck smoke-done';
+
 /** The most attendees one reset request names: a workshop's MAX_ATTENDEES. */
 export const MAX_RESET_SELECTION = 1000;
 
@@ -98,14 +101,16 @@ export class WorkshopControl {
   }
 
   /**
-   * The smoke test: the lab's tool check (preflight.ts) must run to the end in time. A sandbox that
-   * cannot run it (exec fails, it hangs, the sandbox died) is broken; a tool it lacks is reported, not
-   * failed, because every sandbox of the same image lacks it and destroying them would not help.
+   * The smoke test: the lab's tool check (preflight.ts, without its nested-container check, which
+   * costs seconds per sandbox) must run to the end, in time. A sandbox that cannot run it (exec fails,
+   * it hangs, the sandbox died) is broken; a tool it lacks is reported, not failed, because every
+   * sandbox of the same image lacks it and destroying them would not help.
    */
   private async smoke(sb: Sandbox, tools: ToolRequirement[], missing: Set<string>): Promise<string | null> {
-    const r = await sb.exec(['bash', '-c', preflightScript(tools)], { timeoutMs: this.opts.smokeTimeoutMs });
+    const script = `${preflightScript(tools, { engine: false })}\necho ${SMOKE_DONE}`;
+    const r = await sb.exec(['bash', '-c', script], { timeoutMs: this.opts.smokeTimeoutMs });
     if (r.timedOut) return `the lab's tool check did not finish in ${Math.round(this.opts.smokeTimeoutMs / 1000)} s`;
-    if (!r.stdout.includes('@@labdeck engine')) return `the lab's tool check did not run (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 300)}`;
+    if (!r.stdout.includes(SMOKE_DONE)) return `the lab's tool check did not run (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 300)}`;
     for (const t of parsePreflight(r.stdout, tools).tools) if (!t.found) missing.add(t.name);
     return null;
   }

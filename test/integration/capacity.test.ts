@@ -282,7 +282,7 @@ describe('prepare with the local driver: a sandbox failing the smoke test is des
     const c = await capacityUntil(server, w.id, (x) => x.prepare?.running === false, 'the prepare to finish', 60_000);
     assert.equal(c.prepare?.ready, 0);
     assert.equal(c.prepare?.failed.length, 2);
-    for (const f of c.prepare!.failed) assert.match(f.problem ?? '', /did not finish in 1 s/);
+    for (const f of c.prepare.failed) assert.match(f.problem ?? '', /did not finish in 1 s/);
     assert.equal(c.ready, 0, 'nothing waits in the pool');
   });
 });
