@@ -120,3 +120,29 @@ test('start: an adopted sandbox goes back to the attendee the store names; an un
   await pool.close();
   await inner.close();
 });
+
+test('prepare: creations stay within maxCreating, a sandbox failing the smoke test is destroyed, the rest wait in the pool', async () => {
+  const driver = new GatedDriver();
+  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 0, maxCreating: 2 }, createLogger(true));
+  await pool.start();
+  let tested = 0;
+  const outcomes: Array<{ id: string; problem: string | null }> = [];
+  const done = pool.prepare(4, async () => (tested++ === 1 ? 'broken' : null), (r) => outcomes.push(r));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(pool.creation, { creating: 2, waiting: 0 }, 'two at once, the others in line behind');
+  driver.open();
+  await done;
+  assert.equal(driver.maxRunning, 2);
+  assert.equal(outcomes.length, 4);
+  const failed = outcomes.filter((o) => o.problem !== null);
+  assert.deepEqual(failed.map((o) => o.problem), ['broken']);
+  assert.equal(pool.warmCount, 3);
+  // The failed one is gone; a join takes a prepared one.
+  const taken = await pool.acquire('a1');
+  assert.notEqual(taken.id, failed[0]!.id);
+  assert.ok(outcomes.some((o) => o.id === taken.id && o.problem === null));
+  assert.equal(pool.warmCount, 2);
+  await pool.release(taken);
+  await pool.close();
+  await driver.close();
+});
