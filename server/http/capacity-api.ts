@@ -100,7 +100,11 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
     case 'reset': {
       const body = await readBody(req, res, ResetBody, deps.auth, io);
       if (!body) return true;
-      if (w.state === 'closed') return refuseClosed(res, w, io);
+      if (w.state !== 'open') {
+        // A paused workshop's sandboxes are stopped: a reset would start fresh ones behind the pause.
+        io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: resume it before resetting sandboxes.` });
+        return true;
+      }
       const r = control.reset(w, body.attendees);
       if ('notMember' in r) io.json<ApiErrorBody>(res, 404, { error: `no attendee ${r.notMember} in the workshop "${w.title}"` });
       else io.json<ResetQueued>(res, 202, { attendees: r.queued });
