@@ -206,6 +206,7 @@ describe('workshop capacity and lifecycle, podman', () => {
     assert.match(await containerState(id), /^(exited|stopped)$/, 'stopped, not removed');
     assert.equal((await capacity(server, w.id)).state, 'paused');
     assert.equal((await call(server, 'POST', `/api/workshops/${w.id}/pause`, {})).status, 409);
+    assert.equal((await call(server, 'POST', `/api/workshops/${w.id}/reset`, {})).status, 409, 'no fresh sandbox behind the pause');
     // A joiner is refused while paused; a returning browser is told, and gets no shell.
     assert.equal((await call(server, 'POST', '/api/join', { code: w.code, name: 'Late' }, {})).status, 409);
     const other = new TermClient(server.url, ana.cookie);
