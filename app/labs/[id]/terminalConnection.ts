@@ -289,6 +289,11 @@ export class TerminalConnection {
       case 'message':
         if (!this.snapshot.messages.some((m) => m.id === msg.id)) this.update({ messages: [...this.snapshot.messages, msg].slice(-MAX_SHOWN_MESSAGES) });
         return;
+      case 'workshop':
+        // Issue 10: the server's own sentence (with the close countdown's seconds, or why there is no shell).
+        this.notify(msg.state === 'open' ? 'info' : 'warn', msg.message, msg.state === 'open');
+        if (msg.state === 'paused') this.setState({ kind: 'starting', phase: 'The workshop is paused: your shell comes back when it resumes', fraction: 0 });
+        return;
       case 'pong':
         this.lastPong = Date.now();
         this.update({ latency: Math.max(0, Math.round(performance.now() - msg.t)) });
