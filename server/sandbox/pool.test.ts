@@ -146,3 +146,31 @@ test('prepare: creations stay within maxCreating, a sandbox failing the smoke te
   await pool.close();
   await driver.close();
 });
+
+test('start: a stopped sandbox assigned to someone is kept (a paused workshop), a stopped unassigned one is destroyed', async () => {
+  const inner = new LocalDriver({ root });
+  const [paused, leftover] = [await inner.create(), await inner.create()];
+  await inner.stop(paused);
+  await inner.stop(leftover);
+  const store = new Store(':memory:');
+  store.assign('alice', paused.id, 'local');
+  const driver: SandboxDriver = {
+    info: inner.info,
+    create: (p) => inner.create(p),
+    adopt: () => Promise.resolve([paused, leftover]),
+    destroy: (sb) => inner.destroy(sb),
+    stop: (sb) => inner.stop(sb),
+    start: (sb) => inner.start(sb),
+    close: () => inner.close(),
+  };
+  const pool = new SandboxPool(driver, store, { size: 2 }, createLogger(true));
+  assert.deepEqual(await pool.start(), { adopted: 2, pooled: 0 });
+  assert.equal(pool.current('alice'), paused);
+  await pool.drain();
+  assert.equal(await leftover.health(), 'missing', 'nobody waits for a stopped sandbox: destroyed');
+  assert.equal(await paused.health(), 'stopped');
+  await driver.start(paused);
+  assert.equal((await paused.exec(['true'])).code, 0, 'resumed, it works');
+  await pool.close();
+  await inner.close();
+});
