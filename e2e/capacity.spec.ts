@@ -10,6 +10,8 @@ async function joinAs(page: Page, joinUrl: string, name: string): Promise<void> 
 }
 
 test('the capacity panel: prepare with progress, reset a selection after confirming, pause and resume', async ({ browser }, testInfo) => {
+  // Two attendees, a prepare, a reset and a pause/resume: minutes on a loaded machine, not one.
+  test.setTimeout(180_000);
   const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
   const attendees = await Promise.all([browser.newContext(), browser.newContext()]);
   try {

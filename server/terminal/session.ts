@@ -176,6 +176,8 @@ export class AttendeeSession {
       this.run = null;
       this.typer.abort(true);
       run?.end();
+      // The instructor's table shows it stopped; the next shell's start says running again.
+      if (this.sandbox) this.health = 'stopped';
       this.notice('paused', PAUSED_NOTICE);
     });
   }
