@@ -77,6 +77,17 @@ async function containerState(id: string): Promise<string> {
   return r.code === 0 ? r.stdout.trim() : 'missing';
 }
 
+/** Wait until podman no longer has the container (removal runs in the background). */
+async function gone(id: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let state = await containerState(id);
+  while (state !== 'missing') {
+    assert.ok(Date.now() < deadline, `container ${id} still ${state} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+    state = await containerState(id);
+  }
+}
+
 function notices(term: TermClient, from = 0): Notice[] {
   return term.messages.slice(from).filter((m): m is Notice => m.type === 'workshop');
 }
@@ -244,8 +255,9 @@ describe('workshop capacity and lifecycle, podman', () => {
     await term.until(() => notices(term).find((n) => n.state === 'closed'), 'the closed notice', 30_000);
     await term.until(() => term.closed, 'the socket to close', 30_000);
     await capacityUntil(server, w.id, (c) => c.state === 'closed' && c.inUse === 0, 'the sandboxes to go', 60_000);
-    assert.equal(await containerState(aId), 'missing');
-    assert.equal(await containerState(bId), 'missing', 'also the sandbox of a member who was not connected');
+    // Unassigned at once, removed in the background: wait for podman to finish.
+    await gone(aId);
+    await gone(bId); // also the sandbox of a member who was not connected
 
     const late = await call(server, 'POST', '/api/join', { code: w.code, name: 'Late' }, {});
     assert.equal(late.status, 409);
