@@ -271,6 +271,37 @@ describe('workshop capacity and lifecycle, podman', () => {
   });
 });
 
+describe('a close countdown survives a server SIGKILL (migration 5)', () => {
+  const workshopLabel = `t-capk-${process.pid}-${Date.now() % 100000}`;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'labdeck-cap-kill-'));
+  const env = { SANDBOX: 'podman', WORKSHOP: workshopLabel, POOL_SIZE: '0' };
+  let server: RunningServer | null = null;
+  const open: TermClient[] = [];
+  after(async () => {
+    for (const t of open) t.close();
+    await server?.stop();
+    await removeWorkshop(workshopLabel);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('killed during the warning, the restarted server finishes the close: workshop closed, the sandbox destroyed', async () => {
+    server = await startServer(env, { dataDir });
+    const w = await openWorkshop(server);
+    const ana = await join(server, w.code, 'Ana');
+    await connect(server, ana.cookie, open);
+    const id = (await sandboxOf(server, ana.id))!;
+    const r = await call(server, 'POST', `/api/workshops/${w.id}/close`, { warnSeconds: 2 });
+    assert.equal(r.status, 202);
+    await server.stop('SIGKILL');
+    // The podman container outlives the server (re-adopted on start); only the store knows it must go.
+    assert.equal(await containerState(id), 'running');
+    server = await startServer(env, { dataDir });
+    await capacityUntil(server, w.id, (c) => c.state === 'closed' && c.inUse === 0 && c.closesAt === null, 'the close to finish', 60_000);
+    await gone(id);
+    assert.equal((await call(server, 'POST', '/api/join', { code: w.code, name: 'Late' }, {})).status, 409);
+  });
+});
+
 describe('prepare with the local driver: a sandbox failing the smoke test is destroyed and reported', () => {
   const labs = mkdtempSync(path.join(tmpdir(), 'labdeck-cap-labs-'));
   let server: RunningServer;
