@@ -127,7 +127,8 @@ test('prepare: creations stay within maxCreating, a sandbox failing the smoke te
   await pool.start();
   let tested = 0;
   const outcomes: Array<{ id: string; problem: string | null }> = [];
-  const done = pool.prepare(4, async () => (tested++ === 1 ? 'broken' : null), (r) => outcomes.push(r));
+  const { planned, done } = pool.prepare(4, async () => (tested++ === 1 ? 'broken' : null), (r) => outcomes.push(r));
+  assert.equal(planned, 4);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(pool.creation, { creating: 2, waiting: 0 }, 'two at once, the others in line behind');
   driver.open();
@@ -142,6 +143,13 @@ test('prepare: creations stay within maxCreating, a sandbox failing the smoke te
   assert.notEqual(taken.id, failed[0]!.id);
   assert.ok(outcomes.some((o) => o.id === taken.id && o.problem === null));
   assert.equal(pool.warmCount, 2);
+  // At most maxReady wait ready: a prepare beyond it plans only what fits.
+  const capped = new SandboxPool(driver, new Store(':memory:'), { size: 0, maxReady: 1 }, createLogger(true));
+  const more = capped.prepare(5, async () => null, () => undefined);
+  assert.equal(more.planned, 1);
+  await more.done;
+  assert.equal(capped.warmCount, 1);
+  await capped.close();
   await pool.release(taken);
   await pool.close();
   await driver.close();

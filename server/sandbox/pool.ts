@@ -183,11 +183,13 @@ export class SandboxPool {
    * Create `count` more ready sandboxes (within `maxReady`), smoke-test each, and keep those that pass;
    * one that fails is destroyed. Creations take the same bounded slots as attendees' (`maxCreating`),
    * in line with them, so a prepare running while the doors open slows no one more than a join would.
-   * `onEach` hears of every sandbox as it is done; the promise settles when all are.
+   * `onEach` hears of every sandbox as it is done. Returns how many it will create (fewer than `count`
+   * when `maxReady` is reached) and a promise that settles when all are done.
    */
-  async prepare(count: number, smoke: SmokeTest, onEach: (r: PreparedSandbox) => void): Promise<void> {
+  prepare(count: number, smoke: SmokeTest, onEach: (r: PreparedSandbox) => void): { planned: number; done: Promise<void> } {
     const room = Math.max(0, (this.opts.maxReady ?? PREPARE_MAX) - this.warm.length);
-    let left = Math.min(count, room);
+    const planned = Math.min(count, room);
+    let left = planned;
     const worker = async (): Promise<void> => {
       while (left > 0 && !this.closed) {
         left--;
@@ -213,7 +215,7 @@ export class SandboxPool {
       }
     };
     const workers = Array.from({ length: Math.min(left, this.opts.maxCreating ?? 4) }, () => this.track(worker()));
-    await Promise.all(workers);
+    return { planned, done: Promise.all(workers).then(() => undefined) };
   }
 
   /** Wait for background work (creations, destructions) to settle. */

@@ -82,8 +82,10 @@ export class WorkshopControl {
     const status: PrepareStatus = { requested: count, done: 0, ready: 0, failed: [], missingTools: [], running: true, startedAt: Date.now(), finishedAt: null };
     this.prepares.set(w.id, status);
     const missing = new Set<string>();
-    void this.pool
-      .prepare(count, (sb) => this.smoke(sb, tools, missing), (r) => {
+    const { planned, done } = this.pool.prepare(
+      count,
+      (sb) => this.smoke(sb, tools, missing),
+      (r) => {
         status.done++;
         if (r.problem === null) status.ready++;
         else {
@@ -91,12 +93,15 @@ export class WorkshopControl {
           this.log.warn('prepare: a sandbox failed its smoke test and was destroyed', { workshop: w.id, id: r.id, problem: r.problem });
         }
         status.missingTools = [...missing].sort();
-      })
-      .finally(() => {
-        status.running = false;
-        status.finishedAt = Date.now();
-        this.log.info('prepare finished', { workshop: w.id, requested: count, ready: status.ready, failed: status.failed.length });
-      });
+      },
+    );
+    // The pool holds at most PREPARE_MAX ready: what was asked beyond it is not planned, and shown so.
+    status.requested = planned;
+    void done.finally(() => {
+      status.running = false;
+      status.finishedAt = Date.now();
+      this.log.info('prepare finished', { workshop: w.id, asked: count, planned, ready: status.ready, failed: status.failed.length });
+    });
     return status;
   }
 
