@@ -305,6 +305,7 @@ export const PreparedSandboxSchema = z.object({ id: z.string(), problem: z.strin
 
 /** A prepare's progress: `done` of `requested` sandboxes are finished, `ready` of them passed. */
 export const PrepareStatusSchema = z.object({
+  /** How many it creates: the count asked for, less any beyond the 200 the pool holds ready at most. */
   requested: z.number().int().nonnegative(),
   done: z.number().int().nonnegative(),
   ready: z.number().int().nonnegative(),
