@@ -4,8 +4,8 @@
  * docs/performance.md between its bench markers. `--only echo,throughput,...` runs a subset;
  * `--podman` forces the podman sandbox figures in quick mode (they take a minute or two).
  *
- * Sections: echo, throughput, ctrlc, sandbox, scale, page, kind (full mode or --only kind: 3
- * clusters take a few minutes).
+ * Sections: echo, throughput, ctrlc, sandbox, stampede, scale, page, kind (full mode or --only kind:
+ * 3 clusters take a few minutes).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { benchPage } from './page.js';
 import { addRatios, find, machine, med, printTable, write, type Goal, type Results, type Row } from './report.js';
 import { benchSandbox } from './sandbox.js';
 import { benchScale } from './scale.js';
+import { benchStampede } from './stampede.js';
 import { benchCtrlC, benchThroughput } from './throughput.js';
 import { BENCH_DIR, MB, note } from './util.js';
 
@@ -75,6 +76,13 @@ if (want('echo') || want('throughput') || want('ctrlc')) {
 
 await section('sandbox', async () => {
   const r = await benchSandbox({ runs: P.sandboxRuns, repeats: P.sandboxRepeats, podmanRepeats: P.podmanRepeats, podman: P.podman });
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+});
+
+await section('stampede', async () => {
+  // Issue 10: a class of 50 starting within 5 s, with the pool cold and prepared.
+  const r = await benchStampede({ attendees: 50, windowMs: 5000, podman: P.podman });
   rows.push(...r.rows);
   notes.push(...r.notes);
 });

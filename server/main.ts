@@ -25,6 +25,7 @@ import { Presenter } from './terminal/presenter.js';
 import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
 import { TeachRuntime } from './teach/runtime.js';
+import { WorkshopControl } from './workshop/control.js';
 import type { Sandbox } from './sandbox/driver.js';
 import { HostGuard } from './http/host-guard.js';
 import { admit, guardUpgrade, pageCsp, refuse, refuseUpgrade, setSecurityHeaders } from './http/boundary.js';
@@ -76,6 +77,7 @@ export async function main(): Promise<void> {
       ringBytes: config.ringBytes,
       beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
       presenter: (attendee) => presenter.forAttendee(attendee),
+      workshop: (attendee) => control.statusOf(attendee),
     },
     {
       maxSessions: config.maxSessions,
@@ -89,11 +91,14 @@ export async function main(): Promise<void> {
     members: (w) => store.members(w).map((m) => m.attendee),
     tell: (a, msg) => sessions.get(a)?.present(msg),
   });
+  const control: WorkshopControl = new WorkshopControl(store, pool, sessions, labs, log, { smokeTimeoutMs: config.prepareCheckMs });
+  control.recover();
   const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store, log });
   const gateway = new TerminalGateway(auth, sessions, log, {
     maxBadFrames: 50,
     pingEveryMs: 30_000,
-    refuseShell: config.requireJoin ? (attendee) => joinRefusal(store.workshopOf(attendee)) : undefined,
+    // A member of a closed workshop gets no shell even in solo mode; a paused one's session says so itself.
+    refuseShell: (attendee) => joinRefusal(store.workshopOf(attendee), config.requireJoin),
   });
   const watch = new WatchGateway(auth, sessions, log, { pingEveryMs: 30_000 });
 
@@ -120,7 +125,7 @@ export async function main(): Promise<void> {
         // Secure cookies only when the request really came over TLS (e.g. through a proxy).
         res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
       }
-      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, isReady: () => ready });
+      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, control, closeWarningMs: config.closeWarningMs, isReady: () => ready });
       if (!handled) await nextHandler(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url ?? '', err: String(err) });
@@ -163,6 +168,7 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
+    control.dispose();
     sessions.shutdown('The server is restarting; you will be reconnected.');
     gateway.close();
     watch.close();
@@ -181,9 +187,9 @@ export async function main(): Promise<void> {
 }
 
 /** Why an attendee may not have a shell under REQUIRE_JOIN=1, as the sentence their page shows. */
-function joinRefusal(workshop: StoredWorkshop | null): string | null {
-  if (!workshop) return 'Join the workshop first: open the join link (or /join) and type your name.';
-  if (workshop.state !== 'open') return `The workshop "${workshop.title}" is ${workshop.state}: ask the instructor.`;
+function joinRefusal(workshop: StoredWorkshop | null, requireJoin: boolean): string | null {
+  if (!workshop) return requireJoin ? 'Join the workshop first: open the join link (or /join) and type your name.' : null;
+  if (workshop.state === 'closed') return `The workshop "${workshop.title}" is closed: ask the instructor.`;
   return null;
 }
 

@@ -6,6 +6,7 @@ import type { LabSummary } from '@/common/lab-model';
 import { api } from '@/app/lib/api';
 import { AttendeeTable } from './AttendeeTable';
 import { LivePanel } from './LivePanel';
+import { CapacityPanel } from './CapacityPanel';
 import { NotesViewer } from './NotesViewer';
 import { TokenForm } from './TokenForm';
 import { WorkshopPanel } from './WorkshopPanel';
@@ -44,6 +45,7 @@ export function Dashboard() {
       {token ? (
         <>
           <WorkshopPanel token={token} labs={labs} onUnauthorized={onUnauthorized} />
+          <CapacityPanel token={token} onUnauthorized={onUnauthorized} />
           <AttendeeTable token={token} labs={labs} onUnauthorized={onUnauthorized} />
           <LivePanel token={token} />
           <NotesViewer token={token} labs={labs} />

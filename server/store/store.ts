@@ -91,6 +91,12 @@ CREATE TABLE message_dismissals (
   PRIMARY KEY (message_id, attendee)
 );
 `,
+  // Issue 10: when a closing workshop's countdown ends (a restart finishes it) and when it was paused
+  // (the dashboard shows since when); the state column itself is migration 2's.
+  `
+ALTER TABLE workshops ADD COLUMN closes_at INTEGER;
+ALTER TABLE workshops ADD COLUMN paused_at INTEGER;
+`,
 ];
 
 /** The schema version this code writes: a file with a higher one is from a newer server and is refused. */
@@ -390,6 +396,40 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
          FROM attendees a JOIN workshops w ON w.id = a.workshop_id WHERE a.workshop_id = ? ORDER BY a.created_at`,
       )
       .all(workshopId) as Array<WorkshopMember & { runs: number; checksPassed: number }>;
+  }
+
+  // --- workshop capacity and lifecycle (issue 10, migration 5) ---------------------------------------
+
+  /** Start (a time) or cancel (null) the close countdown of an open workshop. */
+  setClosesAt(id: string, at: number | null): void {
+    this.db.prepare('UPDATE workshops SET closes_at = ? WHERE id = ?').run(at, id);
+  }
+
+  /** Pause, resume or close: the state and its time in one write. Closing ends any countdown. */
+  moveWorkshop(id: string, state: WorkshopState): void {
+    this.db
+      .prepare(`UPDATE workshops SET state = ?, paused_at = CASE WHEN ? = 'paused' THEN ? ELSE NULL END, closes_at = CASE WHEN ? = 'closed' THEN NULL ELSE closes_at END WHERE id = ?`)
+      .run(state, state, Date.now(), state, id);
+  }
+
+  workshopTimes(id: string): { closesAt: number | null; pausedAt: number | null } {
+    const row = this.db.prepare('SELECT closes_at AS closesAt, paused_at AS pausedAt FROM workshops WHERE id = ?').get(id) as
+      | { closesAt: number | null; pausedAt: number | null }
+      | undefined;
+    return row ?? { closesAt: null, pausedAt: null };
+  }
+
+  /** Workshops whose close countdown runs: after a restart the server finishes them. */
+  closingWorkshops(): Array<{ id: string; closesAt: number }> {
+    return this.db.prepare("SELECT id, closes_at AS closesAt FROM workshops WHERE closes_at IS NOT NULL AND state <> 'closed'").all() as Array<{ id: string; closesAt: number }>;
+  }
+
+  /** Members of the workshop that have a sandbox assigned, and the sandbox's id. */
+  workshopSandboxes(workshopId: string): Array<{ attendee: string; sandboxId: string }> {
+    return this.db.prepare('SELECT id AS attendee, sandbox_id AS sandboxId FROM attendees WHERE workshop_id = ? AND sandbox_id IS NOT NULL').all(workshopId) as Array<{
+      attendee: string;
+      sandboxId: string;
+    }>;
   }
 
   close(): void {

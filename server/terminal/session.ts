@@ -64,7 +64,18 @@ export interface SessionDeps {
   presenter?(attendee: string): Extract<ServerMessage, { type: 'presenter' }> | null;
   /** Runs the lab's reset script in the old sandbox before a reset replaces it (issue 11); never throws. */
   beforeReset?(attendee: string, labId: string | null, sandbox: Sandbox | null): Promise<void>;
+  /**
+   * The state of the attendee's workshop, or null outside one (issue 10). A member of an open or paused
+   * workshop is not reaped when their browser goes (laptops sleep at lunch); a paused one gets no shell.
+   */
+  workshop?(attendee: string): WorkshopStatus | null;
   onDone(attendee: string): void;
+}
+
+/** A workshop's state as a session sees it; `closesAt` while the close countdown runs. */
+export interface WorkshopStatus {
+  state: 'open' | 'paused' | 'closed';
+  closesAt: number | null;
 }
 
 /** What one session may make the server hold (issue 8, item 5); docs/protocol.md#limits. */
@@ -184,6 +195,34 @@ export class AttendeeSession {
     for (const m of this.watchers.announce()) client.sendJson(m);
     const presenter = this.deps.presenter?.(this.attendee);
     if (presenter) client.sendJson(presenter);
+    const closesAt = this.deps.workshop?.(this.attendee)?.closesAt;
+    if (closesAt) client.sendJson({ type: 'workshop', state: 'closing', message: closingNotice(closesAt), closesAt });
+  }
+
+  /** Tell the attended browser, if any, about its workshop (issue 10). */
+  notice(state: 'open' | 'paused' | 'closing' | 'closed', message: string, closesAt?: number): void {
+    this.client?.sendJson({ type: 'workshop', state, message, ...(closesAt ? { closesAt } : {}) });
+  }
+
+  /** The workshop pauses: the shell ends (the caller then stops the sandbox) and the page shows why. */
+  pause(): Promise<void> {
+    return this.serialise(async () => {
+      const run = this.run;
+      this.run = null;
+      this.typer.abort(true);
+      run?.end();
+      // The instructor's table shows it stopped; the next shell's start says running again.
+      if (this.sandbox) this.health = 'stopped';
+      this.notice('paused', PAUSED_NOTICE);
+    });
+  }
+
+  /** The workshop resumed (its sandbox started again): the attended browser gets its shell back. */
+  resume(): Promise<void> {
+    return this.serialise(async () => {
+      this.notice('open', 'The workshop resumed: your shell is back, with your files.');
+      if (this.client && !this.run?.live) await this.startShell(this.client);
+    });
   }
 
   /** A browser said hello: attach it, starting or restoring the shell. */
@@ -206,6 +245,7 @@ export class AttendeeSession {
     if (!previous) this.watchers.attendeeChanged(true);
     return this.serialise(async () => {
       if (this.client !== client) return;
+      if (this.deps.workshop?.(this.attendee)?.state === 'paused') return this.notice('paused', PAUSED_NOTICE);
       const run = this.run;
       if (run?.live) await this.restore(client, run, resume);
       else await this.startShell(client);
@@ -220,6 +260,8 @@ export class AttendeeSession {
     this.watchers.attendeeChanged(false);
     // Typing stops when the client that asked for it is gone; so do its held keystrokes.
     this.typer.abort(true);
+    const workshop = this.deps.workshop?.(this.attendee);
+    if (workshop && workshop.state !== 'closed') return;
     this.graceTimer = setTimeout(() => void this.close('grace period over'), this.deps.graceMs);
     this.graceTimer.unref();
   }
@@ -510,6 +552,14 @@ export class AttendeeSession {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+const PAUSED_NOTICE = 'The workshop is paused: your sandbox is stopped, your files are kept. Your shell comes back when the instructor resumes it.';
+
+/** The closing warning, with the time left as of now (the page counts down from `closesAt`). */
+export function closingNotice(closesAt: number): string {
+  const seconds = Math.max(0, Math.round((closesAt - Date.now()) / 1000));
+  return `The workshop closes in ${seconds} s: your sandbox and its files will be deleted. Save anything you want to keep now.`;
 }
 
 /** Lab text as the lines Run types: line endings normalised, trailing blank lines dropped. */

@@ -160,7 +160,9 @@ export class PodmanDriver implements SandboxDriver {
       const network = e.Labels?.[LABEL_NETWORK] ?? name;
       // Only exact matches: the filter is on the label, but be strict anyway.
       if (e.Labels?.[LABEL_WORKSHOP] !== workshop) continue;
-      if (e.State !== 'running') {
+      // A stopped one may be a paused workshop's: the pool keeps it if the store assigns it to someone.
+      // Any other state (created, never started; mid-removal) is a leftover of a crash.
+      if (e.State !== 'running' && e.State !== 'exited' && e.State !== 'stopped') {
         await this.remove(e.Id, network);
         continue;
       }
@@ -186,6 +188,20 @@ export class PodmanDriver implements SandboxDriver {
     if (s) s.destroyed = true;
     await this.remove(sandbox.id, s?.network ?? null);
     this.sandboxes.delete(sandbox.id);
+  }
+
+  /** `podman stop`: processes end (2 s after SIGTERM), the container and its files stay. */
+  async stop(sandbox: Sandbox): Promise<void> {
+    const s = sandbox instanceof PodmanSandbox ? sandbox : this.sandboxes.get(sandbox.id);
+    for (const shell of s?.shells ?? []) shell.kill();
+    await podmanOk(['stop', '-t', '2', sandbox.id], `stop ${s?.name ?? sandbox.id}`, { timeoutMs: 30_000, podmanPath: this.opts.podmanPath });
+  }
+
+  /** `podman start`, then wait until exec answers, as after create(). */
+  async start(sandbox: Sandbox): Promise<void> {
+    const s = sandbox instanceof PodmanSandbox ? sandbox : this.sandboxes.get(sandbox.id);
+    await podmanOk(['start', sandbox.id], `start ${s?.name ?? sandbox.id}`, { timeoutMs: 60_000, podmanPath: this.opts.podmanPath });
+    await this.waitReady(sandbox.id, 15_000);
   }
 
   /** A network on a fresh /28 of the sandbox range; retried when the random subnet is taken. */
