@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { TERMINAL_PATH } from '../common/protocol.js';
+import { CLASS_PATH } from '../common/class-protocol.js';
 import { ConfigError, isLoopback, isWildcard, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { Store, type StoredWorkshop } from './store/store.js';
@@ -24,6 +25,8 @@ import { handleApi } from './http/api.js';
 import { TeachRuntime } from './teach/runtime.js';
 import type { Sandbox } from './sandbox/driver.js';
 import { HostGuard } from './http/host-guard.js';
+import { ClassSocket } from './classroom/class-socket.js';
+import { ExitStatusFollower, shellEnv } from './classroom/exit-status.js';
 import { admit, guardUpgrade, pageCsp, refuse, refuseUpgrade, setSecurityHeaders } from './http/boundary.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,6 +75,8 @@ export async function main(): Promise<void> {
       graceMs: config.graceMs,
       ringBytes: config.ringBytes,
       beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
+      shellEnv: shellEnv(),
+      followSandbox: (attendee, sandbox) => new ExitStatusFollower(sandbox, (status) => store.recordCommand(attendee, status), log),
     },
     {
       maxSessions: config.maxSessions,
@@ -85,6 +90,15 @@ export async function main(): Promise<void> {
     maxBadFrames: 50,
     pingEveryMs: 30_000,
     refuseShell: config.requireJoin ? (attendee) => joinRefusal(store.workshopOf(attendee)) : undefined,
+  });
+
+  const classSocket = new ClassSocket({
+    auth,
+    store,
+    session: (a) => sessions.get(a),
+    stepCount: (labId) => labs.lab(labId)?.steps.length ?? 0,
+    stepTitles: (labId) => labs.lab(labId)?.steps.map((s) => s.title) ?? [],
+    log,
   });
 
   process.env.NEXT_TELEMETRY_DISABLED = '1';
@@ -129,6 +143,7 @@ export async function main(): Promise<void> {
           return refuseUpgrade(socket, admitted.status, admitted.why);
         }
         if (admitted.url.pathname === TERMINAL_PATH) return gateway.handleUpgrade(req, socket, head);
+        if (admitted.url.pathname === CLASS_PATH) return classSocket.handleUpgrade(req, admitted.url, socket, head);
         if (nextUpgrade) return nextUpgrade(req, socket, head);
         return refuseUpgrade(socket, 404, 'Not Found');
       },
@@ -154,6 +169,7 @@ export async function main(): Promise<void> {
     log.info(`${signal}: shutting down`);
     sessions.shutdown('The server is restarting; you will be reconnected.');
     gateway.close();
+    classSocket.close();
     server.close();
     server.closeAllConnections();
     const deadline = setTimeout(() => process.exit(1), 8000);

@@ -2,7 +2,8 @@
  * Workshops and joining (issue 10); contract in docs/protocol.md "HTTP API":
  *
  * - `POST /api/workshops {lab, title?, maxAttendees?}` → 201 `{id, code, joinUrl}` (instructor)
- * - `GET /api/workshops` → the list; `GET /api/workshops/:id` → one, with its attendees (instructor)
+ * - `GET /api/workshops` → the list; `GET /api/workshops/:id` → one, with its attendees as the class
+ *   view shows them: step, time on it, runs, failed commands, sandbox state, stuck and why (instructor)
  * - `POST /api/workshops/:id/messages {text, attendee?}` → 202: a `message` on the attendee's socket,
  *   or on every member's without `attendee`; kept until dismissed (instructor)
  * - `GET /api/workshops/:id/progress.csv` → one row per attendee, for a spreadsheet (instructor)
@@ -22,6 +23,7 @@ import type { SessionManager } from '../terminal/sessions.js';
 import type { Store, StoredWorkshop } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { safeDecode } from './assets.js';
+import { rosterRows } from '../classroom/roster.js';
 
 export interface WorkshopApiDeps {
   labs: LabCatalog;
@@ -95,12 +97,21 @@ export async function handleWorkshopApi(req: IncomingMessage, res: ServerRespons
       io.json<ApiErrorBody>(res, 404, { error: `no workshop ${one[1]}` });
       return true;
     }
-    const attendees = deps.store.members(w.id).map((m) => {
-      // The live session, where there is one, is fresher than the store.
-      const s = deps.sessions.get(m.attendee);
-      const step = s && s.labId === w.labId ? s.step : m.labId === w.labId ? m.step : null;
-      return { id: m.attendee, name: m.name, step, online: s?.connected ?? false, lastSeen: s?.lastSeen ?? m.lastSeen };
-    });
+    // The class view's rows (server/classroom/roster.ts), with the time on the step as of now.
+    const roster = { store: deps.store, session: (a: string) => deps.sessions.get(a), stepCount: (labId: string) => deps.labs.lab(labId)?.steps.length ?? 0 };
+    const attendees = rosterRows(roster, w, Date.now()).map((r) => ({
+      id: r.id,
+      name: r.name,
+      step: r.step,
+      online: r.online,
+      lastSeen: r.lastSeen,
+      stuck: r.stuck,
+      stuckReason: r.stuckReason,
+      timeOnStepMs: r.timeOnStepMs,
+      failedCommands: r.failedCommands,
+      runs: r.runs,
+      sandbox: r.sandbox,
+    }));
     io.json<Workshop>(res, 200, { ...summary(req, deps, w), attendees });
     return true;
   }
