@@ -14,9 +14,11 @@ interface Props {
   token: string;
   labs: LabSummary[];
   onUnauthorized: () => void;
+  /** The workshop the panel shows changed (the dashboard's class view follows it). */
+  onShown?: (workshop: string | null) => void;
 }
 
-export function WorkshopPanel({ token, labs, onUnauthorized }: Props) {
+export function WorkshopPanel({ token, labs, onUnauthorized, onShown }: Props) {
   const load = useCallback(() => api.workshops(token), [token]);
   const { data, error, refresh } = usePolling(load, 3000);
   const [selected, setSelected] = useState<string | null>(null);
@@ -27,6 +29,8 @@ export function WorkshopPanel({ token, labs, onUnauthorized }: Props) {
 
   const workshops = data ?? [];
   const shown = workshops.find((w) => w.id === selected) ?? workshops.find((w) => w.state === 'open') ?? null;
+  const shownId = shown?.id ?? null;
+  useEffect(() => onShown?.(shownId), [shownId, onShown]);
   return (
     <section className="panel" aria-labelledby="workshops-heading">
       <div className="panel-head">
