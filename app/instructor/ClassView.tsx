@@ -95,7 +95,6 @@ export function ClassView({ token, workshop }: { token: string; workshop: string
           {live.error}
         </p>
       )}
-      {live.workshop && live.workshop.stepTitles.length > 0 && <StepChart stepTitles={live.workshop.stepTitles} rows={live.rows} />}
       {rows.length === 0 ? (
         <p className="muted">{live.connection === 'live' ? 'Nobody has joined yet: show the join code.' : 'Connecting…'}</p>
       ) : (
@@ -159,6 +158,7 @@ export function ClassView({ token, workshop }: { token: string; workshop: string
           </tbody>
         </table>
       )}
+      {live.workshop && live.workshop.stepTitles.length > 0 && <StepChart stepTitles={live.workshop.stepTitles} rows={live.rows} />}
     </section>
   );
 }
