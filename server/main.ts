@@ -76,7 +76,8 @@ export async function main(): Promise<void> {
       ringBytes: config.ringBytes,
       beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
       shellEnv: shellEnv(),
-      followSandbox: (attendee, sandbox) => new ExitStatusFollower(sandbox, (status) => store.recordCommand(attendee, status), log),
+      followSandbox: (attendee, sandbox) =>
+        new ExitStatusFollower(sandbox, store.statusOffset(attendee, sandbox.id), (status, offset) => store.recordCommand(attendee, status, { sandbox: sandbox.id, offset }), log),
     },
     {
       maxSessions: config.maxSessions,

@@ -60,7 +60,18 @@ interface Room {
   timer: NodeJS.Timeout | null;
 }
 
+/** What the class socket did, for /api/stats-like reporting and for tests. */
+export interface ClassSocketStats {
+  /** Frames not sent to a socket that was not reading (it was snapshotted later instead). */
+  skipped: number;
+  snapshots: number;
+  updates: number;
+  /** The most bytes ever left unsent on one socket right after a send. */
+  maxBuffered: number;
+}
+
 export class ClassSocket {
+  readonly stats: ClassSocketStats = { skipped: 0, snapshots: 0, updates: 0, maxBuffered: 0 };
   private readonly wss: WebSocketServer;
   private readonly rooms = new Map<string, Room>();
   private readonly ticker: NodeJS.Timeout;
@@ -170,6 +181,7 @@ export class ClassSocket {
     const settings = this.deps.store.stuckSettings(w.id);
     const rows = rosterRows(this.deps, w, now, settings).map(classRow);
     watcher.stale = false;
+    this.stats.snapshots++;
     this.send(watcher, {
       type: 'snapshot',
       workshop: { id: w.id, title: w.title, code: w.code, lab: w.labId, stepTitles: this.deps.stepTitles(w.labId) },
@@ -215,15 +227,21 @@ export class ClassSocket {
     for (const watcher of room.watchers) {
       if (watcher.ws.bufferedAmount > this.opts.maxBufferedBytes) {
         watcher.stale = true;
+        this.stats.skipped++;
         continue;
       }
       if (watcher.stale) this.snapshot(watcher, w);
-      else if (changed.length > 0 || removed.length > 0) this.send(watcher, { type: 'update', rows: changed, removed, at: now });
+      else if (changed.length > 0 || removed.length > 0) {
+        this.stats.updates++;
+        this.send(watcher, { type: 'update', rows: changed, removed, at: now });
+      }
     }
   }
 
   private send(watcher: Watcher, msg: ClassServerMessage): void {
-    if (watcher.ws.readyState === watcher.ws.OPEN) watcher.ws.send(JSON.stringify(msg));
+    if (watcher.ws.readyState !== watcher.ws.OPEN) return;
+    watcher.ws.send(JSON.stringify(msg));
+    this.stats.maxBuffered = Math.max(this.stats.maxBuffered, watcher.ws.bufferedAmount);
   }
 }
 

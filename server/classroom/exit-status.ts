@@ -7,7 +7,8 @@
  *   a command ran since the last prompt: bash's command number (`\#`) moves only then, so an empty Enter
  *   or a second Ctrl-C at the prompt writes nothing. It keeps `$?` for the attendee's own prompt.
  * - The server follows that file with one long-running `Sandbox.exec` (`tail -F` from the offset it
- *   has read up to) whose output arrives through `onOutput`; the exec ends after FOLLOW_DEFAULTS.runMs
+ *   has read up to, kept in the store with each count so a restarted server neither misses nor
+ *   recounts a line) whose output arrives through `onOutput`; the exec ends after FOLLOW_DEFAULTS.runMs
  *   and is started again from the same offset, so the buffered output each exec keeps stays small.
  *
  * Trust: the file is the attendee's, and so is their shell: they can forge their own count (append
@@ -42,12 +43,11 @@ export function shellEnv(): Record<string, string> {
 }
 
 /**
- * Follows the file from byte `$1` (or from its end when empty): first `@<offset>` (where it starts),
- * then what is appended. `tail -F` follows by name, so the file may not exist yet or be recreated.
+ * Follows the file from byte `$1`: first `@<offset>` (where it starts), then what is there and what is
+ * appended. `tail -F` follows by name, so the file may not exist yet or be recreated.
  */
 const FOLLOW_SCRIPT =
-  `f="$HOME/${EXIT_STATUS_FILE}"; o="$1"; [ -e "$f" ] || : >> "$f"; ` +
-  `case "$o" in ''|*[!0-9]*) o=$(wc -c < "$f" 2>/dev/null || echo 0);; esac; ` +
+  `f="$HOME/${EXIT_STATUS_FILE}"; o="$1"; case "$o" in ''|*[!0-9]*) o=0;; esac; [ -e "$f" ] || : >> "$f"; ` +
   `printf '@%s\\n' "$o"; exec tail -c "+$((o + 1))" -F -- "$f" 2>/dev/null`;
 
 export interface FollowOptions {
@@ -96,8 +96,9 @@ export class StatusLineReader {
     this.consumed = 0;
   }
 
-  push(chunk: string): number[] {
-    const statuses: number[] = [];
+  /** The statuses the chunk completes, each with the offset just after its line. */
+  push(chunk: string): Array<[number, number]> {
+    const statuses: Array<[number, number]> = [];
     let text = this.partial + chunk;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n')) {
       this.line(text.slice(0, nl), statuses);
@@ -117,7 +118,7 @@ export class StatusLineReader {
   /** Inside a line already too long: its rest is dropped too. */
   private skipping = false;
 
-  private line(line: string, statuses: number[]): void {
+  private line(line: string, statuses: Array<[number, number]>): void {
     if (this.base === null) {
       const m = /^@(\d{1,15})$/.exec(line);
       if (m) this.base = Number(m[1]);
@@ -133,7 +134,7 @@ export class StatusLineReader {
       this.dropped++;
       return;
     }
-    statuses.push(Number(m[2]));
+    statuses.push([Number(m[2]), this.base + this.consumed]);
   }
 
   private take(): boolean {
@@ -154,9 +155,16 @@ export class ExitStatusFollower {
   /** Settles when the follow loop has ended (after dispose, or when flooded). */
   readonly done: Promise<void>;
 
+  /**
+   * @param from the byte of the report to start at: where the last counted line ended (store.ts
+   *   statusOffset), 0 for a new sandbox. Never "the end": the attendee may run a command before the
+   *   exec has even started, and a restarted server must not count twice what it counted before.
+   * @param onStatus each counted status, with the offset just after its line (to be kept with the count).
+   */
   constructor(
     private readonly sandbox: Pick<Sandbox, 'exec' | 'id'>,
-    private readonly onStatus: (status: number) => void,
+    private readonly from: number,
+    private readonly onStatus: (status: number, offset: number) => void,
     private readonly log: Logger,
     private readonly opts: FollowOptions = FOLLOW_DEFAULTS,
   ) {
@@ -174,7 +182,7 @@ export class ExitStatusFollower {
   }
 
   private async loop(): Promise<void> {
-    let offset: number | null = null;
+    let offset = this.from;
     while (!this.stopped) {
       const started = Date.now();
       let bytes = 0;
@@ -183,7 +191,7 @@ export class ExitStatusFollower {
       // `timeout` inside the sandbox too: a server killed with SIGKILL cannot end its execs, and a
       // local sandbox's `tail` would otherwise follow the file forever.
       const seconds = String(Math.max(1, Math.round(this.opts.runMs / 1000)));
-      await this.sandbox.exec(['timeout', '-k', '1', seconds, 'sh', '-c', FOLLOW_SCRIPT, 'sh', offset === null ? '' : String(offset)], {
+      await this.sandbox.exec(['timeout', '-k', '1', seconds, 'sh', '-c', FOLLOW_SCRIPT, 'sh', String(offset)], {
         timeoutMs: this.opts.runMs + 5000,
         onOutput: (chunk) => {
           if (this.stopped || flooded) return;
@@ -192,7 +200,7 @@ export class ExitStatusFollower {
             flooded = true;
             return;
           }
-          for (const status of this.reader.push(chunk)) this.onStatus(status);
+          for (const [status, at] of this.reader.push(chunk)) this.onStatus(status, at);
         },
       });
       offset = this.reader.offset ?? offset;

@@ -136,7 +136,7 @@ test('a file at schema 3 (before progress) is migrated and keeps its attendees',
   first.close();
   // Roll the file back to what a schema-3 server left: no migration-4 tables or columns.
   const db = new Database(file);
-  db.exec('DROP TABLE step_progress; DROP TABLE events; ALTER TABLE attendees DROP COLUMN fail_streak; ALTER TABLE workshops DROP COLUMN stuck_after_ms; ALTER TABLE workshops DROP COLUMN stuck_fail_streak;');
+  db.exec('DROP TABLE step_progress; DROP TABLE events; ALTER TABLE attendees DROP COLUMN fail_streak; ALTER TABLE attendees DROP COLUMN status_sandbox; ALTER TABLE attendees DROP COLUMN status_offset; ALTER TABLE workshops DROP COLUMN stuck_after_ms; ALTER TABLE workshops DROP COLUMN stuck_fail_streak;');
   db.pragma('user_version = 3');
   db.close();
   const again = new Store(file);
@@ -145,6 +145,20 @@ test('a file at schema 3 (before progress) is migrated and keeps its attendees',
   assert.deepEqual([f!.name, f!.step, f!.timeOnStepMs], ['Ana', 1, null], 'the step survives; its time starts at the next report');
   again.recordProgress(ana!, 'lab', 1, Date.now());
   assert.equal(again.stepProgress(ana!).length, 1, 'the same step opens its first visit');
+  again.close();
+});
+
+test('where the exit-status report was read up to is kept with the count, per sandbox', () => {
+  const file = fresh();
+  const store = new Store(file);
+  const { ids: [ana] } = workshopWith(store, 'Ana');
+  assert.equal(store.statusOffset(ana!, 'sb-1'), 0, 'a new sandbox: from the start');
+  store.recordCommand(ana!, 1, { sandbox: 'sb-1', offset: 4 });
+  store.recordCommand(ana!, 130, { sandbox: 'sb-1', offset: 10 });
+  store.close();
+  const again = new Store(file);
+  assert.equal(again.statusOffset(ana!, 'sb-1'), 10, 'a Ctrl-C moves the offset too');
+  assert.equal(again.statusOffset(ana!, 'sb-2'), 0, 'another sandbox starts at 0');
   again.close();
 });
 

@@ -96,7 +96,8 @@ CREATE TABLE message_dismissals (
 );
 `,
   // Issue 10, progress: one row per step an attendee entered (the open visit has entered_at; closed
-  // visits are folded into time_spent_ms), the failing commands in a row on the current step, each
+  // visits are folded into time_spent_ms), the failing commands in a row on the current step, how far
+  // the shell's exit-status report of which sandbox was read (server/classroom/exit-status.ts), each
   // workshop's stuck rule, and an append-only log of what happened, for the record and for export.
   `
 CREATE TABLE step_progress (
@@ -111,6 +112,8 @@ CREATE TABLE step_progress (
   PRIMARY KEY (attendee, lab_id, step)
 );
 ALTER TABLE attendees ADD COLUMN fail_streak INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attendees ADD COLUMN status_sandbox TEXT;
+ALTER TABLE attendees ADD COLUMN status_offset INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE workshops ADD COLUMN stuck_after_ms INTEGER;
 ALTER TABLE workshops ADD COLUMN stuck_fail_streak INTEGER;
 CREATE TABLE events (
@@ -212,6 +215,12 @@ export function isFailure(status: number): boolean {
 
 /** bash's status for a command ended by SIGINT (128 + 2). */
 const INTERRUPTED = 130;
+
+/** Where a status line was read: the sandbox, and the byte of its report file just after the line. */
+export interface StatusRead {
+  sandbox: string;
+  offset: number;
+}
 
 /** Why a join was refused, or the name the attendee now has. */
 export type JoinOutcome = { ok: true; name: string } | { ok: false; why: 'name-taken' | 'full' | 'not-open' };
@@ -350,23 +359,32 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
    * the stuck rule reads; a success ends the streak; Ctrl-C does neither. Only failures are logged: the log is for what an
    * instructor looks back at, and a success costs a write only when it ends a streak.
    */
-  recordCommand(attendee: string, status: number, now = Date.now()): void {
-    if (status === INTERRUPTED) return;
-    if (!isFailure(status)) {
-      const { changes } = this.db.prepare('UPDATE attendees SET fail_streak = 0 WHERE id = ? AND fail_streak > 0').run(attendee);
-      this.changed(attendee, changes > 0);
-      return;
-    }
-    this.db.transaction(() => {
+  recordCommand(attendee: string, status: number, read?: StatusRead, now = Date.now()): void {
+    const changed = this.db.transaction((): boolean => {
+      // Where the report was read up to, with the count it moved: a restarted server goes on from there.
+      if (read) this.db.prepare('UPDATE attendees SET status_sandbox = ?, status_offset = ? WHERE id = ?').run(read.sandbox, read.offset, attendee);
+      if (status === INTERRUPTED) return false;
+      if (!isFailure(status)) return this.db.prepare('UPDATE attendees SET fail_streak = 0 WHERE id = ? AND fail_streak > 0').run(attendee).changes > 0;
       const at = this.db.prepare('SELECT lab_id AS labId, step FROM attendees WHERE id = ?').get(attendee) as { labId: string | null; step: number | null } | undefined;
-      if (!at) return;
+      if (!at) return false;
       this.db.prepare('UPDATE attendees SET fail_streak = fail_streak + 1 WHERE id = ?').run(attendee);
       if (at.labId !== null && at.step !== null) {
         this.db.prepare('UPDATE step_progress SET failed_commands = failed_commands + 1 WHERE attendee = ? AND lab_id = ? AND step = ?').run(attendee, at.labId, at.step);
       }
       this.event(attendee, 'command-failed', now, at.labId, at.step, String(status));
+      return true;
     })();
-    this.changed(attendee, true);
+    this.changed(attendee, changed);
+  }
+
+  /**
+   * Where to read the attendee's exit-status report of this sandbox from: where the last counted line
+   * ended, if it was this sandbox (a server restarted under a podman shell that lives on); else the
+   * start, as a new sandbox's report is all new.
+   */
+  statusOffset(attendee: string, sandboxId: string): number {
+    const row = this.db.prepare('SELECT status_offset AS offset FROM attendees WHERE id = ? AND status_sandbox = ?').get(attendee, sandboxId) as { offset: number } | undefined;
+    return row?.offset ?? 0;
   }
 
   /** A passed check (issue 11): the first pass's time is kept, later passes change nothing. */

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { WorkshopSchema, type Workshop } from '../../common/api.js';
 import { CLASS_PATH, parseClassServerMessage, type ClassRow, type ClassServerMessage } from '../../common/class-protocol.js';
 import { INSTRUCTOR_PROTOCOL, instructorProtocols } from '../../common/instructor-socket.js';
+import { removeWorkshop } from '../support/podman.js';
 import { INSTRUCTOR_TOKEN, TermClient, startServer, type RunningServer } from '../support/server.js';
 
 const LAB = 'kubernetes-meets-rust';
@@ -261,5 +262,44 @@ describe('progress after SIGKILL', () => {
     const a = again.attendees[0]!;
     assert.deepEqual([a.name, a.step, a.failedCommands, a.runs], ['Eve', 3, 1, 1]);
     assert.ok(a.timeOnStepMs !== null && a.timeOnStepMs >= before.attendees[0]!.timeOnStepMs!, 'the visit of step 4 goes on from where it was');
+  });
+});
+
+describe('failed commands in a podman sandbox', () => {
+  const workshopLabel = `t-class-${process.pid}-${Date.now() % 100000}`;
+  const env = { SANDBOX: 'podman', WORKSHOP: workshopLabel, POOL_SIZE: '0', GRACE_SECONDS: '120' };
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'labdeck-class-podman-'));
+  let server: RunningServer | null = null;
+  after(async () => {
+    await server?.stop();
+    await removeWorkshop(workshopLabel);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('the login shell under dtach reports; after a server SIGKILL the same shell goes on and nothing is counted twice', async () => {
+    server = await startServer(env, { dataDir });
+    const w = await openWorkshop(server);
+    const fay = await join(server, w.code, 'Fay');
+    const term = await terminal(server, fay.cookie);
+    term.send({ type: 'progress', labId: LAB, step: 1 });
+    await term.waitForOutput(/# $/, 20_000);
+    term.type('false\r');
+    await workshopUntil(server, w.id, (x) => x.attendees[0]?.failedCommands === 1, 'one failed command', 30_000);
+    term.type('ls /nonexistent\r');
+    await workshopUntil(server, w.id, (x) => x.attendees[0]?.failedCommands === 2, 'two failed commands', 30_000);
+
+    await server.stop('SIGKILL');
+    await term.until(() => term.closed, 'the socket to drop');
+    server = await startServer(env, { dataDir });
+    const again = await terminal(server, fay.cookie);
+    again.type('cat /nonexistent-$((2+2))\r');
+    await again.waitForOutput(/nonexistent-4: No such file/, 20_000);
+    const after = await workshopUntil(server, w.id, (x) => x.attendees[0]?.failedCommands === 3, 'the third failure', 30_000);
+    assert.equal(after.attendees[0]!.sandbox, 'running');
+    again.type('echo st$((3+3))ill\r');
+    await again.waitForOutput(/st6ill/);
+    assert.equal((await workshop(server, w.id)).attendees[0]!.failedCommands, 3, 'the lines written before the restart are not read again');
+    assert.doesNotMatch(again.output, /labdeck|exit-status/i);
+    again.close();
   });
 });
