@@ -100,7 +100,6 @@ function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: 
   const load = useCallback(() => api.workshop(token, workshop.id), [token, workshop.id]);
   const { data } = usePolling(load, 2000);
   const attendees = data?.id === workshop.id ? data.attendees : [];
-  const [messaging, setMessaging] = useState<string | null>(null);
   return (
     <div className="join-card" data-testid="join-card">
       <div className="join-text">
@@ -123,11 +122,7 @@ function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: 
             {attendees.map((a) => (
               <li key={a.id} className={a.online ? 'online' : undefined} data-testid="joined-name">
                 {a.name}
-                {a.step != null && <span className="muted"> · step {a.step + 1}</span>}{' '}
-                <button type="button" className="btn btn-small" aria-label={`Message ${a.name}`} onClick={() => setMessaging(messaging === a.id ? null : a.id)}>
-                  Message
-                </button>
-                {messaging === a.id && <MessageForm token={token} workshop={workshop.id} to={{ id: a.id, name: a.name }} onClose={() => setMessaging(null)} />}
+                {a.step != null && <span className="muted"> · step {a.step + 1}</span>}
               </li>
             ))}
           </ul>
