@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { LAB_ID, openWorkshop, typeInTerminal, unlockDashboard } from './helpers';
 
-test('the class view shows an attendee join, move on a step and fail a command, live, without a reload', async ({ browser }, testInfo) => {
+test('the class view shows an attendee join, move on a step, fail commands and get stuck, live, without a reload', async ({ browser }, testInfo) => {
   const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
   const attendee = await browser.newContext();
   try {
@@ -35,6 +35,14 @@ test('the class view shows an attendee join, move on a step and fail a command, 
     await typeInTerminal(page, 'false');
     await expect(row.getByTestId('class-failed')).toHaveText('1');
     await expect(row).toContainText('running');
+
+    // The instructor tightens the stuck rule; a second failure in a row makes the row stuck, with why.
+    await view.getByLabel('Failing commands in a row').fill('2');
+    await view.getByTestId('stuck-form').getByRole('button', { name: 'Apply' }).click();
+    await typeInTerminal(page, 'ls /nonexistent');
+    await expect(row).toHaveAttribute('data-stuck', 'true');
+    await expect(row.getByTestId('stuck-reason')).toHaveText('stuck: 2 failing commands in a row on step 2');
+    await expect(row.getByTestId('class-failed')).toHaveText('2');
 
     // Sorting by a header, by keyboard: the header says how the table is sorted.
     await view.getByTestId('sort-failed').focus();
