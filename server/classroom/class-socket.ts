@@ -8,7 +8,8 @@
  *  - a store write (store.onChange) marks its workshop dirty; a dirty workshop is recomputed at most
  *    every `minIntervalMs` (coalescing a burst of Run clicks into one frame);
  *  - every `tickMs` each watched workshop is recomputed anyway, which catches what no write announces
- *    (a socket going online, a sandbox's health, the stuck threshold crossed by time alone);
+ *    (a socket going online, a sandbox's health, the stuck threshold crossed by time alone, the stuck
+ *    rule changed through the HTTP API);
  *  - a socket with more than `maxBufferedBytes` unsent is skipped and marked stale; once it drains it
  *    gets one fresh snapshot. So a slow instructor never makes the server hold a queue of updates.
  */
@@ -56,6 +57,8 @@ interface Room {
   watchers: Set<Watcher>;
   /** Each row as last sent (JSON), by attendee: updates carry the rows that differ. */
   sent: Map<string, string>;
+  /** The stuck rule as last sent (JSON): a change, from this socket or the HTTP API, is sent at the next flush. */
+  settings: string;
   lastFlush: number;
   timer: NodeJS.Timeout | null;
 }
@@ -140,7 +143,7 @@ export class ClassSocket {
   private onConnection(ws: WebSocket, w: StoredWorkshop): void {
     let room = this.rooms.get(w.id);
     if (!room) {
-      room = { workshop: w.id, watchers: new Set(), sent: new Map(), lastFlush: 0, timer: null };
+      room = { workshop: w.id, watchers: new Set(), sent: new Map(), settings: JSON.stringify(this.deps.store.stuckSettings(w.id)), lastFlush: 0, timer: null };
       this.rooms.set(w.id, room);
     }
     const watcher: Watcher = { ws, stale: false, alive: true };
@@ -164,13 +167,10 @@ export class ClassSocket {
         if (badFrames > this.opts.maxBadFrames) return ws.close(4008, 'too many rejected frames');
         return this.send(watcher, { type: 'error', code: parsed.code, message: parsed.message });
       }
-      // The only message: the stuck rule. Kept with the workshop, told to every watcher, applied at once.
+      // The only message: the stuck rule. Kept with the workshop; the flush tells every watcher and applies it.
       const current = this.deps.store.stuckSettings(w.id);
       const settings: StuckSettings = { stuckAfterMs: parsed.message.stuckAfterMs ?? current.stuckAfterMs, failStreak: parsed.message.failStreak ?? current.failStreak };
       this.deps.store.setStuckSettings(w.id, settings);
-      const r = this.rooms.get(w.id);
-      if (!r) return;
-      for (const other of r.watchers) this.send(other, { type: 'settings', settings });
       this.dirty(w.id);
     });
     this.snapshot(watcher, w);
@@ -212,7 +212,11 @@ export class ClassSocket {
     const w = this.deps.store.workshop(room.workshop);
     if (!w) return;
     const now = Date.now();
-    const rows = rosterRows(this.deps, w, now).map(classRow);
+    const settings = this.deps.store.stuckSettings(w.id);
+    const settingsJson = JSON.stringify(settings);
+    const settingsChanged = settingsJson !== room.settings;
+    room.settings = settingsJson;
+    const rows = rosterRows(this.deps, w, now, settings).map(classRow);
     const changed = [];
     const seen = new Set<string>();
     for (const row of rows) {
@@ -230,8 +234,12 @@ export class ClassSocket {
         this.stats.skipped++;
         continue;
       }
-      if (watcher.stale) this.snapshot(watcher, w);
-      else if (changed.length > 0 || removed.length > 0) {
+      if (watcher.stale) {
+        this.snapshot(watcher, w);
+        continue;
+      }
+      if (settingsChanged) this.send(watcher, { type: 'settings', settings });
+      if (changed.length > 0 || removed.length > 0) {
         this.stats.updates++;
         this.send(watcher, { type: 'update', rows: changed, removed, at: now });
       }

@@ -7,6 +7,8 @@
  * - `POST /api/workshops/:id/messages {text, attendee?}` → 202: a `message` on the attendee's socket,
  *   or on every member's without `attendee`; kept until dismissed (instructor)
  * - `GET /api/workshops/:id/progress.csv` → one row per attendee, for a spreadsheet (instructor)
+ * - `PUT /api/workshops/:id/stuck {stuckAfterMs?, failStreak?}` → 200 the workshop's stuck rule, kept
+ *   with it; the class view shows it within a second (instructor)
  * - `POST /api/join {code, name}` → 201 `Joined` and the session cookie: 404 unknown code, 400 bad name,
  *   409 name taken or workshop full, each with a sentence the join page shows as it is.
  *
@@ -24,6 +26,7 @@ import type { Store, StoredWorkshop } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { safeDecode } from './assets.js';
 import { rosterRows } from '../classroom/roster.js';
+import { StuckSettingsSchema, type StuckSettings } from '../../common/class-protocol.js';
 
 export interface WorkshopApiDeps {
   labs: LabCatalog;
@@ -59,6 +62,8 @@ const MessageBody = z
   })
   .strict();
 const JoinBody = z.object({ code: z.string().max(32), name: z.string().max(1000) }).strict();
+/** The class view's stuck rule, either field alone (the class socket's `stuck-settings` twin). */
+const StuckBody = StuckSettingsSchema.partial().strict();
 
 /** Handles the request if it is a workshop or join route; false otherwise. */
 export async function handleWorkshopApi(req: IncomingMessage, res: ServerResponse, p: string, attendee: string | null, deps: WorkshopApiDeps, io: Io): Promise<boolean> {
@@ -115,7 +120,7 @@ export async function handleWorkshopApi(req: IncomingMessage, res: ServerRespons
     io.json<Workshop>(res, 200, { ...summary(req, deps, w), attendees });
     return true;
   }
-  const sub = /^\/api\/workshops\/([^/]+)\/(messages|progress\.csv)$/.exec(p);
+  const sub = /^\/api\/workshops\/([^/]+)\/(messages|progress\.csv|stuck)$/.exec(p);
   const w = sub ? deps.store.workshop(safeDecode(sub[1]!) ?? '') : null;
   if (sub && !w) {
     io.json<ApiErrorBody>(res, 404, { error: `no workshop ${sub[1]}` });
@@ -123,6 +128,14 @@ export async function handleWorkshopApi(req: IncomingMessage, res: ServerRespons
   }
   if (w && sub![2] === 'messages' && method === 'POST') {
     await postMessage(req, res, w, deps, io);
+    return true;
+  }
+  if (w && sub![2] === 'stuck' && method === 'PUT') {
+    const body = await readBody(req, res, StuckBody, deps.auth, io);
+    if (!body) return true;
+    const settings = { ...deps.store.stuckSettings(w.id), ...body };
+    deps.store.setStuckSettings(w.id, settings);
+    io.json<StuckSettings>(res, 200, settings);
     return true;
   }
   if (w && sub![2] === 'progress.csv' && method === 'GET') {

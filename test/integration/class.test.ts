@@ -213,6 +213,23 @@ describe('the class view', () => {
     assert.deepEqual([api.attendees[0]!.stuck, api.attendees[0]!.stuckReason], [true, '2 failing commands in a row on step 2'], 'the API applies the kept rule too');
   });
 
+  test('the stuck rule over HTTP (the socket message\'s twin): kept, checked, and pushed to the class view', async () => {
+    const w = await openWorkshop(server);
+    const cls = new ClassClient(server.url, w.id);
+    open.push(cls);
+    await cls.opened();
+    await cls.until(() => cls.frames.find((f) => f.type === 'snapshot'), 'the snapshot');
+    const put = (body: unknown, headers: Record<string, string> = asInstructor, id = w.id) => call(server, 'PUT', `/api/workshops/${id}/stuck`, body, headers);
+    assert.equal((await put({ stuckAfterMs: 120_000 }, {})).status, 401);
+    assert.equal((await put({ failStreak: 1 })).status, 400);
+    assert.equal((await put({ stuckAfterMs: 120_000, extra: 1 })).status, 400);
+    assert.equal((await put({ stuckAfterMs: 120_000 }, asInstructor, 'w-nope')).status, 404);
+    const ok = await put({ stuckAfterMs: 120_000 });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { stuckAfterMs: 120_000, failStreak: 3 });
+    await cls.until(() => cls.frames.find((f) => f.type === 'settings' && f.settings.stuckAfterMs === 120_000), 'the new rule pushed');
+  });
+
   test('refused before the upgrade: no token 401, a wrong token 401, a foreign Origin 403, an unknown workshop 404', async () => {
     const w = await openWorkshop(server);
     const cases: Array<[string, ConstructorParameters<typeof ClassClient>[2], string, number]> = [
