@@ -152,8 +152,6 @@ export class ExitStatusFollower {
   private stopped = false;
   private readonly reader: StatusLineReader;
   private wake: (() => void) | null = null;
-  /** Settles when the follow loop has ended (after dispose, or when flooded). */
-  readonly done: Promise<void>;
 
   /**
    * @param from the byte of the report to start at: where the last counted line ended (store.ts
@@ -169,7 +167,7 @@ export class ExitStatusFollower {
     private readonly opts: FollowOptions = FOLLOW_DEFAULTS,
   ) {
     this.reader = new StatusLineReader(opts);
-    this.done = this.loop().catch((err: unknown) => this.log.warn('exit status follower failed', { sandbox: sandbox.id, err: String(err) }));
+    void this.loop().catch((err: unknown) => this.log.warn('exit status follower failed', { sandbox: sandbox.id, err: String(err) }));
   }
 
   /**
