@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EXIT_STATUS_FILE, PROMPT_COMMAND, StatusLineReader } from './exit-status.js';
+import { EXIT_STATUS_FILE, StatusLineReader, shellEnv } from './exit-status.js';
 
 test('the reader: the header gives the offset, lines give statuses, split chunks are joined', () => {
   const r = new StatusLineReader({ perSecond: 100, burst: 100 });
@@ -41,19 +41,22 @@ test('the reader rate-limits what it counts: a burst, then so many per second', 
   assert.deepEqual(r.push('6 1\n7 1\n8 1\n').length, 2);
 });
 
-test('the PROMPT_COMMAND in a real interactive bash: one line per command run, none for an empty Enter or a Ctrl-C at the prompt, $? kept', () => {
+test('the report in a real interactive bash: one line per command run (the first too), none for an empty Enter; $? and PIPESTATUS kept', () => {
   const home = mkdtempSync(path.join(tmpdir(), 'labdeck-pc-'));
   try {
     // bash -i reads commands from stdin here; the prompt (and PROMPT_COMMAND) runs before each.
     const out = execFileSync('/bin/bash', ['--noprofile', '--norc', '-i'], {
-      input: 'false\n\n\ntrue\nls /nonexistent-h10\necho "kept $?"\n',
-      env: { HOME: home, PATH: '/usr/bin:/bin', PROMPT_COMMAND, PS1: '$ ' } as unknown as NodeJS.ProcessEnv,
+      input: 'false\n\n\ntrue\nls /nonexistent-h10\necho "kept $?"\nfalse | true; echo "same line ${PIPESTATUS[*]}"\ntrue | false\necho "next line ${PIPESTATUS[*]}"\n',
+      env: { HOME: home, PATH: '/usr/bin:/bin', PS1: '$ ', ...shellEnv() } as unknown as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
       encoding: 'utf8',
     });
     assert.match(out, /kept 2/, 'the attendee\'s $? is the command\'s, not the PROMPT_COMMAND\'s');
+    assert.match(out, /same line 1 0/);
+    assert.match(out, /next line 0 1/);
+    assert.doesNotMatch(out, /labdeck|__labdeck/i, 'PS0 prints nothing');
     const lines = readFileSync(path.join(home, EXIT_STATUS_FILE), 'utf8').trim().split('\n');
-    assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['1', '0', '2', '0']);
+    assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['1', '0', '2', '0', '0', '1', '0']);
     const seqs = lines.map((l) => Number(l.split(' ')[0]));
     assert.deepEqual(seqs, [...new Set(seqs)].sort((a, b) => a - b), 'command numbers only move forward');
   } finally {

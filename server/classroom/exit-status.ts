@@ -2,10 +2,10 @@
  * Failed commands, reported out of band by the attendee's own shell (issue 10 "Progress, persisted"):
  * never scraped from the terminal, whose bytes are the attendee's to shape.
  *
- * - The shell's PROMPT_COMMAND (shellEnv(), passed to `Sandbox.attach` like any variable, so the local
- *   and podman drivers need nothing new) appends `<seq> <status>` to `$HOME/.labdeck-exit-status` when
- *   a command ran since the last prompt: bash's command number (`\#`) moves only then, so an empty Enter
- *   or a second Ctrl-C at the prompt writes nothing. It keeps `$?` for the attendee's own prompt.
+ * - The shell's PROMPT_COMMAND (set through shellEnv(), passed to `Sandbox.attach` like any variable, so
+ *   the local and podman drivers need nothing new) appends `<seq> <status>` to `$HOME/.labdeck-exit-status`
+ *   when a command ran since the last prompt: bash's command number (`\#`) moves only then, so an empty
+ *   Enter or a second Ctrl-C at the prompt writes nothing. It keeps `$?` and PIPESTATUS for the attendee.
  * - The server follows that file with one long-running `Sandbox.exec` (`tail -F` from the offset it
  *   has read up to, kept in the store with each count so a restarted server neither misses nor
  *   recounts a line) whose output arrives through `onOutput`; the exec ends after FOLLOW_DEFAULTS.runMs
@@ -34,12 +34,20 @@ const MAX_LINE_CHARS = 16;
 export const PROMPT_COMMAND =
   `__labdeck_s=$?; __labdeck_n='\\#'; __labdeck_n=\${__labdeck_n@P}; ` +
   `if [ "$__labdeck_n" != "\${__labdeck_seen:-}" ]; then ` +
-  `[ -n "\${__labdeck_seen:-}" ] && printf '%s %s\\n' "$((__labdeck_n - 1))" "$__labdeck_s" >> "$HOME/${EXIT_STATUS_FILE}" 2>/dev/null; ` +
+  `printf '%s %s\\n' "$((__labdeck_n - 1))" "$__labdeck_s" >> "$HOME/${EXIT_STATUS_FILE}" 2>/dev/null; ` +
   `__labdeck_seen=$__labdeck_n; fi; (exit $__labdeck_s)`;
 
-/** What an attendee's shell is started with so that it reports its exit statuses. */
+/**
+ * What an attendee's shell is started with so that it reports its exit statuses.
+ *
+ * Not PROMPT_COMMAND itself: bash 5.2 running a PROMPT_COMMAND at the very first prompt, before any
+ * command ran (the local driver's `bash --norc`), leaves PIPESTATUS empty for the rest of the shell's
+ * life (measured; a login shell's profile runs commands first and is spared). So the command travels
+ * as LABDECK_PROMPT_COMMAND, and PS0, expanded when the first command line is read and printing
+ * nothing (`V%V` is empty), sets PROMPT_COMMAND from it: it first runs after that command.
+ */
 export function shellEnv(): Record<string, string> {
-  return { PROMPT_COMMAND };
+  return { LABDECK_PROMPT_COMMAND: PROMPT_COMMAND, PS0: '${LABDECK_PROMPT_COMMAND%"${PROMPT_COMMAND:=$LABDECK_PROMPT_COMMAND}"}' };
 }
 
 /**
