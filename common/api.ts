@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import type { Block, CodeBlock, Lab, LabLoadFailure, LabSummary, Snippet, Step, StepNotes, ToolRequirement } from './lab-model.js';
+import type { SandboxState } from './class-protocol.js';
 
 /** Every error reply: `{ error }`, a sentence the page can show as it is. */
 export const ApiErrorBodySchema = z.object({ error: z.string() });
@@ -229,7 +230,13 @@ const WorkshopSummarySchema = z.object({
   createdAt: z.number(),
 });
 
-/** One attendee of GET /api/workshops/:id. */
+/**
+ * Where an attendee's sandbox is; the same values as common/class-protocol.ts SandboxState (pinned
+ * below: this file may not import that one at run time).
+ */
+const WorkshopSandboxStateSchema = z.enum(['none', 'starting', 'running', 'stopped', 'missing', 'parked']);
+
+/** One attendee of GET /api/workshops/:id: the class view's row (server/classroom/roster.ts). */
 export const WorkshopAttendeeSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -239,6 +246,16 @@ export const WorkshopAttendeeSchema = z.object({
   online: z.boolean(),
   /** ms since epoch. */
   lastSeen: z.number(),
+  /** The workshop's stuck rule holds (server/classroom/stuck.ts), and why, as a sentence. */
+  stuck: z.boolean(),
+  stuckReason: z.string().nullable(),
+  /** On the current step so far, earlier visits included; null without a step. */
+  timeOnStepMs: z.number().int().nonnegative().nullable(),
+  /** Commands that failed in the attendee's shell, in the workshop's lab (reported by the shell: docs/protocol.md). */
+  failedCommands: z.number().int().nonnegative(),
+  /** Run clicks in the workshop's lab. */
+  runs: z.number().int().nonnegative(),
+  sandbox: WorkshopSandboxStateSchema,
 });
 export type WorkshopAttendee = z.infer<typeof WorkshopAttendeeSchema>;
 
@@ -270,7 +287,8 @@ const pinned: [
   Same<z.infer<typeof LabSummariesSchema>, LabSummary[]>,
   Same<z.infer<typeof LabFailuresSchema>, LabLoadFailure[]>,
   Same<z.infer<typeof StepNotesListSchema>, StepNotes[]>,
-] = [true, true, true, true, true, true, true, true];
+  Same<z.infer<typeof WorkshopSandboxStateSchema>, SandboxState>,
+] = [true, true, true, true, true, true, true, true, true];
 void pinned;
 
 // --- steps that teach (server/http/teach-api.ts) ------------------------------------------------------

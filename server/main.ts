@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { TERMINAL_PATH } from '../common/protocol.js';
 import { WATCH_PATH } from '../common/watch-protocol.js';
+import { CLASS_PATH } from '../common/class-protocol.js';
 import { ConfigError, isLoopback, isWildcard, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { Store, type StoredWorkshop } from './store/store.js';
@@ -28,6 +29,8 @@ import { TeachRuntime } from './teach/runtime.js';
 import { WorkshopControl } from './workshop/control.js';
 import type { Sandbox } from './sandbox/driver.js';
 import { HostGuard } from './http/host-guard.js';
+import { ClassSocket } from './classroom/class-socket.js';
+import { ExitStatusFollower, shellEnv } from './classroom/exit-status.js';
 import { admit, guardUpgrade, pageCsp, refuse, refuseUpgrade, setSecurityHeaders } from './http/boundary.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,6 +81,9 @@ export async function main(): Promise<void> {
       beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
       presenter: (attendee) => presenter.forAttendee(attendee),
       workshop: (attendee) => control.statusOf(attendee),
+      shellEnv: shellEnv(),
+      followSandbox: (attendee, sandbox) =>
+        new ExitStatusFollower(sandbox, store.statusOffset(attendee, sandbox.id), (status, offset) => store.recordCommand(attendee, status, { sandbox: sandbox.id, offset }), log),
     },
     {
       maxSessions: config.maxSessions,
@@ -101,6 +107,15 @@ export async function main(): Promise<void> {
     refuseShell: (attendee) => joinRefusal(store.workshopOf(attendee), config.requireJoin),
   });
   const watch = new WatchGateway(auth, sessions, log, { pingEveryMs: 30_000 });
+
+  const classSocket = new ClassSocket({
+    auth,
+    store,
+    session: (a) => sessions.get(a),
+    stepCount: (labId) => labs.lab(labId)?.steps.length ?? 0,
+    stepTitles: (labId) => labs.lab(labId)?.steps.map((s) => s.title) ?? [],
+    log,
+  });
 
   process.env.NEXT_TELEMETRY_DISABLED = '1';
   const nextApp = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port, quiet: !config.dev });
@@ -145,6 +160,7 @@ export async function main(): Promise<void> {
         }
         if (admitted.url.pathname === TERMINAL_PATH) return gateway.handleUpgrade(req, socket, head);
         if (admitted.url.pathname === WATCH_PATH) return watch.handleUpgrade(req, socket, head, admitted.url);
+        if (admitted.url.pathname === CLASS_PATH) return classSocket.handleUpgrade(req, admitted.url, socket, head);
         if (nextUpgrade) return nextUpgrade(req, socket, head);
         return refuseUpgrade(socket, 404, 'Not Found');
       },
@@ -172,6 +188,7 @@ export async function main(): Promise<void> {
     sessions.shutdown('The server is restarting; you will be reconnected.');
     gateway.close();
     watch.close();
+    classSocket.close();
     server.close();
     server.closeAllConnections();
     const deadline = setTimeout(() => process.exit(1), 8000);

@@ -29,6 +29,8 @@ export interface ProgressStore {
   recordProgress(attendee: string, labId: string, step: number): void;
   recordRun(attendee: string, labId: string, blockId: string): void;
   hadSandbox(attendee: string): boolean;
+  /** The attendee's sandbox was reset (the event log of issue 10); optional for stores that keep no log. */
+  recordReset?(attendee: string, by: 'instructor' | 'attendee'): void;
 }
 
 /** The instructor's messages an attendee has not dismissed yet (SQLite in production). */
@@ -62,6 +64,14 @@ export interface SessionDeps {
   watch?: WatchLimits;
   /** Presenter mode: the step the attendee's workshop presenter is on, sent after each `ready` (presenter.ts). */
   presenter?(attendee: string): Extract<ServerMessage, { type: 'presenter' }> | null;
+  /** Variables every shell of the session starts with (the exit-status report: server/classroom/exit-status.ts). */
+  shellEnv?: Record<string, string>;
+  /**
+   * Called when the session has a sandbox (first acquired, or a new one after a reset); the returned
+   * handle is disposed when the session lets go of that sandbox. The class view follows the shell's
+   * exit statuses with it.
+   */
+  followSandbox?(attendee: string, sandbox: Sandbox): { dispose(): void };
   /** Runs the lab's reset script in the old sandbox before a reset replaces it (issue 11); never throws. */
   beforeReset?(attendee: string, labId: string | null, sandbox: Sandbox | null): Promise<void>;
   /**
@@ -115,6 +125,8 @@ export class AttendeeSession {
   private readonly refusedShell: (from: string, to: string) => void;
   /** Instructors watching this terminal (issue 10); the watch gateway (watch.ts) adds and removes them. */
   readonly watchers: WatcherSet;
+  /** deps.followSandbox's handle for the sandbox it follows. */
+  private following: { sandbox: Sandbox; handle: { dispose(): void } } | null = null;
 
   labId: string | null = null;
   step: number | null = null;
@@ -375,6 +387,7 @@ export class AttendeeSession {
   reset(by: 'instructor' | 'attendee'): Promise<void> {
     return this.serialise(async () => {
       await this.deps.beforeReset?.(this.attendee, this.labId, this.sandbox);
+      this.deps.store.recordReset?.(this.attendee, by);
       await this.replaceSandbox(by);
     });
   }
@@ -415,6 +428,7 @@ export class AttendeeSession {
     if (this.sandbox && this.sandbox !== held) await this.deps.pool.release(this.sandbox);
     await releasing;
     this.sandbox = null;
+    this.follow();
     this.lifecycle.transition('done');
     this.deps.onDone(this.attendee);
   }
@@ -431,6 +445,8 @@ export class AttendeeSession {
     this.client = null;
     // Podman shells live on under dtach and are re-attached by the next server; local ones end.
     this.run?.end('detach');
+    this.following?.handle.dispose();
+    this.following = null;
     this.lifecycle.transition('done');
   }
 
@@ -440,6 +456,7 @@ export class AttendeeSession {
     this.run = null;
     const old = this.sandbox;
     this.sandbox = null;
+    this.follow();
     this.sandbox = await this.deps.pool.replace(old, this.attendee, (phase, f) =>
       this.client?.sendJson({ type: 'progress', phase, fraction: 0.05 + 0.8 * f }),
     );
@@ -459,9 +476,10 @@ export class AttendeeSession {
         // The sandbox's own progress fills 5-85%; attaching the shell is the rest.
         this.sandbox = await this.deps.pool.acquire(this.attendee, (phase, f) => progress(phase, 0.05 + 0.8 * f));
       }
+      this.follow();
       this.run?.end();
       progress('starting your shell', 0.9);
-      const shell = await this.sandbox.attach(this.size);
+      const shell = await this.sandbox.attach(this.size, this.deps.shellEnv);
       this.health = 'running';
       const run = new ShellRun(shell, this.deps.ringBytes, this.size, this.refusedShell);
       run.own(shell.onData((chunk) => this.onOutput(run, chunk)));
@@ -540,6 +558,14 @@ export class AttendeeSession {
     this.client?.sendJson({ type: 'exit', code: e.exitCode, signal: e.signal });
     // A shell that ends because its sandbox died is reported as such.
     void this.checkHealth().catch(() => undefined);
+  }
+
+  /** Keep deps.followSandbox on the current sandbox: the old one's handle goes, the new one's comes. */
+  private follow(): void {
+    if (this.following?.sandbox === this.sandbox) return;
+    this.following?.handle.dispose();
+    this.following = null;
+    if (this.sandbox && this.deps.followSandbox) this.following = { sandbox: this.sandbox, handle: this.deps.followSandbox(this.attendee, this.sandbox) };
   }
 
   private clearGrace(): void {
