@@ -249,17 +249,20 @@ function suite(driver: 'local' | 'podman'): void {
       assert.equal(res.status, 200);
       let seen = '';
       const decoder = new TextDecoder();
-      try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          seen += decoder.decode(chunk, { stream: true });
-          if (/started/.test(seen)) break;
-        }
-      } finally {
-        ctl.abort();
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      while (!/started/.test(seen)) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        seen += decoder.decode(value, { stream: true });
       }
       assert.match(seen, /started/);
-      // The snippet re-executed python under the marker, and its child sleeps under it too.
+      // The snippet re-executed python under the marker, and its child sleeps under it too. "started" is
+      // printed once the child is forked, which may be before its bash has exec'd the named sleep: wait
+      // for the name (a loaded machine takes a moment), then let the request go.
+      const seenBy = Date.now() + 10_000;
+      while (pgrep(`labdeck-long-${token}-child`).length === 0 && Date.now() < seenBy) await new Promise((r) => setTimeout(r, 50));
       assert.ok(pgrep(`labdeck-long-${token}-child`).length > 0, 'the snippet\'s child is running');
+      ctl.abort();
       // Without a cancel they would live until the snippet's 60 s timeout; a kill is a matter of a second or two.
       const deadline = Date.now() + 15_000;
       while (pgrep(`labdeck-long-${token}`).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
