@@ -297,3 +297,15 @@ export const SnippetEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('done'), ok: z.boolean(), code: z.number().int(), message: z.string().optional() }),
 ]);
 export type SnippetEvent = z.infer<typeof SnippetEventSchema>;
+
+/**
+ * GET and POST /api/workshops/:id/presenter (instructor): the step of the workshop's lab the presenter
+ * is on, null while nobody presents; POST also says how many attendees were told.
+ */
+export const PresenterStateSchema = z.object({
+  workshop: z.string(),
+  lab: z.string(),
+  step: z.number().int().nonnegative().nullable(),
+  recipients: z.number().int().nonnegative().optional(),
+});
+export type PresenterState = z.infer<typeof PresenterStateSchema>;

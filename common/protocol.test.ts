@@ -22,6 +22,9 @@ const cases: Array<[string, string, string | null]> = [
   ['negative ack', '{"type":"ack","bytes":-5}', 'bad-message'],
   ['oversized input chunk', JSON.stringify({ type: 'input', data: 'x'.repeat(40_000) }), 'bad-message'],
   ['oversized frame', 'x'.repeat(MAX_CLIENT_FRAME_BYTES + 1), 'too-large'],
+  ['control accepted', '{"type":"control","action":"accept"}', null],
+  ['control ended', '{"type":"control","action":"end"}', null],
+  ['an attendee cannot ask for control of their own shell', '{"type":"control","action":"request"}', 'bad-message'],
   ['prototype pollution attempt is an unknown key', '{"type":"ping","t":1,"__proto__":{"x":1}}', 'bad-message'],
 ];
 
@@ -48,6 +51,13 @@ const serverCases: Array<[string, unknown, boolean]> = [
   ['exit by signal', { type: 'exit', code: null, signal: 9 }, true],
   ['error', { type: 'error', code: 'busy', message: 'm', fatal: false }, true],
   ['taken-over', { type: 'taken-over' }, true],
+  ['watching', { type: 'watching', watchers: 2 }, true],
+  ['negative watchers', { type: 'watching', watchers: -1 }, false],
+  ['control requested', { type: 'control', state: 'requested' }, true],
+  ['control in an unknown state', { type: 'control', state: 'stolen' }, false],
+  ['presenter step', { type: 'presenter', labId: 'l', step: 3 }, true],
+  ['presenter stopped', { type: 'presenter', labId: 'l', step: null }, true],
+  ['presenter fractional step', { type: 'presenter', labId: 'l', step: 1.5 }, false],
   ['unknown type', { type: 'eval', js: 'x' }, false],
   ['unknown error code', { type: 'error', code: 'nope', message: 'm' }, false],
   ['reset by someone else', { type: 'reset', by: 'mallory' }, false],

@@ -70,6 +70,11 @@ export const clientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping'), t: z.number().finite() }).strict(),
   /** The attendee closed the instructor's message `id`: it is not shown again, on any reload. */
   z.object({ type: z.literal('dismiss'), id: z.number().int().positive() }).strict(),
+  /**
+   * The attendee's answer to the instructor's request to type in their shell (`control`): `accept`
+   * grants it; `end` declines a request or takes control back. docs/protocol.md#watch.
+   */
+  z.object({ type: z.literal('control'), action: z.enum(['accept', 'end']) }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 
@@ -145,6 +150,23 @@ export const serverMessage = z.discriminatedUnion('type', [
     /** When it was sent, ms since the epoch. */
     at: z.number(),
   }),
+  /**
+   * How many instructors watch this terminal right now (docs/protocol.md#watch); 0 when nobody does.
+   * Sent when it changes and after every `ready`; the page shows a notice while it is above 0.
+   */
+  z.object({ type: z.literal('watching'), watchers: z.number().int().min(0) }),
+  /**
+   * Who may type in this shell besides the attendee: `requested` (the instructor asks; the page shows
+   * Accept / Decline), `granted` (the instructor's keys are typed), `none`. Sent when it changes and
+   * after every `ready`.
+   */
+  z.object({ type: z.literal('control'), state: z.enum(['none', 'requested', 'granted']) }),
+  /**
+   * Presenter mode (POST /api/workshops/:id/presenter): the step of `labId` the instructor is on, or
+   * null when they stopped presenting. Sent when it changes and after every `ready` while presenting;
+   * a page that follows the instructor moves to it.
+   */
+  z.object({ type: z.literal('presenter'), labId: z.string(), step: z.number().int().min(0).nullable() }),
   /** A rejected message or a failed action; the session goes on unless `fatal`. */
   z.object({ type: z.literal('error'), code: errorCode, message: z.string(), fatal: z.boolean().optional() }),
 ]);

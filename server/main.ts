@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { TERMINAL_PATH } from '../common/protocol.js';
+import { WATCH_PATH } from '../common/watch-protocol.js';
 import { ConfigError, isLoopback, isWildcard, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { Store, type StoredWorkshop } from './store/store.js';
@@ -19,6 +20,8 @@ import { createDriver } from './sandbox/select.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { SessionManager } from './terminal/sessions.js';
 import { TerminalGateway } from './terminal/gateway.js';
+import { WatchGateway } from './terminal/watch.js';
+import { Presenter } from './terminal/presenter.js';
 import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
 import { TeachRuntime } from './teach/runtime.js';
@@ -72,6 +75,7 @@ export async function main(): Promise<void> {
       graceMs: config.graceMs,
       ringBytes: config.ringBytes,
       beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
+      presenter: (attendee) => presenter.forAttendee(attendee),
     },
     {
       maxSessions: config.maxSessions,
@@ -80,12 +84,18 @@ export async function main(): Promise<void> {
       newSessionBurst: config.newSessions.burst,
     },
   );
+  const presenter: Presenter = new Presenter({
+    workshopOf: (a) => store.workshopOf(a),
+    members: (w) => store.members(w).map((m) => m.attendee),
+    tell: (a, msg) => sessions.get(a)?.present(msg),
+  });
   const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store, log });
   const gateway = new TerminalGateway(auth, sessions, log, {
     maxBadFrames: 50,
     pingEveryMs: 30_000,
     refuseShell: config.requireJoin ? (attendee) => joinRefusal(store.workshopOf(attendee)) : undefined,
   });
+  const watch = new WatchGateway(auth, sessions, log, { pingEveryMs: 30_000 });
 
   process.env.NEXT_TELEMETRY_DISABLED = '1';
   const nextApp = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port, quiet: !config.dev });
@@ -110,7 +120,7 @@ export async function main(): Promise<void> {
         // Secure cookies only when the request really came over TLS (e.g. through a proxy).
         res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
       }
-      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, publicUrl: config.publicUrl, isReady: () => ready });
+      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, isReady: () => ready });
       if (!handled) await nextHandler(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url ?? '', err: String(err) });
@@ -129,6 +139,7 @@ export async function main(): Promise<void> {
           return refuseUpgrade(socket, admitted.status, admitted.why);
         }
         if (admitted.url.pathname === TERMINAL_PATH) return gateway.handleUpgrade(req, socket, head);
+        if (admitted.url.pathname === WATCH_PATH) return watch.handleUpgrade(req, socket, head, admitted.url);
         if (nextUpgrade) return nextUpgrade(req, socket, head);
         return refuseUpgrade(socket, 404, 'Not Found');
       },
@@ -154,6 +165,7 @@ export async function main(): Promise<void> {
     log.info(`${signal}: shutting down`);
     sessions.shutdown('The server is restarting; you will be reconnected.');
     gateway.close();
+    watch.close();
     server.close();
     server.closeAllConnections();
     const deadline = setTimeout(() => process.exit(1), 8000);

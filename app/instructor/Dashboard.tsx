@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { LabSummary } from '@/common/lab-model';
 import { api } from '@/app/lib/api';
 import { AttendeeTable } from './AttendeeTable';
+import { LivePanel } from './LivePanel';
 import { NotesViewer } from './NotesViewer';
 import { TokenForm } from './TokenForm';
 import { WorkshopPanel } from './WorkshopPanel';
@@ -44,6 +45,7 @@ export function Dashboard() {
         <>
           <WorkshopPanel token={token} labs={labs} onUnauthorized={onUnauthorized} />
           <AttendeeTable token={token} labs={labs} onUnauthorized={onUnauthorized} />
+          <LivePanel token={token} />
           <NotesViewer token={token} labs={labs} />
         </>
       ) : (

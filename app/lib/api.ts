@@ -11,6 +11,7 @@ import {
   JoinedSchema,
   MessageSentSchema,
   NewWorkshopSchema,
+  PresenterStateSchema,
   WorkshopListSchema,
   WorkshopSchema,
   LabFailuresSchema,
@@ -111,6 +112,15 @@ export const api = {
     }
     return res.blob();
   },
+  /** The step the workshop's presenter is on (null: nobody presents). */
+  presenter: (token: string, workshop: string) => request(PresenterStateSchema, `/api/workshops/${encodeURIComponent(workshop)}/presenter`, bearer(token)),
+  /** Move the presenter to `step` (null: stop presenting); every attendee of the workshop is told. */
+  present: (token: string, workshop: string, step: number | null) =>
+    request(PresenterStateSchema, `/api/workshops/${encodeURIComponent(workshop)}/presenter`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ step }),
+    }),
   notes: (token: string, labId: string) =>
     request(StepNotesListSchema, `/api/instructor/labs/${encodeURIComponent(labId)}/notes`, bearer(token)),
 };

@@ -18,6 +18,8 @@ import { preflight } from '../sandbox/preflight.js';
 import { safeDecode, serveAsset } from './assets.js';
 import { handleTeachApi } from './teach-api.js';
 import { handleWorkshopApi } from './workshop-api.js';
+import { handlePresenterApi } from './presenter-api.js';
+import type { Presenter } from '../terminal/presenter.js';
 import type { TeachRuntime } from '../teach/runtime.js';
 
 export interface ApiDeps {
@@ -29,6 +31,8 @@ export interface ApiDeps {
   gateway: TerminalGateway;
   log: Logger;
   teach: TeachRuntime;
+  /** Presenter mode (issue 10): each workshop's current step. */
+  presenter: Presenter;
   /** PUBLIC_URL, for the workshops' join URLs. */
   publicUrl: URL | null;
   isReady(): boolean;
@@ -140,6 +144,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   }
 
   if (await handleTeachApi(req, res, url, attendee, deps, { json, readJson })) return true;
+  if (await handlePresenterApi(req, res, p, deps, { json, readJson })) return true;
   if (await handleWorkshopApi(req, res, p, attendee, deps, { json, readJson })) return true;
 
   // Everything below is the instructor's.

@@ -182,7 +182,7 @@ async function join(req: IncomingMessage, res: ServerResponse, attendee: string 
   io.json<Joined>(res, 201, { attendee: id, name: outcome.name, workshop: w.id, lab: w.labId, labUrl: `/labs/${encodeURIComponent(w.labId)}` });
 }
 
-async function readBody<S extends z.ZodType>(req: IncomingMessage, res: ServerResponse, schema: S, auth: Auth, io: Io): Promise<z.infer<S> | null> {
+export async function readBody<S extends z.ZodType>(req: IncomingMessage, res: ServerResponse, schema: S, auth: Auth, io: Io): Promise<z.infer<S> | null> {
   if (req.headers.origin !== undefined && !auth.originAllowed(req)) {
     io.json<ApiErrorBody>(res, 403, { error: 'this request comes from another site' });
     return null;

@@ -208,6 +208,8 @@ export class TerminalGateway {
           return;
         case 'dismiss':
           return session.dismiss(msg.id);
+        case 'control':
+          return session.control(link, msg.action);
       }
     });
   }

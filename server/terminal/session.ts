@@ -6,10 +6,11 @@
  *  - lifecycle.ts      the forward-only state: starting → ready → closing → done;
  *  - output-channel.ts coalescing and flow control (acks, socket, fairness) towards the browser;
  *  - block-typer.ts    Run: typing a block line by line, the attendee's keys held meanwhile;
- *  - shell-run.ts      one shell's lifetime and its screen ring; reset/recreate start another.
+ *  - shell-run.ts      one shell's lifetime and its screen ring; reset/recreate start another;
+ *  - watchers.ts       the instructors watching this terminal, and control lent with consent.
  * This file is the lifecycle that ties them: attach/detach, grace, reset/recreate, close.
  */
-import { clampSize } from '../../common/protocol.js';
+import { clampSize, type ServerMessage } from '../../common/protocol.js';
 import type { CodeBlock } from '../../common/lab-model.js';
 import type { DriverInfo, Sandbox, SandboxHealth, TermSize } from '../sandbox/driver.js';
 import { PoolBusyError, type SandboxPool } from '../sandbox/pool.js';
@@ -21,6 +22,7 @@ import { Lifecycle, type LifecycleState } from './lifecycle.js';
 import { OutputChannel, type ClientLink, type SocketWatermarks } from './output-channel.js';
 import { renderScreen } from './screen.js';
 import { ShellRun } from './shell-run.js';
+import { WatcherSet, type WatchLimits } from './watchers.js';
 
 /** What a session records for the instructor (SQLite in production). */
 export interface ProgressStore {
@@ -56,6 +58,10 @@ export interface SessionDeps {
   typing?: Partial<TyperTiming>;
   /** The instructor's kept messages (store.ts); without it a session sends none. */
   messages?: MessageStore;
+  /** Watchers' output bounds (watchers.ts); WATCH_LIMITS unless set. */
+  watch?: WatchLimits;
+  /** Presenter mode: the step the attendee's workshop presenter is on, sent after each `ready` (presenter.ts). */
+  presenter?(attendee: string): Extract<ServerMessage, { type: 'presenter' }> | null;
   /** Runs the lab's reset script in the old sandbox before a reset replaces it (issue 11); never throws. */
   beforeReset?(attendee: string, labId: string | null, sandbox: Sandbox | null): Promise<void>;
   onDone(attendee: string): void;
@@ -96,6 +102,8 @@ export class AttendeeSession {
   private health: SandboxHealth = 'running';
   /** Logs a shell's refused state transition (a bug). */
   private readonly refusedShell: (from: string, to: string) => void;
+  /** Instructors watching this terminal (issue 10); the watch gateway (watch.ts) adds and removes them. */
+  readonly watchers: WatcherSet;
 
   labId: string | null = null;
   step: number | null = null;
@@ -118,6 +126,16 @@ export class AttendeeSession {
       watermarks: this.limits,
       fairness: deps.fairness,
     });
+    this.watchers = new WatcherSet(
+      {
+        screen: () => (this.run?.live ? { bytes: this.run.ring.contents(), size: this.run.size } : null),
+        size: () => this.size,
+        tellAttendee: (msg) => this.client?.sendJson(msg),
+        attendeeOnline: () => this.client !== null,
+        type: (data, refuse) => this.write(data, refuse),
+      },
+      deps.watch,
+    );
   }
 
   get state(): LifecycleState {
@@ -142,13 +160,30 @@ export class AttendeeSession {
     this.client?.sendJson({ type: 'message', from: 'instructor', ...m });
   }
 
+  /** The workshop's presenter moved (or stopped); an attached browser is told now, a later one after `ready`. */
+  present(msg: Extract<ServerMessage, { type: 'presenter' }>): void {
+    this.client?.sendJson(msg);
+  }
+
+  /** The attendee answered the instructor's request for control, or took it back (watchers.ts). */
+  control(client: ClientLink, action: 'accept' | 'end'): void {
+    if (client !== this.client) return;
+    this.watchers.attendeeAnswer(action);
+  }
+
   dismiss(id: number): void {
     this.deps.messages?.dismissMessage(this.attendee, id);
   }
 
-  /** After each `ready`: the messages not dismissed yet, so a reload or a late connection still shows them. */
+  /**
+   * After each `ready`: the messages not dismissed yet, who watches and who may type, and the presenter's
+   * step, so a reload or a late connection still shows them.
+   */
   private sendPending(client: ClientLink): void {
     for (const m of this.deps.messages?.pendingMessages(this.attendee) ?? []) client.sendJson({ type: 'message', from: 'instructor', ...m });
+    for (const m of this.watchers.announce()) client.sendJson(m);
+    const presenter = this.deps.presenter?.(this.attendee);
+    if (presenter) client.sendJson(presenter);
   }
 
   /** A browser said hello: attach it, starting or restoring the shell. */
@@ -168,6 +203,7 @@ export class AttendeeSession {
     this.lastSeen = Date.now();
     this.size = clampSize(size.cols, size.rows);
     this.output.reset();
+    if (!previous) this.watchers.attendeeChanged(true);
     return this.serialise(async () => {
       if (this.client !== client) return;
       const run = this.run;
@@ -181,6 +217,7 @@ export class AttendeeSession {
     this.client = null;
     this.lastSeen = Date.now();
     this.output.reset();
+    this.watchers.attendeeChanged(false);
     // Typing stops when the client that asked for it is gone; so do its held keystrokes.
     this.typer.abort(true);
     this.graceTimer = setTimeout(() => void this.close('grace period over'), this.deps.graceMs);
@@ -189,9 +226,17 @@ export class AttendeeSession {
 
   input(client: ClientLink, data: string): void {
     if (client !== this.client) return;
+    this.write(data, (code, message) => client.sendJson({ type: 'error', code, message }));
+  }
+
+  /**
+   * Keys for the shell, the attendee's or a controlling watcher's: one bounded path for both, so an
+   * instructor's keys wait behind a Run and are refused past the backlog exactly as the attendee's are.
+   */
+  private write(data: string, refuse: (code: 'not-ready' | 'input-overflow', message: string) => void): void {
     const run = this.run;
     if (!run?.live) {
-      client.sendJson({ type: 'error', code: 'not-ready', message: 'the shell is not ready yet' });
+      refuse('not-ready', 'the shell is not ready yet');
       return;
     }
     if (data.includes('\x03')) {
@@ -207,11 +252,10 @@ export class AttendeeSession {
     if (run.shell.inputBacklog + this.typer.heldBytes + bytes > this.limits.inputBacklogBytes) {
       if (!this.inputRefused) {
         this.inputRefused = true;
-        client.sendJson({
-          type: 'error',
-          code: 'input-overflow',
-          message: `The program in the shell is not reading its input (${Math.round(run.shell.inputBacklog / 1024)} KiB waiting): what you type is dropped until it does. Ctrl-C interrupts it.`,
-        });
+        refuse(
+          'input-overflow',
+          `The program in the shell is not reading its input (${Math.round(run.shell.inputBacklog / 1024)} KiB waiting): what you type is dropped until it does. Ctrl-C interrupts it.`,
+        );
       }
       return;
     }
@@ -226,6 +270,7 @@ export class AttendeeSession {
       this.run.size = this.size;
       this.run.shell.resize(this.size);
     }
+    this.watchers.resized(this.size);
   }
 
   ack(client: ClientLink, bytes: number): void {
@@ -314,6 +359,7 @@ export class AttendeeSession {
     this.lifecycle.transition('closing');
     this.clearGrace();
     this.output.dispose();
+    this.watchers.end(reason);
     this.deps.log.info('session closing', { attendee: this.attendee, reason });
     this.client?.close(4004, reason);
     this.client = null;
@@ -337,6 +383,7 @@ export class AttendeeSession {
     this.lifecycle.transition('closing');
     this.clearGrace();
     this.output.dispose();
+    this.watchers.end(reason);
     this.client?.sendJson({ type: 'bye', reason });
     this.client?.close(1001, reason);
     this.client = null;
@@ -380,6 +427,7 @@ export class AttendeeSession {
       run.ready();
       this.run = run;
       this.output.shellStarted(shell);
+      this.watchers.shellStarted();
       if (this.lifecycle.is('starting')) this.lifecycle.transition('ready');
       if (this.client === client) {
         client.sendJson({
@@ -431,6 +479,7 @@ export class AttendeeSession {
     if (run.size.cols !== this.size.cols || run.size.rows !== this.size.rows) {
       run.size = this.size;
       run.shell.resize(this.size);
+      this.watchers.resized(this.size);
     }
   }
 
@@ -439,6 +488,7 @@ export class AttendeeSession {
     run.lastOutputAt = this.now();
     run.ring.push(chunk);
     this.output.push(chunk);
+    this.watchers.output(chunk);
   }
 
   private onExit(run: ShellRun, e: { exitCode: number | null; signal: number | null }): void {

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useMemo, useState, type CSSProperties } from 'r
 import type { CodeBlock, Lab } from '@/common/lab-model';
 import { api, ApiError } from '@/app/lib/api';
 import type { RunControls } from './BlockView';
+import { FollowToggle } from './FollowToggle';
 import { FontControls } from './FontControls';
 import { InstructorMessages } from './InstructorMessages';
 import { NameBadge } from './NameBadge';
@@ -18,6 +19,8 @@ import { useStepInUrl } from './useStepInUrl';
 import { useTerminalSocket } from './useTerminalSocket';
 import { usePreflight } from './usePreflight';
 import { useTeach } from './useTeach';
+import { usePresenterFollow } from './usePresenterFollow';
+import { WatchNotice } from './WatchNotice';
 
 const BASE_TERMINAL_FONT = 15;
 
@@ -59,6 +62,7 @@ function LabWorkspace({ lab }: { lab: Lab }) {
   const canRun = snap.state.kind === 'connected';
   const teach = useTeach(lab, step, canRun);
   const go = useCallback((index: number) => setStep(index), [setStep]);
+  const follow = usePresenterFollow(lab.id, snap.presenter, go);
   useArrowKeys(
     useCallback(
       (delta: -1 | 1) => {
@@ -92,10 +96,12 @@ function LabWorkspace({ lab }: { lab: Lab }) {
         </Link>
         <span className="topbar-title">{lab.title}</span>
         <span className="spacer-flex" />
+        <FollowToggle follow={follow} onGo={go} />
         <NameBadge />
         <FontControls {...font} />
       </header>
       {conn && <InstructorMessages messages={snap.messages} onDismiss={(mid) => conn.dismissMessage(mid)} />}
+      {conn && <WatchNotice watch={snap.watch} onAnswer={(a) => conn.answerControl(a)} />}
       <SplitLayout
         left={step == null ? <div className="page-loading">Loading…</div> : <StepView lab={lab} index={step} run={run} teach={teach} onGo={go} />}
         right={<TerminalPane preflight={preflight} conn={conn} snap={snap} fontSize={Math.round(BASE_TERMINAL_FONT * font.scale)} />}

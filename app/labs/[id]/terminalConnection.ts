@@ -55,7 +55,16 @@ export interface ConnSnapshot {
   sandbox: Sandbox | null;
   /** Round-trip time of the last ping, ms. */
   latency: number | null;
+  /** Instructors watching this terminal (a notice shows while above 0), and who may type (docs/protocol.md#watch). */
+  watch: { watchers: number; control: ControlState };
+  /** The presenter's step (presenter mode), or null while nobody presents. */
+  presenter: { labId: string; step: number } | null;
 }
+
+export type ControlState = Extract<ServerMessage, { type: 'control' }>['state'];
+
+/** Before the server says otherwise: nobody watches, nobody presents. */
+export const NO_WATCH: ConnSnapshot['watch'] = { watchers: 0, control: 'none' };
 
 /** Backoff: 0.5 s doubling to 15 s, with "equal jitter" so a room full of laptops does not reconnect in lockstep after a server restart. */
 const BACKOFF_MIN_MS = 500;
@@ -88,7 +97,7 @@ export class TerminalConnection {
   private readonly noticeTimers = new Set<ReturnType<typeof setTimeout>>();
   private noticeSeq = 0;
   private disposed = false;
-  private snapshot: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], messages: [], sandbox: null, latency: null };
+  private snapshot: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], messages: [], sandbox: null, latency: null, watch: NO_WATCH, presenter: null };
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly url: string = defaultUrl()) {}
@@ -177,6 +186,11 @@ export class TerminalConnection {
   dismissMessage(id: number): void {
     this.update({ messages: this.snapshot.messages.filter((m) => m.id !== id) });
     this.send({ type: 'dismiss', id });
+  }
+
+  /** The attendee's answer to the instructor's request to type: `accept`, or `end` (decline, take back). */
+  answerControl(action: 'accept' | 'end'): void {
+    this.send({ type: 'control', action });
   }
 
   dismissNotice(id: number): void {
@@ -288,6 +302,15 @@ export class TerminalConnection {
         return;
       case 'message':
         if (!this.snapshot.messages.some((m) => m.id === msg.id)) this.update({ messages: [...this.snapshot.messages, msg].slice(-MAX_SHOWN_MESSAGES) });
+        return;
+      case 'watching':
+        this.update({ watch: { ...this.snapshot.watch, watchers: msg.watchers } });
+        return;
+      case 'control':
+        this.update({ watch: { ...this.snapshot.watch, control: msg.state } });
+        return;
+      case 'presenter':
+        this.update({ presenter: msg.step === null ? null : { labId: msg.labId, step: msg.step } });
         return;
       case 'pong':
         this.lastPong = Date.now();

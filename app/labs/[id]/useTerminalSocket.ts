@@ -4,9 +4,9 @@
  * strict mode, which is why the socket is opened lazily by the terminal's attach, not here).
  */
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { TerminalConnection, type ConnSnapshot } from './terminalConnection';
+import { NO_WATCH, TerminalConnection, type ConnSnapshot } from './terminalConnection';
 
-const IDLE: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], messages: [], sandbox: null, latency: null };
+const IDLE: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], messages: [], sandbox: null, latency: null, watch: NO_WATCH, presenter: null };
 const noop = () => () => undefined;
 
 export function useTerminalSocket(): { conn: TerminalConnection | null; snap: ConnSnapshot } {
