@@ -1,14 +1,15 @@
 /**
  * The classroom (issue 10): one instructor and two attendees, each in a browser context of their own
  * (own cookies, so own attendee and own sandbox), run through a workshop as it happens in a room:
- * both join by the link the dashboard shows, go at their own pace, the instructor sees both move
- * without a reload, sends one of them a hint, and resets the other's sandbox without touching the
- * first. Every wait is on a real UI state (the terminal's buffer, a row's text); no fixed sleeps.
+ * both join by the link the dashboard shows and go at their own pace; the dashboard shows both move
+ * without a reload; the instructor watches one (who sees the notice), sends the other a hint, presents
+ * a step that moves whoever follows, and resets the first's sandbox without touching the second's.
+ * Every wait is on a real UI state (a terminal's buffer, a row's text, a URL); no fixed sleeps.
  */
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { attendeeId, expectInTerminal, joinWorkshop, openWorkshop, stepTo, typeInTerminal, unlockDashboard } from './helpers';
 
-test('two attendees and an instructor: join by the link, live progress, a hint to one, a reset of the other', async ({ browser }, testInfo) => {
+test('two attendees and an instructor: join by the link, live dashboard, watch one, hint the other, present, reset one', async ({ browser }, testInfo) => {
   test.setTimeout(90_000);
   // The dashboard at a projector's size; the attendees on laptops.
   const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
@@ -19,64 +20,107 @@ test('two attendees and an instructor: join by the link, live progress, a hint t
     await unlockDashboard(dash);
     await openWorkshop(dash, `Classroom ${testInfo.workerIndex}-${Date.now()}`);
     const joinUrl = (await dash.getByTestId('join-url-shown').textContent())!;
+    // The names are this run's own: the dashboard's watch list shows every connected attendee of the
+    // server, and other specs run beside this one.
+    const suffix = String(Date.now() % 100_000);
+    const nameA = `Ada${suffix}`;
+    const nameB = `Bea${suffix}`;
 
-    // Both join by the URL the dashboard shows, at the same time, as a room does.
-    await Promise.all([joinWorkshop(a, joinUrl, 'Ada'), joinWorkshop(b, joinUrl, 'Bea')]);
-    const [idA, idB] = await Promise.all([attendeeId(a), attendeeId(b)]);
-    expect(idA).not.toBe(idB);
-
-    // Each leaves a mark in their own sandbox: a file in the workspace and a shell variable.
-    // `$((…))` so the echo of the typed line cannot pass for the output.
-    await Promise.all([leaveMark(a, 'ada', 'a$((40+2))', '[a42:ada]'), leaveMark(b, 'bea', 'b$((40+3))', '[b43:bea]')]);
-
-    // Different paces: Ada on step 2, Bea on step 4.
-    await Promise.all([stepTo(a, 2), stepTo(b, 4)]);
+    const [idA, idB] = await test.step('both join by the link', async () => {
+      // At the same time, as a room does.
+      await Promise.all([joinWorkshop(a, joinUrl, nameA), joinWorkshop(b, joinUrl, nameB)]);
+      const ids = await Promise.all([attendeeId(a), attendeeId(b)]);
+      expect(ids[0]).not.toBe(ids[1]);
+      // Each leaves a mark in their own sandbox: a file in the workspace and a shell variable.
+      // `$((…))` so the echo of the typed line cannot pass for the output.
+      await Promise.all([leaveMark(a, 'ada', 'a$((40+2))', '[a42:ada]'), leaveMark(b, 'bea', 'b$((40+3))', '[b43:bea]')]);
+      return ids;
+    });
     const rowA = dash.locator(`tr[data-attendee="${idA}"]`);
     const rowB = dash.locator(`tr[data-attendee="${idB}"]`);
-    await expect(rowA).toContainText(/2 of \d+/);
-    await expect(rowB).toContainText(/4 of \d+/);
-    await expect(rowA).toContainText('connected');
-    await expect(rowB).toContainText('connected');
-    const names = dash.getByTestId('joined-name');
-    await expect(names.filter({ hasText: 'Ada' })).toContainText('step 2');
-    await expect(names.filter({ hasText: 'Bea' })).toContainText('step 4');
+    const joinedA = dash.getByTestId('joined-name').filter({ hasText: nameA });
+    const joinedB = dash.getByTestId('joined-name').filter({ hasText: nameB });
 
-    // Live: Ada moves on and the open dashboard follows, no reload.
-    await stepTo(a, 3);
-    await expect(rowA).toContainText(/3 of \d+/);
-    await expect(names.filter({ hasText: 'Ada' })).toContainText('step 3');
-    await attachScreenshot(dash, testInfo, 'dashboard-two-attendees');
+    await test.step('different paces, live on the dashboard', async () => {
+      // Different paces: Ada on step 2, Bea on step 4. The dashboard is never reloaded from here on.
+      await Promise.all([stepTo(a, 2), stepTo(b, 4)]);
+      await expect(rowA).toContainText(/2 of \d+/);
+      await expect(rowB).toContainText(/4 of \d+/);
+      await expect(rowA).toContainText('connected');
+      await expect(rowB).toContainText('connected');
+      await expect(joinedA).toContainText('step 2');
+      await expect(joinedB).toContainText('step 4');
+      // Ada moves on; the dashboard follows.
+      await stepTo(a, 3);
+      await expect(rowA).toContainText(/3 of \d+/);
+      await expect(joinedA).toContainText('step 3');
+      await attachScreenshot(dash, testInfo, 'dashboard-two-attendees');
+    });
 
-    // A hint to Bea only: she sees it.
-    await dash.getByRole('button', { name: 'Message Bea' }).click();
-    const hint = `Bea, try kubectl get pods -A (${Date.now()})`;
-    await dash.getByLabel('Message to Bea').fill(hint);
-    await dash.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
-    await expect(dash.getByTestId('message-one-form')).toContainText('Sent to Bea.');
-    await expect(b.getByTestId('instructor-message')).toContainText(hint);
-    // Ada does not: a message to her sent AFTER the hint was accepted (202) arrives on her socket,
-    // which keeps order, so had the hint been routed to her too it would be there before it.
-    await dash.getByRole('button', { name: 'Message Ada' }).click();
-    const ping = `Ada, well done (${Date.now()})`;
-    await dash.getByLabel('Message to Ada').fill(ping);
-    await dash.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
-    await expect(a.getByTestId('instructor-message').filter({ hasText: ping })).toBeVisible();
-    await expect(a.getByTestId('instructor-message')).toHaveCount(1);
-    await expect(a.getByText(hint)).toHaveCount(0);
-    await expect(b.getByText(ping)).toHaveCount(0);
+    await test.step('the instructor watches Ada', async () => {
+      // Her own shell (its screen restored shows her mark), and she sees the notice; Bea does not.
+      await expect(a.getByTestId('watch-notice')).toHaveCount(0);
+      await dash.getByRole('button', { name: `Watch ${nameA}`, exact: true }).click();
+      await expect(a.getByTestId('watch-notice')).toContainText('The instructor is watching your terminal');
+      await expect.poll(() => watchedText(dash), { message: "the watch pane shows Ada's screen" }).toMatch(/^\[a42:ada\]$/m);
+      await expect(b.getByTestId('watch-notice')).toHaveCount(0);
+      await attachScreenshot(dash, testInfo, 'dashboard-watching-ada');
+      await attachScreenshot(a, testInfo, 'attendee-ada-watched');
+      await dash.getByRole('button', { name: 'Stop watching' }).click();
+      await expect(a.getByTestId('watch-notice')).toHaveCount(0);
+    });
 
-    // The instructor resets Ada: her shell comes back fresh (no variable, no file), Bea's is untouched.
-    await rowA.getByTestId('reset').click();
-    await rowA.getByTestId('confirm-reset').click();
-    await expect(a.getByTestId('notice').filter({ hasText: 'Your sandbox was reset by the instructor' })).toBeVisible();
-    await expect(a.getByTestId('conn-status')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
-    await typeInTerminal(a, 'echo "after[$MARK:$(cat ~/marker 2>/dev/null || echo gone)]"');
-    await expectInTerminal(a, /^after\[:gone\]$/m);
-    await typeInTerminal(b, 'echo "after[$MARK:$(cat ~/marker 2>/dev/null || echo gone)]"');
-    await expectInTerminal(b, /^after\[b43:bea\]$/m);
-    await expect(b.getByTestId('notice').filter({ hasText: 'reset' })).toHaveCount(0);
-    await expect(rowA).toContainText('connected');
-    await attachScreenshot(dash, testInfo, 'dashboard-after-reset');
+    await test.step('a hint to Bea only', async () => {
+      await joinedB.getByRole('button', { name: `Message ${nameB}`, exact: true }).click();
+      const hint = `Bea, try kubectl get pods -A (${suffix})`;
+      await joinedB.getByLabel(`Message to ${nameB}`).fill(hint);
+      await joinedB.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
+      await expect(joinedB.getByTestId('message-one-form')).toContainText(`Sent to ${nameB}.`);
+      await expect(b.getByTestId('instructor-message')).toContainText(hint);
+      // Ada does not: a message to her sent AFTER the hint was accepted (202) arrives on her socket,
+      // which keeps order, so had the hint been routed to her too it would be there before it.
+      await joinedA.getByRole('button', { name: `Message ${nameA}`, exact: true }).click();
+      const ping = `Ada, well done (${suffix})`;
+      await joinedA.getByLabel(`Message to ${nameA}`).fill(ping);
+      await joinedA.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
+      await expect(a.getByTestId('instructor-message').filter({ hasText: ping })).toBeVisible();
+      await expect(a.getByTestId('instructor-message')).toHaveCount(1);
+      await expect(b.getByText(ping)).toHaveCount(0);
+    });
+
+    await test.step('presenter mode moves Bea, who follows', async () => {
+      // Bea follows the instructor, Ada keeps her own pace.
+      await choosePresentedWorkshop(dash);
+      await dash.getByTestId('present-start').click();
+      await expect(dash.getByTestId('presenter-current')).toContainText('Presenting step 1');
+      await expect(b.getByTestId('presenter-follow')).toContainText('Instructor: step 1');
+      await expect(a.getByTestId('presenter-follow')).toContainText('Instructor: step 1');
+      await b.getByTestId('follow-toggle').check();
+      await expect(b.getByTestId('step-count')).toHaveText(/^Step 1 of \d+$/);
+      await dash.getByTestId('presenter-next').click();
+      await expect(dash.getByTestId('presenter-current')).toContainText('Presenting step 2');
+      await expect(b.getByTestId('step-count')).toHaveText(/^Step 2 of \d+$/);
+      await expect(rowB).toContainText(/2 of \d+/);
+      await expect(a.getByTestId('presenter-follow')).toContainText('Instructor: step 2');
+      await expect(a.getByTestId('step-count')).toHaveText(/^Step 3 of \d+$/);
+      await expect(rowA).toContainText(/3 of \d+/);
+    });
+
+    await test.step('the instructor resets Ada, Bea untouched', async () => {
+      // Ada's shell comes back fresh (no variable, no file); Bea's keeps both, and no notice.
+      await rowA.getByTestId('reset').click();
+      await rowA.getByTestId('confirm-reset').click();
+      await expect(a.getByTestId('notice').filter({ hasText: 'Your sandbox was reset by the instructor' })).toBeVisible();
+      await expect(a.getByTestId('conn-status')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+      await typeInTerminal(a, 'echo "after[$MARK:$(cat ~/marker 2>/dev/null || echo gone)]"');
+      await expectInTerminal(a, /^after\[:gone\]$/m);
+      await typeInTerminal(b, 'echo "after[$MARK:$(cat ~/marker 2>/dev/null || echo gone)]"');
+      await expectInTerminal(b, /^after\[b43:bea\]$/m);
+      await expect(b.getByTestId('notice').filter({ hasText: 'reset' })).toHaveCount(0);
+      await expect(rowA).toContainText('running');
+      await expect(rowB).toContainText(/2 of \d+/);
+      await attachScreenshot(dash, testInfo, 'dashboard-after-reset');
+    });
   } finally {
     await Promise.all([instructor.close(), ada.close(), bea.close()]);
   }
@@ -87,6 +131,44 @@ async function leaveMark(page: Page, word: string, value: string, shown: string)
   await typeInTerminal(page, `echo ${word} > ~/marker; MARK=${value}`);
   await typeInTerminal(page, 'echo "[$MARK:$(cat ~/marker 2>&1)]"');
   await expectInTerminal(page, new RegExp(`^${shown.replace(/[[\]]/g, '\\$&')}$`, 'm'));
+}
+
+interface BufferLine {
+  translateToString(trimRight?: boolean): string;
+}
+
+/** Every line of the dashboard's watched terminal (xterm's buffer, as terminalText reads the attendee's). */
+function watchedText(dash: Page): Promise<string> {
+  return dash.evaluate(() => {
+    const handle = (window as unknown as { __labdeckWatch?: { term: { buffer: { active: { length: number; getLine(i: number): BufferLine | undefined } } } } }).__labdeckWatch;
+    const buf = handle?.term.buffer.active;
+    if (!buf) return '';
+    const lines: string[] = [];
+    for (let i = 0; i < buf.length; i++) lines.push(buf.getLine(i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  });
+}
+
+/**
+ * The presenter panel polls the open workshops and presents the first unless told otherwise; other
+ * specs open theirs beside this one. Pick this one by its code until the panel says it presents it.
+ */
+async function choosePresentedWorkshop(dash: Page): Promise<void> {
+  const code = (await dash.getByTestId('join-code-shown').textContent())!.trim();
+  const panel = dash.getByTestId('live-panel');
+  const select = panel.getByLabel('Workshop presented');
+  await expect
+    .poll(
+      async () => {
+        const option = select.locator('option', { hasText: `${code} ·` });
+        if ((await option.count()) === 1 && (await select.inputValue()) !== (await option.getAttribute('value'))) {
+          await select.selectOption({ label: (await option.textContent())! });
+        }
+        return panel.getAttribute('data-workshop-code');
+      },
+      { message: `the presenter panel presents workshop ${code}` },
+    )
+    .toBe(code);
 }
 
 async function attachScreenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
