@@ -4,16 +4,19 @@
  * docs/performance.md between its bench markers. `--only echo,throughput,...` runs a subset;
  * `--podman` forces the podman sandbox figures in quick mode (they take a minute or two).
  *
- * Sections: echo, throughput, ctrlc, sandbox, scale, page.
+ * Sections: echo, throughput, ctrlc, sandbox, stampede, scale, page, kind (full mode or --only kind:
+ * 3 clusters take a few minutes).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { benchEcho } from './echo.js';
+import { benchKind } from './kind.js';
 import { startHosts, stopHosts, type CandidateName } from './endpoints.js';
 import { benchPage } from './page.js';
 import { addRatios, find, machine, med, printTable, write, type Goal, type Results, type Row } from './report.js';
 import { benchSandbox } from './sandbox.js';
 import { benchScale } from './scale.js';
+import { benchStampede } from './stampede.js';
 import { benchCtrlC, benchThroughput } from './throughput.js';
 import { BENCH_DIR, MB, note } from './util.js';
 
@@ -77,6 +80,13 @@ await section('sandbox', async () => {
   notes.push(...r.notes);
 });
 
+await section('stampede', async () => {
+  // Issue 10: a class of 50 starting within 5 s, with the pool cold and prepared.
+  const r = await benchStampede({ attendees: 50, windowMs: 5000, podman: P.podman });
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+});
+
 await section('scale', async () => {
   const r = await benchScale({ sessions: P.sessions, keys: P.scaleKeys, repeats });
   rows.push(...r.rows);
@@ -88,6 +98,15 @@ await section('page', async () => {
   rows.push(...r.rows);
   notes.push(...r.notes);
 });
+
+// `kind create cluster` in a privileged sandbox: minutes, so not in --quick unless asked for.
+if (!quick || only.includes('kind')) {
+  await section('kind', async () => {
+    const r = await benchKind({ repeats });
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+  });
+}
 
 addRatios(rows, 'labdeck', ['raw', 'bridge', 'wetty']);
 for (const r of rows) {

@@ -149,7 +149,7 @@ async function measureConfig(cfg: Config, runs: number, repeats: number): Promis
 }
 
 /** Remove whatever a bench server of `workshop` left behind (stop keeps sandboxes for re-adoption). */
-async function sweepPodman(workshop: string): Promise<void> {
+export async function sweepPodman(workshop: string): Promise<void> {
   const ps = await podman(['ps', '-aq', '--filter', `label=labdeck.workshop=${workshop}`], { timeoutMs: 60_000 });
   const ids = ps.stdout.split('\n').filter(Boolean);
   if (ids.length) await podman(['rm', '-f', '-t', '0', ...ids], { timeoutMs: 60_000 });

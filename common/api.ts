@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import type { Block, CodeBlock, Lab, LabLoadFailure, LabSummary, Snippet, Step, StepNotes, ToolRequirement } from './lab-model.js';
+import type { SandboxState } from './class-protocol.js';
 
 /** Every error reply: `{ error }`, a sentence the page can show as it is. */
 export const ApiErrorBodySchema = z.object({ error: z.string() });
@@ -229,7 +230,13 @@ const WorkshopSummarySchema = z.object({
   createdAt: z.number(),
 });
 
-/** One attendee of GET /api/workshops/:id. */
+/**
+ * Where an attendee's sandbox is; the same values as common/class-protocol.ts SandboxState (pinned
+ * below: this file may not import that one at run time).
+ */
+const WorkshopSandboxStateSchema = z.enum(['none', 'starting', 'running', 'stopped', 'missing', 'parked']);
+
+/** One attendee of GET /api/workshops/:id: the class view's row (server/classroom/roster.ts). */
 export const WorkshopAttendeeSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -239,6 +246,16 @@ export const WorkshopAttendeeSchema = z.object({
   online: z.boolean(),
   /** ms since epoch. */
   lastSeen: z.number(),
+  /** The workshop's stuck rule holds (server/classroom/stuck.ts), and why, as a sentence. */
+  stuck: z.boolean(),
+  stuckReason: z.string().nullable(),
+  /** On the current step so far, earlier visits included; null without a step. */
+  timeOnStepMs: z.number().int().nonnegative().nullable(),
+  /** Commands that failed in the attendee's shell, in the workshop's lab (reported by the shell: docs/protocol.md). */
+  failedCommands: z.number().int().nonnegative(),
+  /** Run clicks in the workshop's lab. */
+  runs: z.number().int().nonnegative(),
+  sandbox: WorkshopSandboxStateSchema,
 });
 export type WorkshopAttendee = z.infer<typeof WorkshopAttendeeSchema>;
 
@@ -270,7 +287,8 @@ const pinned: [
   Same<z.infer<typeof LabSummariesSchema>, LabSummary[]>,
   Same<z.infer<typeof LabFailuresSchema>, LabLoadFailure[]>,
   Same<z.infer<typeof StepNotesListSchema>, StepNotes[]>,
-] = [true, true, true, true, true, true, true, true];
+  Same<z.infer<typeof WorkshopSandboxStateSchema>, SandboxState>,
+] = [true, true, true, true, true, true, true, true, true];
 void pinned;
 
 // --- steps that teach (server/http/teach-api.ts) ------------------------------------------------------
@@ -309,3 +327,69 @@ export const PresenterStateSchema = z.object({
   recipients: z.number().int().nonnegative().optional(),
 });
 export type PresenterState = z.infer<typeof PresenterStateSchema>;
+// --- workshop capacity and lifecycle (issue 10; server/http/capacity-api.ts) ---------------------------
+
+/** One sandbox a prepare made: `problem` is null when it passed the smoke test (the lab's tool check). */
+export const PreparedSandboxSchema = z.object({ id: z.string(), problem: z.string().nullable() });
+
+/** A prepare's progress: `done` of `requested` sandboxes are finished, `ready` of them passed. */
+export const PrepareStatusSchema = z.object({
+  /** How many it creates: the count asked for, less any beyond the 200 the pool holds ready at most. */
+  requested: z.number().int().nonnegative(),
+  done: z.number().int().nonnegative(),
+  ready: z.number().int().nonnegative(),
+  /** The sandboxes that failed (destroyed), with the reason. */
+  failed: z.array(PreparedSandboxSchema),
+  /** Lab tools the passing sandboxes lack (reported, not a failure: every sandbox of the image lacks them). */
+  missingTools: z.array(z.string()),
+  running: z.boolean(),
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+});
+export type PrepareStatus = z.infer<typeof PrepareStatusSchema>;
+
+/** Where one attendee's reset is: queued, under way, done, failed (with why), or skipped (no sandbox). */
+export const ResetStateSchema = z.object({
+  state: z.enum(['queued', 'resetting', 'done', 'failed', 'skipped']),
+  error: z.string().optional(),
+  at: z.number(),
+});
+export type ResetState = z.infer<typeof ResetStateSchema>;
+
+/** GET /api/workshops/:id/capacity (instructor): the dashboard's capacity line and what is under way. */
+export const CapacitySchema = z.object({
+  state: z.enum(['open', 'paused', 'closed']),
+  /** Sandboxes waiting in the pool, ready for the next join (the server's pool: shared by its workshops). */
+  ready: z.number().int().nonnegative(),
+  /** This workshop's attendees that have a sandbox. */
+  inUse: z.number().int().nonnegative(),
+  joined: z.number().int().nonnegative(),
+  /** The workshop's maxAttendees. */
+  capacity: z.number().int().positive(),
+  /** Sandboxes being created right now, and attendees waiting in line for a creation slot (server-wide). */
+  creating: z.number().int().nonnegative(),
+  waiting: z.number().int().nonnegative(),
+  /** ms since the epoch: when the close countdown ends, and since when the workshop is paused. */
+  closesAt: z.number().nullable(),
+  pausedAt: z.number().nullable(),
+  prepare: PrepareStatusSchema.nullable(),
+  /** The latest reset per attendee id. */
+  resets: z.record(z.string(), ResetStateSchema),
+});
+export type Capacity = z.infer<typeof CapacitySchema>;
+
+/** POST /api/workshops/:id/pause and /resume: how many sandboxes were stopped or started, and which failed. */
+export const TransitionResultSchema = z.object({
+  state: z.enum(['open', 'paused', 'closed']),
+  sandboxes: z.number().int().nonnegative(),
+  failed: z.array(z.object({ attendee: z.string(), error: z.string() })),
+});
+export type TransitionResult = z.infer<typeof TransitionResultSchema>;
+
+/** POST /api/workshops/:id/close (202): when the countdown ends. */
+export const CloseScheduledSchema = z.object({ closesAt: z.number() });
+export type CloseScheduled = z.infer<typeof CloseScheduledSchema>;
+
+/** POST /api/workshops/:id/reset (202): the attendees whose reset was queued. */
+export const ResetQueuedSchema = z.object({ attendees: z.array(z.string()) });
+export type ResetQueued = z.infer<typeof ResetQueuedSchema>;

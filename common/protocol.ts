@@ -167,6 +167,17 @@ export const serverMessage = z.discriminatedUnion('type', [
    * a page that follows the instructor moves to it.
    */
   z.object({ type: z.literal('presenter'), labId: z.string(), step: z.number().int().min(0).nullable() }),
+  /**
+   * The attendee's workshop changed state (issue 10). `closing`: it closes at `closesAt` (ms since the
+   * epoch) and the sandbox is destroyed then; `paused`: the shell is gone and the sandbox stopped, files
+   * kept, until `open` comes (a `ready` follows with the shell back); `closed`: the session ends.
+   */
+  z.object({
+    type: z.literal('workshop'),
+    state: z.enum(['open', 'paused', 'closing', 'closed']),
+    message: z.string(),
+    closesAt: z.number().optional(),
+  }),
   /** A rejected message or a failed action; the session goes on unless `fatal`. */
   z.object({ type: z.literal('error'), code: errorCode, message: z.string(), fatal: z.boolean().optional() }),
 ]);

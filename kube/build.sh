@@ -9,10 +9,15 @@
 #   5. the images the node runs, as OCI archives (images/build-images.sh): pause, etcd, the control
 #      plane, busybox
 #   6. podman build of the node image (node/Containerfile)
-#   7. smoke test
-# Every step is skipped when its stamp matches; a warm run takes seconds.
+#   7. the image shared with privileged sandboxes: the podman volume labdeck-kind-images, a read-only
+#      image store in every privileged sandbox (server/sandbox/podman/run-flags.ts)
+#   8. smoke test
+# Every step is skipped when its stamp matches; a warm run takes seconds. Before any of them, an image
+# whose labdeck.recipe label matches every input of this recipe (below) is reused as it is, without
+# the source, the binaries or the rootfs: a machine whose .cache was cleaned (CI) rebuilds nothing.
 # Environment: LABDECK_KUBE_IMAGE (tag), LABDECK_KUBE_CACHE (artefacts, default .cache/kube),
-#   LABDECK_REBUILD=1 (ignore the stamps; the binaries too), LABDECK_DEBIAN_MIRROR.
+#   LABDECK_REBUILD=1 (ignore the stamps; the binaries too), LABDECK_DEBIAN_MIRROR,
+#   LABDECK_KIND_IMAGES_VOLUME (the shared store's volume; run-flags.ts mounts labdeck-kind-images).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,7 +28,7 @@ image=${LABDECK_KUBE_IMAGE:-localhost/labdeck-kind-node:v$KUBE_VERSION}
 cache=${LABDECK_KUBE_CACHE:-$repo/.cache/kube}
 rebuild=${LABDECK_REBUILD:-0}
 export CONTAINERS_CONF=$repo/sandbox/containers.conf
-steps=7
+steps=8
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 stamp_of() { sha256sum | cut -c1-16; }
@@ -38,6 +43,29 @@ while read -r pkg; do
 done <"$here/packages.txt"
 (( ${#missing[@]} == 0 )) || die "missing Debian packages: apt-get install ${missing[*]}"
 
+# The recipe: every input this script reads, except the artefacts it makes from them (the source
+# download, the binaries, the rootfs). The source is pinned by version (lib.sh); a Debian security
+# update to it on the mirror is picked up by LABDECK_REBUILD=1, not by this key.
+recipe=$( {
+  cd "$repo"
+  find kube/build.sh kube/lib.sh kube/packages.txt kube/fetch-source.sh kube/build-binaries.sh kube/images \
+    kube/node scripts/lib/debian-mirror.sh scripts/lib/debian-rootfs.sh -type f -print0 \
+    | LC_ALL=C sort -z | xargs -0 sha256sum
+  find kube/node/files -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %a %F'
+  /usr/lib/go-1.19/bin/go version
+  dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev
+  sha256sum /bin/busybox
+  echo "mirror=$(debian_mirror)"
+} | stamp_of)
+have_recipe=$(podman image inspect --format '{{index .Labels "labdeck.recipe"}}' "$image" 2>/dev/null || true)
+if [[ $rebuild != 1 && $have_recipe == "$recipe" ]]; then
+  phase 2 $steps "node image up to date: $image (recipe $recipe); steps 2-6 skipped"
+  reused=1
+else
+  reused=0
+fi
+
+if ((!reused)); then
 # ---------------------------------------------------------------------------------------------------
 phase 2 $steps "Kubernetes $KUBE_VERSION source from Debian"
 dsc=$("$here/fetch-source.sh" "$cache")
@@ -78,7 +106,7 @@ fi
 # ---------------------------------------------------------------------------------------------------
 rootfs=$cache/rootfs.tar
 rootfs_stamp=$( {
-  cat "$here/node/build-rootfs.sh" "$here/node/packages.txt"
+  cat "$here/node/build-rootfs.sh" "$here/node/packages.txt" "$repo"/scripts/lib/debian-{mirror,rootfs}.sh
   echo "mirror=$(debian_mirror)"
 } | stamp_of)
 if [[ $rebuild != 1 && -f $rootfs && $(cat "$cache/rootfs.stamp" 2>/dev/null) == "$rootfs_stamp" ]]; then
@@ -138,7 +166,7 @@ else
   rm -f "$ctx/images/.stamp"
   cp -a "$here/node/files" "$ctx/files"
   old_id=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-  podman build --quiet --layers=false --build-arg "LABDECK_STAMP=$stamp" -t "$image" "$ctx" \
+  podman build --quiet --layers=false --build-arg "LABDECK_STAMP=$stamp" --build-arg "LABDECK_RECIPE=$recipe" -t "$image" "$ctx" \
     >"$cache/podman-build.log" 2>&1 || { cat "$cache/podman-build.log" >&2; die "podman build failed"; }
   rm -rf "$ctx"
   new_id=$(podman image inspect --format '{{.Id}}' "$image")
@@ -147,8 +175,40 @@ else
   fi
 fi
 
+fi # reused
+
 # ---------------------------------------------------------------------------------------------------
-phase 7 $steps "smoke test"
+# A separate store holding only this image, not the host's own store mounted read-only: the host's
+# store also holds every sandbox's writable layer, which one attendee must not read of another's.
+volume=${LABDECK_KIND_IMAGES_VOLUME:-labdeck-kind-images}
+podman volume exists "$volume" || podman volume create --label labdeck.kind-images=1 "$volume" >/dev/null
+store=$(podman volume inspect --format '{{.Mountpoint}}' "$volume")
+# One runroot for the store, always: podman records it in the store's database and refuses another.
+shared() { podman --root "$store" --runroot "/run/labdeck-kind-images" "$@"; }
+want_id=$(podman image inspect --format '{{.Id}}' "$image")
+have_id=$(shared image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+if [[ $rebuild != 1 && $have_id == "$want_id" ]]; then
+  phase 7 $steps "shared with privileged sandboxes: volume $volume up to date"
+else
+  phase 7 $steps "sharing $image with privileged sandboxes (volume $volume, one copy per host)"
+  podman push --quiet "$image" "containers-storage:[overlay@$store+/run/labdeck-kind-images]$image" >/dev/null \
+    || die "could not copy $image into the volume $volume ($store)"
+  # Older node images in the store: a privileged sandbox's node may run on their layers (the store
+  # does not know it), so they go only while no privileged sandbox runs; a later build removes them.
+  olds=$(shared images --format '{{.Id}}' | grep -vx "$want_id" || true)
+  if [[ -n $olds && -n $(podman ps -q --filter label=labdeck.isolation=privileged) ]]; then
+    echo "  older node images kept in $volume while privileged sandboxes run: $(echo "$olds" | cut -c1-12 | paste -sd ' ')"
+  else
+    for old in $olds; do shared rmi -f "$old" >/dev/null; done
+  fi
+  echo "  $(du -sh "$store" | cut -f1) in $store"
+fi
+# c/storage leaves its graph directory bind-mounted on itself; nothing needs it mounted any more.
+umount "$store/overlay" 2>/dev/null || true
+rm -rf "/run/labdeck-kind-images"
+
+# ---------------------------------------------------------------------------------------------------
+phase 8 $steps "smoke test"
 podman run --rm --network none --entrypoint /bin/bash "$image" -c '
   set -e
   kubelet --version

@@ -2,7 +2,8 @@
 # Build localhost/labdeck-sandbox:latest offline (npm run sandbox:build).
 #   1. check the host and compute a stamp over every input; an image carrying that stamp is up to date
 #   2. rootfs.tar via build-rootfs.sh (mmdebstrap from the host's Debian mirror), cached by its own stamp
-#   3. optional tools (kind, crictl, nerdctl) at pinned versions, verified by sha256; skipped offline
+#   3. optional tools (kind, crictl, nerdctl) at pinned versions, verified by sha256; skipped offline,
+#      where labdeck's offline kind (kube/offline-kind) is installed as kind
 #   4. podman build (FROM scratch + ADD rootfs.tar)
 #   5. smoke test
 # Environment: LABDECK_SANDBOX_IMAGE (tag), LABDECK_CACHE (artefacts, default .cache/sandbox),
@@ -51,7 +52,7 @@ fi
 # rootfs stamp: what build-rootfs.sh reads. Image stamp: that plus this script, the Containerfile,
 # and the tool pins.
 rootfs_stamp=$( {
-  cat "$here/build-rootfs.sh" "$here/../scripts/lib/debian-mirror.sh" "$here/packages.txt" "$here"/inner/*
+  cat "$here/build-rootfs.sh" "$repo"/scripts/lib/debian-{mirror,rootfs}.sh "$here/packages.txt" "$here"/inner/*
   echo "kubectl=$kubectl_sum mirror=${LABDECK_DEBIAN_MIRROR:-}"
 } | sha256sum | cut -c1-16)
 tools_wanted=${LABDECK_SANDBOX_TOOLS:-1}
@@ -62,7 +63,7 @@ tools_wanted=${LABDECK_SANDBOX_TOOLS:-1}
 image_stamp() {
   {
     echo "$rootfs_stamp"
-    cat "$here/build.sh" "$here/Containerfile"
+    cat "$here/build.sh" "$here/Containerfile" "$repo/kube/offline-kind"
     echo "tools=$*"
   } | sha256sum | cut -c1-16
 }
@@ -130,6 +131,11 @@ else
   if fetch nerdctl "https://github.com/containerd/nerdctl/releases/download/v$NERDCTL_VERSION/nerdctl-$NERDCTL_VERSION-linux-amd64.tar.gz" "$NERDCTL_SHA256"; then
     tar -xzf "$dl/nerdctl-$NERDCTL_VERSION-linux-amd64.tar.gz" -C "$bin" nerdctl; installed+=("nerdctl $NERDCTL_VERSION")
   fi
+fi
+# Without the real kind (offline), labdeck's offline kind takes its place: the real one cannot
+# create a cluster without a registry anyway (docs/kubernetes-offline.md).
+if [[ ! -f $bin/kind ]]; then
+  install -m 0755 "$repo/kube/offline-kind" "$bin/kind"; installed+=("offline kind (labdeck)")
 fi
 for t in "${installed[@]}"; do echo "  installed: $t"; done
 for t in "${skipped[@]}"; do echo "  skipped: $t"; done

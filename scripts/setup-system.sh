@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and configures what the tests need from the system, idempotently: Debian's Chromium (the
 # e2e browser), podman with everything it runs (runc, conmon, catatonit, the network plugins, the
-# image policy files), mmdebstrap (builds the sandbox image offline), iptables, a kubectl client, and
+# image policy files), mmdebstrap (builds the sandbox image offline), iptables, a kubectl client, the
+# offline Kubernetes build's packages (kube/packages.txt), and
 # /dev/fuse usable inside the sandboxes' user namespace. Changes nothing when all is in place, and
 # says so; says what it changed otherwise. Without root it stops and says how to run.
 # scripts/smoke-system.ts then proves the result with real containers (npm test runs both).
@@ -42,6 +43,12 @@ have curl /usr/bin/curl || need+=(curl)
 have bc /usr/bin/bc || need+=(bc)
 # Debian's kubernetes-client is an old kubectl; a newer one already on the machine is kept.
 have kubectl /usr/bin/kubectl || need+=(kubernetes-client)
+# kube/build.sh (the offline Kubernetes node for the seed e2e spec): its host packages are listed in
+# kube/packages.txt, the one owner of that list.
+while read -r p; do
+  case $p in '' | '#'*) continue ;; esac
+  pkg "$p" || need+=("$p")
+done <"$(dirname "$0")/../kube/packages.txt"
 # Fonts that keep box-drawing diagrams aligned in screenshots.
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need+=(fonts-dejavu-core)
 # (xdg-utils, which a fresh machine also lacks after this, comes with chromium; the tests never run it.)

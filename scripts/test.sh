@@ -22,6 +22,11 @@ phase "sandbox image (cached)"
 # Tests never download kind/crictl/nerdctl (network tests stay on loopback); a workshop build does.
 LABDECK_SANDBOX_TOOLS=0 bash sandbox/build.sh
 
+phase "Kubernetes node image (reused when its recipe label matches; a fresh machine compiles for ~15 min)"
+# Builds localhost/labdeck-kind-node and shares it with privileged sandboxes (the seed e2e spec's
+# `kind create cluster`). A warm machine takes seconds, even with .cache/kube gone.
+bash kube/build.sh
+
 phase "smoke test of the host (real containers, Chromium)"
 npx tsx scripts/smoke-system.ts
 
@@ -42,7 +47,8 @@ phase "integration tests (real server, real shells, real podman)"
 node scripts/run-node-tests.mjs integration | tee -a "$counts"
 
 phase "end-to-end tests (Chromium)"
-npx playwright test | tee -a "$counts"
+# The seed sequence (e2e/seed.spec.ts) must run here, not skip: the node image was built above.
+LABDECK_SEED_REQUIRED=1 npx playwright test | tee -a "$counts"
 
 node_passed=$(grep -E '^ℹ pass [0-9]+' "$counts" | awk '{s += $3} END {print s + 0}')
 e2e_passed=$(grep -E '^ +[0-9]+ passed' "$counts" | awk '{s += $1} END {print s + 0}')

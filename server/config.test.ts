@@ -36,6 +36,8 @@ const BAD: Array<[Record<string, string>, RegExp]> = [
   [{ NEW_SESSIONS_PER_SECOND: '0' }, /^NEW_SESSIONS_PER_SECOND=0: expected a whole number from 1/],
   [{ POOL_MAX_CREATING: '1.5' }, /^POOL_MAX_CREATING=1.5: /],
   [{ SCREEN_RING_BYTES: '10' }, /^SCREEN_RING_BYTES=10: /],
+  [{ CLOSE_WARNING_SECONDS: '3601' }, /^CLOSE_WARNING_SECONDS=3601: expected a whole number from 0 to 3600/],
+  [{ PREPARE_CHECK_SECONDS: '0' }, /^PREPARE_CHECK_SECONDS=0: expected a whole number from 1 to 600/],
   [{ HOST: 'evil host' }, /^HOST=evil host: expected an IP address or a host name/],
   [{ PUBLIC_URL: 'lab.example.org' }, /^PUBLIC_URL=lab.example.org: expected the http\(s\) URL/],
   [{ PUBLIC_URL: 'ftp://lab.example.org' }, /^PUBLIC_URL=ftp:\/\/lab.example.org: /],
@@ -112,4 +114,11 @@ test('REQUIRE_JOIN: off only in solo mode (loopback and the local driver) unless
 test('isLoopback knows loopback names and nothing else', () => {
   for (const h of ['localhost', '127.0.0.1', '127.9.8.7', '::1', '[::1]']) assert.ok(isLoopback(h), h);
   for (const h of ['0.0.0.0', '::', '127.evil.example', '10.0.0.1', 'localhost.evil.example', '']) assert.ok(!isLoopback(h), h);
+});
+
+test('the close warning and the prepare smoke test have their defaults, in ms', () => {
+  const c = loadConfig({}, '/srv/labdeck', []);
+  assert.equal(c.closeWarningMs, 60_000);
+  assert.equal(c.prepareCheckMs, 60_000);
+  assert.equal(loadConfig({ CLOSE_WARNING_SECONDS: '0' }, '/srv/labdeck', []).closeWarningMs, 0);
 });

@@ -42,6 +42,9 @@ export interface Config {
   /** No join, no shell (issue 10): only attendees who joined an open workshop get a sandbox. */
   requireJoin: boolean;
   ringBytes: number;
+  /** Issue 10: the warning before a workshop closes, and the time a prepared sandbox's smoke test may take. */
+  closeWarningMs: number;
+  prepareCheckMs: number;
   podman: { image: string; pidsLimit: number; memory: string; cpus: number };
 }
 
@@ -152,6 +155,8 @@ const EnvSchema = z.object({
     .string()
     .refine(() => false, 'replaced by ALLOWED_HOSTS (host names, e.g. lab.example.org) and PUBLIC_URL')
     .optional(),
+  CLOSE_WARNING_SECONDS: whole(0, 3600).default(60),
+  PREPARE_CHECK_SECONDS: whole(1, 600).default(60),
   SCREEN_RING_BYTES: whole(16 * 1024, 64 * 1024 * 1024).default(512 * 1024),
   SANDBOX_IMAGE: z.string().default('localhost/labdeck-sandbox:latest'),
   SANDBOX_PIDS: whole(16, 100_000).default(512),
@@ -208,6 +213,8 @@ export function loadConfig(env: Env = process.env, root = process.cwd(), argv: s
     // start` alone on a laptop (loopback, local shell) keeps its solo mode.
     requireJoin: e.REQUIRE_JOIN === undefined ? !isLoopback(e.HOST) || e.SANDBOX !== 'local' : e.REQUIRE_JOIN === '1',
     ringBytes: e.SCREEN_RING_BYTES,
+    closeWarningMs: e.CLOSE_WARNING_SECONDS * 1000,
+    prepareCheckMs: e.PREPARE_CHECK_SECONDS * 1000,
     podman: { image: e.SANDBOX_IMAGE, pidsLimit: e.SANDBOX_PIDS, memory: e.SANDBOX_MEMORY, cpus: e.SANDBOX_CPUS },
   };
 }

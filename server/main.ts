@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { TERMINAL_PATH } from '../common/protocol.js';
 import { WATCH_PATH } from '../common/watch-protocol.js';
+import { CLASS_PATH } from '../common/class-protocol.js';
 import { ConfigError, isLoopback, isWildcard, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { Store, type StoredWorkshop } from './store/store.js';
@@ -25,8 +26,11 @@ import { Presenter } from './terminal/presenter.js';
 import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
 import { TeachRuntime } from './teach/runtime.js';
+import { WorkshopControl } from './workshop/control.js';
 import type { Sandbox } from './sandbox/driver.js';
 import { HostGuard } from './http/host-guard.js';
+import { ClassSocket } from './classroom/class-socket.js';
+import { ExitStatusFollower, shellEnv } from './classroom/exit-status.js';
 import { admit, guardUpgrade, pageCsp, refuse, refuseUpgrade, setSecurityHeaders } from './http/boundary.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,6 +80,10 @@ export async function main(): Promise<void> {
       ringBytes: config.ringBytes,
       beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
       presenter: (attendee) => presenter.forAttendee(attendee),
+      workshop: (attendee) => control.statusOf(attendee),
+      shellEnv: shellEnv(),
+      followSandbox: (attendee, sandbox) =>
+        new ExitStatusFollower(sandbox, store.statusOffset(attendee, sandbox.id), (status, offset) => store.recordCommand(attendee, status, { sandbox: sandbox.id, offset }), log),
     },
     {
       maxSessions: config.maxSessions,
@@ -89,13 +97,25 @@ export async function main(): Promise<void> {
     members: (w) => store.members(w).map((m) => m.attendee),
     tell: (a, msg) => sessions.get(a)?.present(msg),
   });
+  const control: WorkshopControl = new WorkshopControl(store, pool, sessions, labs, log, { smokeTimeoutMs: config.prepareCheckMs });
+  control.recover();
   const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store, log });
   const gateway = new TerminalGateway(auth, sessions, log, {
     maxBadFrames: 50,
     pingEveryMs: 30_000,
-    refuseShell: config.requireJoin ? (attendee) => joinRefusal(store.workshopOf(attendee)) : undefined,
+    // A member of a closed workshop gets no shell even in solo mode; a paused one's session says so itself.
+    refuseShell: (attendee) => joinRefusal(store.workshopOf(attendee), config.requireJoin),
   });
   const watch = new WatchGateway(auth, sessions, log, { pingEveryMs: 30_000 });
+
+  const classSocket = new ClassSocket({
+    auth,
+    store,
+    session: (a) => sessions.get(a),
+    stepCount: (labId) => labs.lab(labId)?.steps.length ?? 0,
+    stepTitles: (labId) => labs.lab(labId)?.steps.map((s) => s.title) ?? [],
+    log,
+  });
 
   process.env.NEXT_TELEMETRY_DISABLED = '1';
   const nextApp = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port, quiet: !config.dev });
@@ -120,7 +140,7 @@ export async function main(): Promise<void> {
         // Secure cookies only when the request really came over TLS (e.g. through a proxy).
         res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
       }
-      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, isReady: () => ready });
+      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, control, closeWarningMs: config.closeWarningMs, isReady: () => ready });
       if (!handled) await nextHandler(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url ?? '', err: String(err) });
@@ -140,6 +160,7 @@ export async function main(): Promise<void> {
         }
         if (admitted.url.pathname === TERMINAL_PATH) return gateway.handleUpgrade(req, socket, head);
         if (admitted.url.pathname === WATCH_PATH) return watch.handleUpgrade(req, socket, head, admitted.url);
+        if (admitted.url.pathname === CLASS_PATH) return classSocket.handleUpgrade(req, admitted.url, socket, head);
         if (nextUpgrade) return nextUpgrade(req, socket, head);
         return refuseUpgrade(socket, 404, 'Not Found');
       },
@@ -163,9 +184,11 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
+    control.dispose();
     sessions.shutdown('The server is restarting; you will be reconnected.');
     gateway.close();
     watch.close();
+    classSocket.close();
     server.close();
     server.closeAllConnections();
     const deadline = setTimeout(() => process.exit(1), 8000);
@@ -181,9 +204,9 @@ export async function main(): Promise<void> {
 }
 
 /** Why an attendee may not have a shell under REQUIRE_JOIN=1, as the sentence their page shows. */
-function joinRefusal(workshop: StoredWorkshop | null): string | null {
-  if (!workshop) return 'Join the workshop first: open the join link (or /join) and type your name.';
-  if (workshop.state !== 'open') return `The workshop "${workshop.title}" is ${workshop.state}: ask the instructor.`;
+function joinRefusal(workshop: StoredWorkshop | null, requireJoin: boolean): string | null {
+  if (!workshop) return requireJoin ? 'Join the workshop first: open the join link (or /join) and type your name.' : null;
+  if (workshop.state === 'closed') return `The workshop "${workshop.title}" is closed: ask the instructor.`;
   return null;
 }
 

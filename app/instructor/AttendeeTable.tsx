@@ -1,5 +1,9 @@
 'use client';
-/** Live table of attendees, refreshed every 2 s. */
+/**
+ * Every session on this server, workshop or not, refreshed every 2 s: what solo mode (no workshop) has.
+ * A workshop's attendees are shown live, pushed, by the class view (ClassView.tsx); this table stays for
+ * the attendees outside any workshop and for the server-wide picture.
+ */
 import { useCallback, useEffect, useMemo } from 'react';
 import type { LabSummary } from '@/common/lab-model';
 import { api, ApiError, type InstructorAttendee } from '@/app/lib/api';
@@ -27,7 +31,7 @@ export function AttendeeTable({ token, labs, onUnauthorized }: Props) {
   return (
     <section className="panel" aria-labelledby="attendees-heading">
       <div className="panel-head">
-        <h2 id="attendees-heading">Attendees</h2>
+        <h2 id="attendees-heading">All sessions on this server</h2>
         <span className="pill">
           {online} connected · {rows.length} total
         </span>

@@ -1,10 +1,15 @@
 'use client';
-/** The instructor dashboard: the workshop's join code and QR, who is where, sandbox health, resets, and speaker notes. */
+/**
+ * The instructor dashboard: the workshop's join code and QR, its live class view (who is where, who is
+ * stuck, sandbox state, messages and resets), every session on the server, and speaker notes.
+ */
 import Link from 'next/link';
 import { useCallback, useEffect, useState } from 'react';
 import type { LabSummary } from '@/common/lab-model';
 import { api } from '@/app/lib/api';
 import { AttendeeTable } from './AttendeeTable';
+import { CapacityPanel } from './CapacityPanel';
+import { ClassView } from './ClassView';
 import { LivePanel } from './LivePanel';
 import { NotesViewer } from './NotesViewer';
 import { TokenForm } from './TokenForm';
@@ -15,6 +20,7 @@ export function Dashboard() {
   const [token, setToken] = useToken();
   const [labs, setLabs] = useState<LabSummary[]>([]);
   const [rejected, setRejected] = useState(false);
+  const [workshop, setWorkshop] = useState<string | null>(null);
   const onUnauthorized = useCallback(() => {
     setRejected(true);
     setToken(null);
@@ -43,7 +49,9 @@ export function Dashboard() {
       </header>
       {token ? (
         <>
-          <WorkshopPanel token={token} labs={labs} onUnauthorized={onUnauthorized} />
+          <WorkshopPanel token={token} labs={labs} onUnauthorized={onUnauthorized} onShown={setWorkshop} />
+          <CapacityPanel token={token} onUnauthorized={onUnauthorized} />
+          {workshop && <ClassView key={workshop} token={token} workshop={workshop} />}
           <AttendeeTable token={token} labs={labs} onUnauthorized={onUnauthorized} />
           <LivePanel token={token} />
           <NotesViewer token={token} labs={labs} />

@@ -14,9 +14,11 @@ interface Props {
   token: string;
   labs: LabSummary[];
   onUnauthorized: () => void;
+  /** The workshop the panel shows changed (the dashboard's class view follows it). */
+  onShown?: (workshop: string | null) => void;
 }
 
-export function WorkshopPanel({ token, labs, onUnauthorized }: Props) {
+export function WorkshopPanel({ token, labs, onUnauthorized, onShown }: Props) {
   const load = useCallback(() => api.workshops(token), [token]);
   const { data, error, refresh } = usePolling(load, 3000);
   const [selected, setSelected] = useState<string | null>(null);
@@ -27,6 +29,8 @@ export function WorkshopPanel({ token, labs, onUnauthorized }: Props) {
 
   const workshops = data ?? [];
   const shown = workshops.find((w) => w.id === selected) ?? workshops.find((w) => w.state === 'open') ?? null;
+  const shownId = shown?.id ?? null;
+  useEffect(() => onShown?.(shownId), [shownId, onShown]);
   return (
     <section className="panel" aria-labelledby="workshops-heading">
       <div className="panel-head">
@@ -96,7 +100,6 @@ function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: 
   const load = useCallback(() => api.workshop(token, workshop.id), [token, workshop.id]);
   const { data } = usePolling(load, 2000);
   const attendees = data?.id === workshop.id ? data.attendees : [];
-  const [messaging, setMessaging] = useState<string | null>(null);
   return (
     <div className="join-card" data-testid="join-card">
       <div className="join-text">
@@ -119,11 +122,7 @@ function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: 
             {attendees.map((a) => (
               <li key={a.id} className={a.online ? 'online' : undefined} data-testid="joined-name">
                 {a.name}
-                {a.step != null && <span className="muted"> · step {a.step + 1}</span>}{' '}
-                <button type="button" className="btn btn-small" aria-label={`Message ${a.name}`} onClick={() => setMessaging(messaging === a.id ? null : a.id)}>
-                  Message
-                </button>
-                {messaging === a.id && <MessageForm token={token} workshop={workshop.id} to={{ id: a.id, name: a.name }} onClose={() => setMessaging(null)} />}
+                {a.step != null && <span className="muted"> · step {a.step + 1}</span>}
               </li>
             ))}
           </ul>

@@ -7,6 +7,11 @@
 import type { z } from 'zod';
 import {
   ApiErrorBodySchema,
+  CapacitySchema,
+  CloseScheduledSchema,
+  PrepareStatusSchema,
+  ResetQueuedSchema,
+  TransitionResultSchema,
   InstructorAttendeesSchema,
   JoinedSchema,
   MessageSentSchema,
@@ -23,7 +28,7 @@ import {
   StepNotesListSchema,
 } from '@/common/api';
 
-export type { InstructorAttendee, Joined, Me, NewWorkshop, Workshop, WorkshopList } from '@/common/api';
+export type { Capacity, InstructorAttendee, Joined, Me, NewWorkshop, Workshop, WorkshopList } from '@/common/api';
 
 export class ApiError extends Error {
   constructor(
@@ -62,6 +67,12 @@ async function request<S extends z.ZodType>(schema: S, path: string, init?: Requ
 }
 
 const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });
+const postJson = (token: string, body: object): RequestInit => ({
+  method: 'POST',
+  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+const workshopRoute = (workshop: string, action: string) => `/api/workshops/${encodeURIComponent(workshop)}/${action}`;
 
 export const api = {
   labs: () => request(LabSummariesSchema, '/api/labs'),
@@ -121,6 +132,16 @@ export const api = {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ step }),
     }),
+  /** Capacity and lifecycle of a workshop (server/http/capacity-api.ts). */
+  capacity: (token: string, workshop: string) => request(CapacitySchema, `/api/workshops/${encodeURIComponent(workshop)}/capacity`, bearer(token)),
+  prepare: (token: string, workshop: string, count: number) => request(PrepareStatusSchema, workshopRoute(workshop, 'prepare'), postJson(token, { count })),
+  closeWorkshop: (token: string, workshop: string, warnSeconds?: number) =>
+    request(CloseScheduledSchema, workshopRoute(workshop, 'close'), postJson(token, warnSeconds === undefined ? {} : { warnSeconds })),
+  pauseWorkshop: (token: string, workshop: string) => request(TransitionResultSchema, workshopRoute(workshop, 'pause'), postJson(token, {})),
+  resumeWorkshop: (token: string, workshop: string) => request(TransitionResultSchema, workshopRoute(workshop, 'resume'), postJson(token, {})),
+  /** Reset the named attendees of the workshop, or all of them without `attendees`. */
+  resetMany: (token: string, workshop: string, attendees?: string[]) =>
+    request(ResetQueuedSchema, workshopRoute(workshop, 'reset'), postJson(token, attendees ? { attendees } : {})),
   notes: (token: string, labId: string) =>
     request(StepNotesListSchema, `/api/instructor/labs/${encodeURIComponent(labId)}/notes`, bearer(token)),
 };

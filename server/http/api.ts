@@ -20,6 +20,8 @@ import { handleTeachApi } from './teach-api.js';
 import { handleWorkshopApi } from './workshop-api.js';
 import { handlePresenterApi } from './presenter-api.js';
 import type { Presenter } from '../terminal/presenter.js';
+import { handleCapacityApi } from './capacity-api.js';
+import type { WorkshopControl } from '../workshop/control.js';
 import type { TeachRuntime } from '../teach/runtime.js';
 
 export interface ApiDeps {
@@ -35,6 +37,9 @@ export interface ApiDeps {
   presenter: Presenter;
   /** PUBLIC_URL, for the workshops' join URLs. */
   publicUrl: URL | null;
+  /** Prepare, close, pause, resume, reset many (capacity-api.ts). */
+  control: WorkshopControl;
+  closeWarningMs: number;
   isReady(): boolean;
 }
 
@@ -145,6 +150,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
 
   if (await handleTeachApi(req, res, url, attendee, deps, { json, readJson })) return true;
   if (await handlePresenterApi(req, res, p, deps, { json, readJson })) return true;
+  if (await handleCapacityApi(req, res, p, deps, { json, readJson })) return true;
   if (await handleWorkshopApi(req, res, p, attendee, deps, { json, readJson })) return true;
 
   // Everything below is the instructor's.

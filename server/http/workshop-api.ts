@@ -2,10 +2,13 @@
  * Workshops and joining (issue 10); contract in docs/protocol.md "HTTP API":
  *
  * - `POST /api/workshops {lab, title?, maxAttendees?}` → 201 `{id, code, joinUrl}` (instructor)
- * - `GET /api/workshops` → the list; `GET /api/workshops/:id` → one, with its attendees (instructor)
+ * - `GET /api/workshops` → the list; `GET /api/workshops/:id` → one, with its attendees as the class
+ *   view shows them: step, time on it, runs, failed commands, sandbox state, stuck and why (instructor)
  * - `POST /api/workshops/:id/messages {text, attendee?}` → 202: a `message` on the attendee's socket,
  *   or on every member's without `attendee`; kept until dismissed (instructor)
  * - `GET /api/workshops/:id/progress.csv` → one row per attendee, for a spreadsheet (instructor)
+ * - `PUT /api/workshops/:id/stuck {stuckAfterMs?, failStreak?}` → 200 the workshop's stuck rule, kept
+ *   with it; the class view shows it within a second (instructor)
  * - `POST /api/join {code, name}` → 201 `Joined` and the session cookie: 404 unknown code, 400 bad name,
  *   409 name taken or workshop full, each with a sentence the join page shows as it is.
  *
@@ -22,6 +25,8 @@ import type { SessionManager } from '../terminal/sessions.js';
 import type { Store, StoredWorkshop } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { safeDecode } from './assets.js';
+import { rosterRows } from '../classroom/roster.js';
+import { StuckSettingsSchema, type StuckSettings } from '../../common/class-protocol.js';
 
 export interface WorkshopApiDeps {
   labs: LabCatalog;
@@ -57,6 +62,8 @@ const MessageBody = z
   })
   .strict();
 const JoinBody = z.object({ code: z.string().max(32), name: z.string().max(1000) }).strict();
+/** The class view's stuck rule, either field alone (the class socket's `stuck-settings` twin). */
+const StuckBody = StuckSettingsSchema.partial().strict();
 
 /** Handles the request if it is a workshop or join route; false otherwise. */
 export async function handleWorkshopApi(req: IncomingMessage, res: ServerResponse, p: string, attendee: string | null, deps: WorkshopApiDeps, io: Io): Promise<boolean> {
@@ -95,16 +102,25 @@ export async function handleWorkshopApi(req: IncomingMessage, res: ServerRespons
       io.json<ApiErrorBody>(res, 404, { error: `no workshop ${one[1]}` });
       return true;
     }
-    const attendees = deps.store.members(w.id).map((m) => {
-      // The live session, where there is one, is fresher than the store.
-      const s = deps.sessions.get(m.attendee);
-      const step = s && s.labId === w.labId ? s.step : m.labId === w.labId ? m.step : null;
-      return { id: m.attendee, name: m.name, step, online: s?.connected ?? false, lastSeen: s?.lastSeen ?? m.lastSeen };
-    });
+    // The class view's rows (server/classroom/roster.ts), with the time on the step as of now.
+    const roster = { store: deps.store, session: (a: string) => deps.sessions.get(a), stepCount: (labId: string) => deps.labs.lab(labId)?.steps.length ?? 0 };
+    const attendees = rosterRows(roster, w, Date.now()).map((r) => ({
+      id: r.id,
+      name: r.name,
+      step: r.step,
+      online: r.online,
+      lastSeen: r.lastSeen,
+      stuck: r.stuck,
+      stuckReason: r.stuckReason,
+      timeOnStepMs: r.timeOnStepMs,
+      failedCommands: r.failedCommands,
+      runs: r.runs,
+      sandbox: r.sandbox,
+    }));
     io.json<Workshop>(res, 200, { ...summary(req, deps, w), attendees });
     return true;
   }
-  const sub = /^\/api\/workshops\/([^/]+)\/(messages|progress\.csv)$/.exec(p);
+  const sub = /^\/api\/workshops\/([^/]+)\/(messages|progress\.csv|stuck)$/.exec(p);
   const w = sub ? deps.store.workshop(safeDecode(sub[1]!) ?? '') : null;
   if (sub && !w) {
     io.json<ApiErrorBody>(res, 404, { error: `no workshop ${sub[1]}` });
@@ -112,6 +128,14 @@ export async function handleWorkshopApi(req: IncomingMessage, res: ServerRespons
   }
   if (w && sub![2] === 'messages' && method === 'POST') {
     await postMessage(req, res, w, deps, io);
+    return true;
+  }
+  if (w && sub![2] === 'stuck' && method === 'PUT') {
+    const body = await readBody(req, res, StuckBody, deps.auth, io);
+    if (!body) return true;
+    const settings = { ...deps.store.stuckSettings(w.id), ...body };
+    deps.store.setStuckSettings(w.id, settings);
+    io.json<StuckSettings>(res, 200, settings);
     return true;
   }
   if (w && sub![2] === 'progress.csv' && method === 'GET') {

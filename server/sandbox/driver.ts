@@ -89,10 +89,21 @@ export interface SandboxDriver {
   readonly info: DriverInfo;
   /** Create and start a new, unassigned sandbox. */
   create(onProgress?: ProgressListener): Promise<Sandbox>;
-  /** Find sandboxes this server (same workshop) created before a restart; the store says whose they are. */
+  /**
+   * Find sandboxes this server (same workshop) created before a restart, running or stopped (a paused
+   * workshop's); the store says whose they are, and the pool destroys the ones that are nobody's.
+   */
   adopt(): Promise<Sandbox[]>;
   /** Destroy it and everything in it, within a deadline; idempotent. */
   destroy(sandbox: Sandbox): Promise<void>;
+  /**
+   * Stop it without losing what is in it (a workshop paused overnight, issue 10): its shells and
+   * processes end, its files stay, and it costs no CPU until start(). health() then says `stopped` and
+   * attach() refuses. Idempotent.
+   */
+  stop(sandbox: Sandbox): Promise<void>;
+  /** Start a stopped sandbox again, ready to attach (its files as they were); idempotent. */
+  start(sandbox: Sandbox): Promise<void>;
   /** Release resources held by the driver itself. */
   close(): Promise<void>;
 }

@@ -86,6 +86,8 @@ class LocalSandbox implements Sandbox {
   readonly createdAt = Date.now();
   private readonly shells = new Set<Shell>();
   destroyed = false;
+  /** Stopped (a paused workshop): no shell, no process, the workspace kept. */
+  stopped = false;
 
   constructor(
     readonly id: string,
@@ -96,6 +98,7 @@ class LocalSandbox implements Sandbox {
 
   async attach(size: TermSize, env: Record<string, string> = {}): Promise<Shell> {
     if (this.destroyed) throw new Error(`sandbox ${this.id} was destroyed`);
+    if (this.stopped) throw new Error(`sandbox ${this.id} is stopped`);
     const shellId = randomBytes(6).toString('hex');
     // --noprofile/--norc: the attendee's workspace starts clean and the prompt comes from PS1.
     const bash = [this.shellPath, '--noprofile', '--norc', '-i'];
@@ -121,6 +124,7 @@ class LocalSandbox implements Sandbox {
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const [file, ...args] = argv;
     if (!file) throw new Error('exec needs a command');
+    if (this.destroyed || this.stopped) throw new Error(`sandbox ${this.id} is ${this.destroyed ? 'destroyed' : 'stopped'}`);
     const r = await runCommand(file, args, {
       cwd: this.home,
       env: sandboxEnv(this.id, this.home, this.user),
@@ -133,7 +137,7 @@ class LocalSandbox implements Sandbox {
   }
 
   async health(): Promise<SandboxHealth> {
-    return this.destroyed ? 'missing' : 'running';
+    return this.destroyed ? 'missing' : this.stopped ? 'stopped' : 'running';
   }
 
   killShells(): void {
@@ -198,6 +202,24 @@ export class LocalDriver implements SandboxDriver {
     await rm(sandbox.home, { recursive: true, force: true });
     this.live.delete(sandbox);
     if (sandbox.user) this.uidsInUse.delete(sandbox.user.uid);
+  }
+
+  /**
+   * A local sandbox has no engine to freeze it: stopping ends its shells and every process it started
+   * (by marker and by its own uid), and keeps its workspace folder, so start() gives back its files
+   * but not its running programs. Local sandboxes do not outlive the server either way.
+   */
+  async stop(sandbox: Sandbox): Promise<void> {
+    if (!(sandbox instanceof LocalSandbox)) throw new Error('not a local sandbox');
+    sandbox.stopped = true;
+    sandbox.killShells();
+    await killSandboxProcesses(sandbox.id, sandbox.user?.uid, 3000);
+  }
+
+  async start(sandbox: Sandbox): Promise<void> {
+    if (!(sandbox instanceof LocalSandbox)) throw new Error('not a local sandbox');
+    if (sandbox.destroyed) throw new Error(`sandbox ${sandbox.id} was destroyed`);
+    sandbox.stopped = false;
   }
 
   /** Local shells cannot outlive the server: end this driver's sandboxes, and the root once it is empty. */

@@ -42,6 +42,12 @@ class GatedDriver implements SandboxDriver {
   destroy(sb: Sandbox) {
     return this.inner.destroy(sb);
   }
+  stop(sb: Sandbox) {
+    return this.inner.stop(sb);
+  }
+  start(sb: Sandbox) {
+    return this.inner.start(sb);
+  }
   close() {
     return this.inner.close();
   }
@@ -98,6 +104,8 @@ test('start: an adopted sandbox goes back to the attendee the store names; an un
     create: (p) => inner.create(p),
     adopt: () => Promise.resolve([a, b]),
     destroy: (sb) => inner.destroy(sb),
+    stop: (sb) => inner.stop(sb),
+    start: (sb) => inner.start(sb),
     close: () => inner.close(),
   };
   const pool = new SandboxPool(driver, store, { size: 1 }, createLogger(true));
@@ -109,6 +117,68 @@ test('start: an adopted sandbox goes back to the attendee the store names; an un
   assert.equal(store.sandboxOf('bob'), b.id);
   await pool.release(a);
   await pool.release(b);
+  await pool.close();
+  await inner.close();
+});
+
+test('prepare: creations stay within maxCreating, a sandbox failing the smoke test is destroyed, the rest wait in the pool', async () => {
+  const driver = new GatedDriver();
+  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 0, maxCreating: 2 }, createLogger(true));
+  await pool.start();
+  let tested = 0;
+  const outcomes: Array<{ id: string; problem: string | null }> = [];
+  const { planned, done } = pool.prepare(4, async () => (tested++ === 1 ? 'broken' : null), (r) => outcomes.push(r));
+  assert.equal(planned, 4);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(pool.creation, { creating: 2, waiting: 0 }, 'two at once, the others in line behind');
+  driver.open();
+  await done;
+  assert.equal(driver.maxRunning, 2);
+  assert.equal(outcomes.length, 4);
+  const failed = outcomes.filter((o) => o.problem !== null);
+  assert.deepEqual(failed.map((o) => o.problem), ['broken']);
+  assert.equal(pool.warmCount, 3);
+  // The failed one is gone; a join takes a prepared one.
+  const taken = await pool.acquire('a1');
+  assert.notEqual(taken.id, failed[0]!.id);
+  assert.ok(outcomes.some((o) => o.id === taken.id && o.problem === null));
+  assert.equal(pool.warmCount, 2);
+  // At most maxReady wait ready: a prepare beyond it plans only what fits.
+  const capped = new SandboxPool(driver, new Store(':memory:'), { size: 0, maxReady: 1 }, createLogger(true));
+  const more = capped.prepare(5, async () => null, () => undefined);
+  assert.equal(more.planned, 1);
+  await more.done;
+  assert.equal(capped.warmCount, 1);
+  await capped.close();
+  await pool.release(taken);
+  await pool.close();
+  await driver.close();
+});
+
+test('start: a stopped sandbox assigned to someone is kept (a paused workshop), a stopped unassigned one is destroyed', async () => {
+  const inner = new LocalDriver({ root });
+  const [paused, leftover] = [await inner.create(), await inner.create()];
+  await inner.stop(paused);
+  await inner.stop(leftover);
+  const store = new Store(':memory:');
+  store.assign('alice', paused.id, 'local');
+  const driver: SandboxDriver = {
+    info: inner.info,
+    create: (p) => inner.create(p),
+    adopt: () => Promise.resolve([paused, leftover]),
+    destroy: (sb) => inner.destroy(sb),
+    stop: (sb) => inner.stop(sb),
+    start: (sb) => inner.start(sb),
+    close: () => inner.close(),
+  };
+  const pool = new SandboxPool(driver, store, { size: 2 }, createLogger(true));
+  assert.deepEqual(await pool.start(), { adopted: 2, pooled: 0 });
+  assert.equal(pool.current('alice'), paused);
+  await pool.drain();
+  assert.equal(await leftover.health(), 'missing', 'nobody waits for a stopped sandbox: destroyed');
+  assert.equal(await paused.health(), 'stopped');
+  await driver.start(paused);
+  assert.equal((await paused.exec(['true'])).code, 0, 'resumed, it works');
   await pool.close();
   await inner.close();
 });

@@ -44,7 +44,27 @@ export interface PoolOptions {
   maxWaiting?: number;
   /** How often waiting sandboxes are checked (and dead ones replaced); default 15 s. */
   checkEveryMs?: number;
+  /**
+   * Most ready sandboxes the pool holds, prepared ones included (prepare() creates no more; a restart
+   * keeps up to this many of the ones it finds). Default PREPARE_MAX.
+   */
+  maxReady?: number;
 }
+
+/** The most sandboxes one "prepare" may make ready: a room of 200, as the issue's workshops. */
+export const PREPARE_MAX = 200;
+
+/** What became of one sandbox prepare() created: `problem` is null when it passed the smoke test. */
+export interface PreparedSandbox {
+  id: string;
+  problem: string | null;
+}
+
+/**
+ * The smoke test a prepared sandbox must pass before it waits in the pool: the reason it failed, or
+ * null. It runs out of band (Sandbox.exec), never in an attendee's shell.
+ */
+export type SmokeTest = (sandbox: Sandbox) => Promise<string | null>;
 
 /** Every creation slot is taken and the wait queue is full: try again later. */
 export class PoolBusyError extends Error {
@@ -78,10 +98,13 @@ export class SandboxPool {
   async start(): Promise<{ adopted: number; pooled: number }> {
     const found = await this.driver.adopt();
     let pooled = 0;
+    const keep = Math.max(this.opts.size, this.opts.maxReady ?? PREPARE_MAX);
     for (const sb of found) {
       if (this.store.attendeeOfSandbox(sb.id) !== null) {
+        // Stopped ones too: a paused workshop's, started again when it resumes.
         this.handedOut.set(sb.id, sb);
-      } else if (this.warm.length < this.opts.size) {
+      } else if (this.warm.length < keep && (await sb.health().catch(() => 'missing' as const)) === 'running') {
+        // Prepared sandboxes beyond POOL_SIZE were asked for (prepare()): a restart keeps them.
         this.warm.push(sb);
         pooled++;
       } else {
@@ -154,6 +177,45 @@ export class SandboxPool {
       this.store.unassign(sandbox.id);
     }
     return this.track(this.destroy(sandbox));
+  }
+
+  /**
+   * Create `count` more ready sandboxes (within `maxReady`), smoke-test each, and keep those that pass;
+   * one that fails is destroyed. Creations take the same bounded slots as attendees' (`maxCreating`),
+   * in line with them, so a prepare running while the doors open slows no one more than a join would.
+   * `onEach` hears of every sandbox as it is done. Returns how many it will create (fewer than `count`
+   * when `maxReady` is reached) and a promise that settles when all are done.
+   */
+  prepare(count: number, smoke: SmokeTest, onEach: (r: PreparedSandbox) => void): { planned: number; done: Promise<void> } {
+    const room = Math.max(0, (this.opts.maxReady ?? PREPARE_MAX) - this.warm.length);
+    const planned = Math.min(count, room);
+    let left = planned;
+    const worker = async (): Promise<void> => {
+      while (left > 0 && !this.closed) {
+        left--;
+        let sb: Sandbox;
+        this.creating++;
+        // A prepare waits like an attendee would, but never fails for a full line: it takes its turn.
+        if (this.creating > (this.opts.maxCreating ?? 4)) {
+          this.creating--;
+          await new Promise<void>((resolve) => this.waiting.push(resolve));
+        }
+        try {
+          sb = await this.driver.create();
+        } catch (err) {
+          onEach({ id: '', problem: `could not create: ${err instanceof Error ? err.message : String(err)}` });
+          continue;
+        } finally {
+          this.releaseSlot();
+        }
+        const problem = await smoke(sb).catch((err: unknown) => `smoke test failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (problem === null && !this.closed) this.warm.push(sb);
+        else await this.destroy(sb);
+        onEach({ id: sb.id, problem: this.closed && problem === null ? 'the server is stopping' : problem });
+      }
+    };
+    const workers = Array.from({ length: Math.min(left, this.opts.maxCreating ?? 4) }, () => this.track(worker()));
+    return { planned, done: Promise.all(workers).then(() => undefined) };
   }
 
   /** Wait for background work (creations, destructions) to settle. */

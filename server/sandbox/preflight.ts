@@ -17,7 +17,11 @@ function sh(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function preflightScript(tools: ToolRequirement[]): string {
+/**
+ * `engine: false` leaves out the container-engine check (a nested container start: seconds per
+ * sandbox), for the smoke test of many prepared sandboxes at once (server/workshop/control.ts).
+ */
+export function preflightScript(tools: ToolRequirement[], { engine = true }: { engine?: boolean } = {}): string {
   const lines = ['export LC_ALL=C'];
   for (const t of tools) {
     if (!TOOL_NAME.test(t.name)) continue;
@@ -27,6 +31,7 @@ export function preflightScript(tools: ToolRequirement[]): string {
         `timeout 10 bash -c ${sh(version)} 2>&1 | grep -m1 . ; else echo ${sh(`${MARK} tool ${t.name} missing`)}; fi`,
     );
   }
+  if (!engine) return lines.join('\n');
   // Start a container from an image already in the engine's store: no registry is needed.
   lines.push(
     `if command -v podman >/dev/null 2>&1; then echo '${MARK} engine podman'; ` +

@@ -182,3 +182,34 @@ test('messages: to one member or all, pending until that attendee dismisses them
   assert.deepEqual(store.pendingMessages('bo'), [], 'the one dismissed while beyond the shown ones does not come back');
   store.close();
 });
+
+test('a workshop pauses, resumes and closes; its close countdown is kept until it closes (migration 5)', () => {
+  const store = new Store(':memory:');
+  const w = store.createWorkshop({ labId: 'lab', title: 'T', maxAttendees: 5 });
+  assert.deepEqual(store.workshopTimes(w.id), { closesAt: null, pausedAt: null });
+  store.moveWorkshop(w.id, 'paused');
+  assert.equal(store.workshop(w.id)?.state, 'paused');
+  assert.ok(store.workshopTimes(w.id).pausedAt !== null, 'since when it is paused');
+  store.moveWorkshop(w.id, 'open');
+  assert.deepEqual(store.workshopTimes(w.id), { closesAt: null, pausedAt: null });
+
+  store.setClosesAt(w.id, 1234);
+  assert.deepEqual(store.closingWorkshops(), [{ id: w.id, closesAt: 1234 }]);
+  store.moveWorkshop(w.id, 'closed');
+  assert.deepEqual(store.closingWorkshops(), [], 'a closed workshop has no countdown left to finish');
+  assert.equal(store.workshopTimes(w.id).closesAt, null);
+  store.close();
+});
+
+test('workshopSandboxes: the members with a sandbox assigned, and nobody of another workshop', () => {
+  const store = new Store(':memory:');
+  const w = store.createWorkshop({ labId: 'lab', title: 'T', maxAttendees: 5 });
+  const other = store.createWorkshop({ labId: 'lab', title: 'U', maxAttendees: 5 });
+  assert.ok(store.join('a', w.id, 'Ana').ok && store.join('b', w.id, 'Bo').ok && store.join('c', other.id, 'Cy').ok);
+  store.assign('a', 'sb-a', 'local');
+  store.assign('c', 'sb-c', 'local');
+  assert.deepEqual(store.workshopSandboxes(w.id), [{ attendee: 'a', sandboxId: 'sb-a' }]);
+  store.unassign('sb-a');
+  assert.deepEqual(store.workshopSandboxes(w.id), []);
+  store.close();
+});

@@ -29,6 +29,8 @@ export interface ProgressStore {
   recordProgress(attendee: string, labId: string, step: number): void;
   recordRun(attendee: string, labId: string, blockId: string): void;
   hadSandbox(attendee: string): boolean;
+  /** The attendee's sandbox was reset (the event log of issue 10); optional for stores that keep no log. */
+  recordReset?(attendee: string, by: 'instructor' | 'attendee'): void;
 }
 
 /** The instructor's messages an attendee has not dismissed yet (SQLite in production). */
@@ -62,9 +64,28 @@ export interface SessionDeps {
   watch?: WatchLimits;
   /** Presenter mode: the step the attendee's workshop presenter is on, sent after each `ready` (presenter.ts). */
   presenter?(attendee: string): Extract<ServerMessage, { type: 'presenter' }> | null;
+  /** Variables every shell of the session starts with (the exit-status report: server/classroom/exit-status.ts). */
+  shellEnv?: Record<string, string>;
+  /**
+   * Called when the session has a sandbox (first acquired, or a new one after a reset); the returned
+   * handle is disposed when the session lets go of that sandbox. The class view follows the shell's
+   * exit statuses with it.
+   */
+  followSandbox?(attendee: string, sandbox: Sandbox): { dispose(): void };
   /** Runs the lab's reset script in the old sandbox before a reset replaces it (issue 11); never throws. */
   beforeReset?(attendee: string, labId: string | null, sandbox: Sandbox | null): Promise<void>;
+  /**
+   * The state of the attendee's workshop, or null outside one (issue 10). A member of an open or paused
+   * workshop is not reaped when their browser goes (laptops sleep at lunch); a paused one gets no shell.
+   */
+  workshop?(attendee: string): WorkshopStatus | null;
   onDone(attendee: string): void;
+}
+
+/** A workshop's state as a session sees it; `closesAt` while the close countdown runs. */
+export interface WorkshopStatus {
+  state: 'open' | 'paused' | 'closed';
+  closesAt: number | null;
 }
 
 /** What one session may make the server hold (issue 8, item 5); docs/protocol.md#limits. */
@@ -104,6 +125,8 @@ export class AttendeeSession {
   private readonly refusedShell: (from: string, to: string) => void;
   /** Instructors watching this terminal (issue 10); the watch gateway (watch.ts) adds and removes them. */
   readonly watchers: WatcherSet;
+  /** deps.followSandbox's handle for the sandbox it follows. */
+  private following: { sandbox: Sandbox; handle: { dispose(): void } } | null = null;
 
   labId: string | null = null;
   step: number | null = null;
@@ -184,6 +207,34 @@ export class AttendeeSession {
     for (const m of this.watchers.announce()) client.sendJson(m);
     const presenter = this.deps.presenter?.(this.attendee);
     if (presenter) client.sendJson(presenter);
+    const closesAt = this.deps.workshop?.(this.attendee)?.closesAt;
+    if (closesAt) client.sendJson({ type: 'workshop', state: 'closing', message: closingNotice(closesAt), closesAt });
+  }
+
+  /** Tell the attended browser, if any, about its workshop (issue 10). */
+  notice(state: 'open' | 'paused' | 'closing' | 'closed', message: string, closesAt?: number): void {
+    this.client?.sendJson({ type: 'workshop', state, message, ...(closesAt ? { closesAt } : {}) });
+  }
+
+  /** The workshop pauses: the shell ends (the caller then stops the sandbox) and the page shows why. */
+  pause(): Promise<void> {
+    return this.serialise(async () => {
+      const run = this.run;
+      this.run = null;
+      this.typer.abort(true);
+      run?.end();
+      // The instructor's table shows it stopped; the next shell's start says running again.
+      if (this.sandbox) this.health = 'stopped';
+      this.notice('paused', PAUSED_NOTICE);
+    });
+  }
+
+  /** The workshop resumed (its sandbox started again): the attended browser gets its shell back. */
+  resume(): Promise<void> {
+    return this.serialise(async () => {
+      this.notice('open', 'The workshop resumed: your shell is back, with your files.');
+      if (this.client && !this.run?.live) await this.startShell(this.client);
+    });
   }
 
   /** A browser said hello: attach it, starting or restoring the shell. */
@@ -206,6 +257,7 @@ export class AttendeeSession {
     if (!previous) this.watchers.attendeeChanged(true);
     return this.serialise(async () => {
       if (this.client !== client) return;
+      if (this.deps.workshop?.(this.attendee)?.state === 'paused') return this.notice('paused', PAUSED_NOTICE);
       const run = this.run;
       if (run?.live) await this.restore(client, run, resume);
       else await this.startShell(client);
@@ -220,6 +272,8 @@ export class AttendeeSession {
     this.watchers.attendeeChanged(false);
     // Typing stops when the client that asked for it is gone; so do its held keystrokes.
     this.typer.abort(true);
+    const workshop = this.deps.workshop?.(this.attendee);
+    if (workshop && workshop.state !== 'closed') return;
     this.graceTimer = setTimeout(() => void this.close('grace period over'), this.deps.graceMs);
     this.graceTimer.unref();
   }
@@ -333,6 +387,7 @@ export class AttendeeSession {
   reset(by: 'instructor' | 'attendee'): Promise<void> {
     return this.serialise(async () => {
       await this.deps.beforeReset?.(this.attendee, this.labId, this.sandbox);
+      this.deps.store.recordReset?.(this.attendee, by);
       await this.replaceSandbox(by);
     });
   }
@@ -373,6 +428,7 @@ export class AttendeeSession {
     if (this.sandbox && this.sandbox !== held) await this.deps.pool.release(this.sandbox);
     await releasing;
     this.sandbox = null;
+    this.follow();
     this.lifecycle.transition('done');
     this.deps.onDone(this.attendee);
   }
@@ -389,6 +445,8 @@ export class AttendeeSession {
     this.client = null;
     // Podman shells live on under dtach and are re-attached by the next server; local ones end.
     this.run?.end('detach');
+    this.following?.handle.dispose();
+    this.following = null;
     this.lifecycle.transition('done');
   }
 
@@ -398,6 +456,7 @@ export class AttendeeSession {
     this.run = null;
     const old = this.sandbox;
     this.sandbox = null;
+    this.follow();
     this.sandbox = await this.deps.pool.replace(old, this.attendee, (phase, f) =>
       this.client?.sendJson({ type: 'progress', phase, fraction: 0.05 + 0.8 * f }),
     );
@@ -417,9 +476,10 @@ export class AttendeeSession {
         // The sandbox's own progress fills 5-85%; attaching the shell is the rest.
         this.sandbox = await this.deps.pool.acquire(this.attendee, (phase, f) => progress(phase, 0.05 + 0.8 * f));
       }
+      this.follow();
       this.run?.end();
       progress('starting your shell', 0.9);
-      const shell = await this.sandbox.attach(this.size);
+      const shell = await this.sandbox.attach(this.size, this.deps.shellEnv);
       this.health = 'running';
       const run = new ShellRun(shell, this.deps.ringBytes, this.size, this.refusedShell);
       run.own(shell.onData((chunk) => this.onOutput(run, chunk)));
@@ -500,6 +560,14 @@ export class AttendeeSession {
     void this.checkHealth().catch(() => undefined);
   }
 
+  /** Keep deps.followSandbox on the current sandbox: the old one's handle goes, the new one's comes. */
+  private follow(): void {
+    if (this.following?.sandbox === this.sandbox) return;
+    this.following?.handle.dispose();
+    this.following = null;
+    if (this.sandbox && this.deps.followSandbox) this.following = { sandbox: this.sandbox, handle: this.deps.followSandbox(this.attendee, this.sandbox) };
+  }
+
   private clearGrace(): void {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = null;
@@ -510,6 +578,14 @@ export class AttendeeSession {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+const PAUSED_NOTICE = 'The workshop is paused: your sandbox is stopped, your files are kept. Your shell comes back when the instructor resumes it.';
+
+/** The closing warning, with the time left as of now (the page counts down from `closesAt`). */
+export function closingNotice(closesAt: number): string {
+  const seconds = Math.max(0, Math.round((closesAt - Date.now()) / 1000));
+  return `The workshop closes in ${seconds} s: your sandbox and its files will be deleted. Save anything you want to keep now.`;
 }
 
 /** Lab text as the lines Run types: line endings normalised, trailing blank lines dropped. */

@@ -108,7 +108,8 @@ export class SessionManager {
     this.checking = true;
     try {
       for (const s of this.sessions.values()) {
-        if (s.connected) await s.checkHealth().catch(() => undefined);
+        // A paused workshop's sandboxes are stopped on purpose: not "lost".
+        if (s.connected && this.deps.workshop?.(s.attendee)?.state !== 'paused') await s.checkHealth().catch(() => undefined);
       }
     } finally {
       this.checking = false;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { WorkshopListSchema, WorkshopSchema } from '../../common/api.js';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { INSTRUCTOR_TOKEN, ROOT, TermClient, startServer, type RunningServer } from '../support/server.js';
 
 const LAB = 'kubernetes-meets-rust';
@@ -123,27 +123,31 @@ describe('workshops and joining', () => {
     assert.equal(got.code, w.code);
   });
 
-  test('npm run workshop -- open <lab> prints the code and URL of a new workshop; bad use exits 2 with the usage', () => {
+  test('npm run workshop -- open <lab> prints the code and URL of a new workshop; bad use exits 2 with the usage', async () => {
+    // Asynchronous on purpose: a spawnSync blocks this process past the server's keep-alive, and the
+    // next fetch then reuses a connection the server has already closed ("other side closed").
     const cli = (args: string[], env: Record<string, string> = { INSTRUCTOR_TOKEN }) =>
-      spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server', 'admin', 'workshop-cli.ts'), ...args], {
-        cwd: ROOT,
-        env: { ...process.env, INSTRUCTOR_TOKEN: '', ...env },
-        encoding: 'utf8',
-        timeout: 60_000,
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', path.join(ROOT, 'server', 'admin', 'workshop-cli.ts'), ...args],
+          { cwd: ROOT, env: { ...process.env, INSTRUCTOR_TOKEN: '', ...env }, encoding: 'utf8', timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+        );
       });
-    const ok = cli(['open', LAB, '--title', 'CLI class', '--max', '12', '--url', server.url]);
+    const ok = await cli(['open', LAB, '--title', 'CLI class', '--max', '12', '--url', server.url]);
     assert.equal(ok.status, 0, ok.stderr);
     const m = /^code: ([A-HJKMNP-Z]{6})\nurl:  (\S+)\nid:   (w-\S+)$/m.exec(ok.stdout);
     assert.ok(m, ok.stdout);
     assert.equal(m[2], `${server.url}/join/${m[1]}`);
-    const noLab = cli(['open', 'no-such-lab', '--url', server.url]);
+    const noLab = await cli(['open', 'no-such-lab', '--url', server.url]);
     assert.equal(noLab.status, 1);
     assert.match(noLab.stderr, /404 no lab named no-such-lab/);
-    assert.equal(cli(['open'], {}).status, 2);
-    const noToken = cli(['open', LAB, '--url', server.url], {});
+    assert.equal((await cli(['open'], {})).status, 2);
+    const noToken = await cli(['open', LAB, '--url', server.url], {});
     assert.equal(noToken.status, 2);
     assert.match(noToken.stderr, /INSTRUCTOR_TOKEN/);
-    assert.match(cli(['open', LAB, '--max', 'lots', '--url', server.url]).stderr, /--max lots: expected a whole number/);
+    assert.match((await cli(['open', LAB, '--max', 'lots', '--url', server.url])).stderr, /--max lots: expected a whole number/);
   });
 
   test('a join from another site or as a form is refused (it would set a cookie)', async () => {

@@ -282,21 +282,24 @@ describe('PodmanDriver (real podman)', { skip }, () => {
 
   // Whose sandbox is whose is the store's (pool.ts), not the driver's: podman-server.test.ts re-adopts
   // an attendee's sandbox after a SIGKILL through it.
-  test('adopt: a second driver finds the running sandboxes, and no duplicates', async () => {
-    // An exited sandbox is cleaned up by adopt, network included.
-    const dead = (await driver.create()) as Sandbox & { name: string; network: string };
-    await podman(['stop', '-t', '0', dead.id]);
-    assert.equal(await dead.health(), 'stopped');
+  test('adopt: a second driver finds the running and the stopped sandboxes, and no duplicates', async () => {
+    // A stopped sandbox (a paused workshop's) is found too: the store decides whether it is someone's
+    // (pool.ts keeps it) or nobody's (the pool destroys it, network included).
+    const stopped = (await driver.create()) as Sandbox & { name: string; network: string };
+    await driver.stop(stopped);
+    assert.equal(await stopped.health(), 'stopped');
 
     const second = new PodmanDriver({ workshop });
     const t = performance.now();
     const found = await second.adopt();
     record('adopt', performance.now() - t);
-    assert.deepEqual(found.map((s) => s.id).sort(), [a.id, b.id].sort());
-    assert.equal((await podman(['container', 'exists', dead.id])).code, 1, 'exited sandbox not removed');
-    assert.equal((await podman(['network', 'exists', dead.network])).code, 1, 'its network not removed');
-    // Adopting again changes nothing: same two, no new containers.
-    assert.equal((await second.adopt()).length, 2);
+    assert.deepEqual(found.map((s) => s.id).sort(), [a.id, b.id, stopped.id].sort());
+    // Adopting again changes nothing: same three, no new containers.
+    assert.equal((await second.adopt()).length, 3);
+    const adoptedStopped = found.find((s) => s.id === stopped.id)!;
+    await second.destroy(adoptedStopped);
+    assert.equal((await podman(['container', 'exists', stopped.id])).code, 1, 'stopped sandbox not removed');
+    assert.equal((await podman(['network', 'exists', stopped.network])).code, 1, 'its network not removed');
     const ps = await podman(['ps', '-aq', '--filter', `label=labdeck.workshop=${workshop}`]);
     assert.equal(ps.stdout.trim().split('\n').length, 2);
     // The adopted handle works.

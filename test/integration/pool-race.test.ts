@@ -52,6 +52,8 @@ function gatedDriver(): { driver: SandboxDriver; open: () => void; attaching: Pr
     },
     adopt: () => inner.adopt(),
     destroy: (sb) => inner.destroy(unwrap.get(sb.id) ?? sb),
+    stop: (sb) => inner.stop(unwrap.get(sb.id) ?? sb),
+    start: (sb) => inner.start(unwrap.get(sb.id) ?? sb),
     close: () => inner.close(),
   };
   return { driver, open, attaching };

@@ -10,7 +10,7 @@ import { podman } from '../../server/sandbox/podman/cli.js';
 export async function removeWorkshop(workshop: string): Promise<number> {
   const ps = await podman(['ps', '-aq', '--filter', `label=labdeck.workshop=${workshop}`]);
   const ids = ps.stdout.split('\n').filter(Boolean);
-  if (ids.length) await podman(['rm', '-f', '-t', '0', ...ids], { timeoutMs: 120_000 });
+  if (ids.length) await podman(['rm', '-f', '-v', '-t', '0', ...ids], { timeoutMs: 120_000 });
   const nets = await podman(['network', 'ls', '-q', '--filter', `label=labdeck.workshop=${workshop}`]);
   for (const n of nets.stdout.split('\n').filter(Boolean)) await podman(['network', 'rm', '-f', n]);
   return ids.length;

@@ -312,6 +312,11 @@ export class TerminalConnection {
       case 'presenter':
         this.update({ presenter: msg.step === null ? null : { labId: msg.labId, step: msg.step } });
         return;
+      case 'workshop':
+        // Issue 10: the server's own sentence (with the close countdown's seconds, or why there is no shell).
+        this.notify(msg.state === 'open' ? 'info' : 'warn', msg.message, msg.state === 'open');
+        if (msg.state === 'paused') this.setState({ kind: 'starting', phase: 'The workshop is paused: your shell comes back when it resumes', fraction: 0 });
+        return;
       case 'pong':
         this.lastPong = Date.now();
         this.update({ latency: Math.max(0, Math.round(performance.now() - msg.t)) });

@@ -160,7 +160,9 @@ export class PodmanDriver implements SandboxDriver {
       const network = e.Labels?.[LABEL_NETWORK] ?? name;
       // Only exact matches: the filter is on the label, but be strict anyway.
       if (e.Labels?.[LABEL_WORKSHOP] !== workshop) continue;
-      if (e.State !== 'running') {
+      // A stopped one may be a paused workshop's: the pool keeps it if the store assigns it to someone.
+      // Any other state (created, never started; mid-removal) is a leftover of a crash.
+      if (e.State !== 'running' && e.State !== 'exited' && e.State !== 'stopped') {
         await this.remove(e.Id, network);
         continue;
       }
@@ -188,6 +190,20 @@ export class PodmanDriver implements SandboxDriver {
     this.sandboxes.delete(sandbox.id);
   }
 
+  /** `podman stop`: processes end (2 s after SIGTERM), the container and its files stay. */
+  async stop(sandbox: Sandbox): Promise<void> {
+    const s = sandbox instanceof PodmanSandbox ? sandbox : this.sandboxes.get(sandbox.id);
+    for (const shell of s?.shells ?? []) shell.kill();
+    await podmanOk(['stop', '-t', '2', sandbox.id], `stop ${s?.name ?? sandbox.id}`, { timeoutMs: 30_000, podmanPath: this.opts.podmanPath });
+  }
+
+  /** `podman start`, then wait until exec answers, as after create(). */
+  async start(sandbox: Sandbox): Promise<void> {
+    const s = sandbox instanceof PodmanSandbox ? sandbox : this.sandboxes.get(sandbox.id);
+    await podmanOk(['start', sandbox.id], `start ${s?.name ?? sandbox.id}`, { timeoutMs: 60_000, podmanPath: this.opts.podmanPath });
+    await this.waitReady(sandbox.id, 15_000);
+  }
+
   /** A network on a fresh /28 of the sandbox range; retried when the random subnet is taken. */
   private async createNetwork(name: string): Promise<void> {
     const { workshop, podmanPath } = this.opts;
@@ -201,17 +217,20 @@ export class PodmanDriver implements SandboxDriver {
     }
   }
 
-  /** rm -f the container, then its network; both idempotent, together within destroyTimeoutMs. */
+  /**
+   * rm -f the container (-v: with its anonymous volumes, e.g. a privileged sandbox's nested podman
+   * storage), then its network; both idempotent, together within destroyTimeoutMs.
+   */
   private async remove(container: string, network: string | null): Promise<void> {
     const { podmanPath, destroyTimeoutMs } = this.opts;
     const end = Date.now() + destroyTimeoutMs;
-    let rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: destroyTimeoutMs, podmanPath });
+    let rm = await podman(['rm', '-f', '-v', '-i', '-t', '0', container], { timeoutMs: destroyTimeoutMs, podmanPath });
     // Seen with user-namespaced sandboxes in which the attendee mounted a cgroup v1 hierarchy: the first
     // rm can fail with "userdata/shm: device or resource busy" while the kernel tears the mount down;
     // a retry a moment later succeeds.
     for (let i = 0; i < 8 && rm.code !== 0 && /busy/i.test(rm.stderr) && Date.now() < end - 500; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      rm = await podman(['rm', '-f', '-i', '-t', '0', container], { timeoutMs: Math.max(1000, end - Date.now()), podmanPath });
+      rm = await podman(['rm', '-f', '-v', '-i', '-t', '0', container], { timeoutMs: Math.max(1000, end - Date.now()), podmanPath });
     }
     if (rm.code !== 0 && !/no such container/i.test(rm.stderr)) {
       throw new Error(`destroy ${container}: ${rm.timedOut ? `timed out after ${destroyTimeoutMs} ms` : rm.stderr.trim()}`);

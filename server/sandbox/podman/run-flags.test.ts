@@ -49,7 +49,7 @@ test('isolated without a cgroup v1 devices hierarchy: the same, without the cgro
   assert.equal(flags.has('--privileged'), false);
 });
 
-test('privileged: --privileged and the limits, and nothing of the isolated set', () => {
+test('privileged: --privileged, the limits, a volume for nested podman, the kind node image read-only; nothing of the isolated set', () => {
   assert.deepEqual(
     parse(runFlags({ isolation: 'privileged', ...limits, devicesParent: true })),
     new Map<string, string | true>([
@@ -58,6 +58,8 @@ test('privileged: --privileged and the limits, and nothing of the isolated set',
       ['--memory-swap', '1g'],
       ['--cpus', '1'],
       ['--privileged', true],
+      ['--volume', '/var/lib/containers'],
+      ['--mount', 'type=volume,src=labdeck-kind-images,dst=/var/lib/labdeck/kind-images,ro=true'],
     ]),
   );
 });

@@ -9,6 +9,14 @@ export type PodmanIsolation = 'isolated' | 'privileged';
 
 /** First host uid/gid of the sandboxes' user namespace: far above the usual /etc/subuid ranges. */
 export const SANDBOX_ID_BASE = 2_000_000_000;
+/**
+ * The host's podman volume that holds the Kubernetes node image for `kind create cluster`, as a
+ * read-only image store (kube/build.sh fills it; sandbox/inner/storage.conf lists it).
+ */
+export const KIND_IMAGES_VOLUME = 'labdeck-kind-images';
+/** Where privileged sandboxes see KIND_IMAGES_VOLUME (sandbox/inner/storage.conf names this path). */
+export const KIND_IMAGES_PATH = '/var/lib/labdeck/kind-images';
+
 /** Ids mapped into each sandbox (0..65535 inside). */
 export const SANDBOX_ID_COUNT = 65_536;
 
@@ -31,6 +39,15 @@ export function runFlags(opts: RunFlagOptions): string[] {
   const flags = ['--pids-limit', String(pidsLimit), '--memory', memory, '--memory-swap', memory, '--cpus', String(cpus)];
   if (isolation === 'privileged') {
     flags.push('--privileged');
+    // The sandbox's own podman on a real filesystem: a kind node's containerd mounts overlayfs, which
+    // the kernel refuses on top of the sandbox's overlay root ("invalid argument"). An anonymous
+    // volume, so it goes with the sandbox (the driver removes sandboxes with `rm -v`).
+    flags.push('--volume', '/var/lib/containers');
+    // The node image (568 MB) shared by every sandbox instead of a copy each. Read-only: an attendee
+    // cannot change what other sandboxes run (though privileged root could remount it; see
+    // docs/sandbox-podman.md, privileged is not isolation). Podman creates the volume if it is
+    // missing, filled from the image's empty store, so sandboxes start before any kube build.
+    flags.push('--mount', `type=volume,src=${KIND_IMAGES_VOLUME},dst=${KIND_IMAGES_PATH},ro=true`);
     return flags;
   }
   // Root in the sandbox is an unprivileged uid on the host (user namespace), so its CAP_SYS_ADMIN

@@ -1,0 +1,149 @@
+/**
+ * A workshop's capacity and lifecycle, the instructor's API (issue 10); every route takes the bearer
+ * token, and the dashboard's buttons are these calls. Contract in docs/protocol.md "HTTP API":
+ *
+ * - `GET  /api/workshops/:id/capacity` → `Capacity`: ready / in use / capacity, and the progress of
+ *   a prepare and of resets
+ * - `POST /api/workshops/:id/prepare {count}` → 202 `PrepareStatus`; 409 while one runs
+ * - `POST /api/workshops/:id/close {warnSeconds?}` → 202 `{closesAt}`: members are warned now, their
+ *   sandboxes destroyed when it ends, the workshop marked closed (joining it is then refused)
+ * - `POST /api/workshops/:id/pause` → 200 `TransitionResult`: sandboxes stopped, files kept
+ * - `POST /api/workshops/:id/resume` → 200 `TransitionResult`: sandboxes started, shells back
+ * - `POST /api/workshops/:id/reset {attendees?}` → 202 `{attendees}`: those members (all without the
+ *   field) get a fresh sandbox; each one's progress is in `capacity`'s `resets`
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import type { ApiErrorBody, Capacity, CloseScheduled, PrepareStatus, ResetQueued, TransitionResult } from '../../common/api.js';
+import { PREPARE_MAX } from '../sandbox/pool.js';
+import type { Store, StoredWorkshop } from '../store/store.js';
+import { MAX_RESET_SELECTION, type WorkshopControl } from '../workshop/control.js';
+import { safeDecode } from './assets.js';
+import type { Auth } from './auth.js';
+
+export interface CapacityApiDeps {
+  store: Store;
+  auth: Auth;
+  control: WorkshopControl;
+  /** The close warning when the request names none (CLOSE_WARNING_SECONDS). */
+  closeWarningMs: number;
+}
+
+interface Io {
+  json<T extends object>(res: ServerResponse, status: number, body: T): void;
+  readJson(req: IncomingMessage): Promise<unknown>;
+}
+
+/** An hour: long enough to finish a last exercise, short enough that "closing" means closing. */
+const MAX_WARN_SECONDS = 3600;
+
+const PrepareBody = z.object({ count: z.number().int().min(1).max(PREPARE_MAX) }).strict();
+const CloseBody = z.object({ warnSeconds: z.number().int().min(0).max(MAX_WARN_SECONDS).optional() }).strict();
+const ResetBody = z.object({ attendees: z.array(z.string().min(1).max(200)).min(1).max(MAX_RESET_SELECTION).optional() }).strict();
+const Empty = z.object({}).strict();
+
+const ROUTE = /^\/api\/workshops\/([^/]+)\/(capacity|prepare|close|pause|resume|reset)$/;
+
+/** Handles the request if it is one of these routes; false otherwise. */
+export async function handleCapacityApi(req: IncomingMessage, res: ServerResponse, p: string, deps: CapacityApiDeps, io: Io): Promise<boolean> {
+  const m = ROUTE.exec(p);
+  if (!m) return false;
+  const method = req.method ?? 'GET';
+  const action = m[2]!;
+  if (!deps.auth.isInstructor(req)) {
+    io.json<ApiErrorBody>(res, 401, { error: 'instructor token required (Authorization: Bearer <token>)' });
+    return true;
+  }
+  const wanted = action === 'capacity' ? 'GET' : 'POST';
+  if (method !== wanted) {
+    io.json<ApiErrorBody>(res, 405, { error: `${p} takes ${wanted}` });
+    return true;
+  }
+  const w = deps.store.workshop(safeDecode(m[1]!) ?? '');
+  if (!w) {
+    io.json<ApiErrorBody>(res, 404, { error: `no workshop ${m[1]}` });
+    return true;
+  }
+  const { control } = deps;
+  switch (action) {
+    case 'capacity':
+      io.json<Capacity>(res, 200, control.capacity(w));
+      return true;
+    case 'prepare': {
+      const body = await readBody(req, res, PrepareBody, deps.auth, io);
+      if (!body) return true;
+      if (w.state === 'closed') return refuseClosed(res, w, io);
+      const status = control.prepare(w, body.count);
+      if (status) io.json<PrepareStatus>(res, 202, status);
+      else io.json<ApiErrorBody>(res, 409, { error: 'a prepare is already running for this workshop: wait for it to finish' });
+      return true;
+    }
+    case 'close': {
+      const body = await readBody(req, res, CloseBody, deps.auth, io);
+      if (!body) return true;
+      if (w.state === 'closed') return refuseClosed(res, w, io);
+      const closesAt = control.close(w, body.warnSeconds === undefined ? deps.closeWarningMs : body.warnSeconds * 1000);
+      io.json<CloseScheduled>(res, 202, { closesAt });
+      return true;
+    }
+    case 'pause':
+    case 'resume': {
+      if (!(await readBody(req, res, Empty, deps.auth, io))) return true;
+      const from = action === 'pause' ? 'open' : 'paused';
+      if (w.state !== from) {
+        io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: only a${from === 'open' ? 'n open' : ' paused'} workshop can be ${action}d.` });
+        return true;
+      }
+      io.json<TransitionResult>(res, 200, action === 'pause' ? await control.pause(w) : await control.resume(w));
+      return true;
+    }
+    case 'reset': {
+      const body = await readBody(req, res, ResetBody, deps.auth, io);
+      if (!body) return true;
+      if (w.state !== 'open') {
+        // A paused workshop's sandboxes are stopped: a reset would start fresh ones behind the pause.
+        io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: resume it before resetting sandboxes.` });
+        return true;
+      }
+      const r = control.reset(w, body.attendees);
+      if ('notMember' in r) io.json<ApiErrorBody>(res, 404, { error: `no attendee ${r.notMember} in the workshop "${w.title}"` });
+      else io.json<ResetQueued>(res, 202, { attendees: r.queued });
+      return true;
+    }
+  }
+  return false;
+}
+
+function refuseClosed(res: ServerResponse, w: StoredWorkshop, io: Io): true {
+  io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is closed.` });
+  return true;
+}
+
+/**
+ * A JSON body that must match `schema` (an empty body is `{}`). Like every other POST of the server it
+ * must be JSON (no cross-site form can send that) and, when the browser names an origin, ours.
+ */
+async function readBody<S extends z.ZodType>(req: IncomingMessage, res: ServerResponse, schema: S, auth: Auth, io: Io): Promise<z.infer<S> | null> {
+  if (req.headers.origin !== undefined && !auth.originAllowed(req)) {
+    io.json<ApiErrorBody>(res, 403, { error: 'this request comes from another site' });
+    return null;
+  }
+  const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
+  if ((hasBody || req.headers['transfer-encoding']) && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    io.json<ApiErrorBody>(res, 415, { error: 'send the body as application/json' });
+    return null;
+  }
+  let raw: unknown;
+  try {
+    raw = await io.readJson(req);
+  } catch (err) {
+    io.json<ApiErrorBody>(res, 400, { error: `bad request: ${err instanceof Error ? err.message : String(err)}` });
+    return null;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    io.json<ApiErrorBody>(res, 400, { error: `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}` });
+    return null;
+  }
+  return parsed.data;
+}
