@@ -1,7 +1,7 @@
 /**
  * The classroom (issue 10): one instructor and two attendees, each in a browser context of their own
  * (own cookies, so own attendee and own sandbox), run through a workshop as it happens in a room:
- * both join by the link the dashboard shows and go at their own pace; the dashboard shows both move
+ * both join by the link the dashboard shows and go at their own pace; the class view shows both move
  * without a reload; the instructor watches one (who sees the notice), sends the other a hint, presents
  * a step that moves whoever follows, and resets the first's sandbox without touching the second's.
  * Every wait is on a real UI state (a terminal's buffer, a row's text, a URL); no fixed sleeps.
@@ -9,7 +9,7 @@
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { attendeeId, expectInTerminal, joinWorkshop, openWorkshop, stepTo, typeInTerminal, unlockDashboard } from './helpers';
 
-test('two attendees and an instructor: join by the link, live dashboard, watch one, hint the other, present, reset one', async ({ browser }, testInfo) => {
+test('two attendees and an instructor: join by the link, live class view, watch one, hint the other, present, reset one', async ({ browser }, testInfo) => {
   test.setTimeout(90_000);
   // The dashboard at a projector's size; the attendees on laptops.
   const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
@@ -19,6 +19,8 @@ test('two attendees and an instructor: join by the link, live dashboard, watch o
     const [dash, a, b] = await Promise.all([instructor.newPage(), ada.newPage(), bea.newPage()]);
     await unlockDashboard(dash);
     await openWorkshop(dash, `Classroom ${testInfo.workerIndex}-${Date.now()}`);
+    const view = dash.getByTestId('class-view');
+    await expect(view.getByTestId('class-connection')).toHaveAttribute('data-state', 'live');
     const joinUrl = (await dash.getByTestId('join-url-shown').textContent())!;
     // The names are this run's own: the dashboard's watch list shows every connected attendee of the
     // server, and other specs run beside this one.
@@ -36,24 +38,24 @@ test('two attendees and an instructor: join by the link, live dashboard, watch o
       await Promise.all([leaveMark(a, 'ada', 'a$((40+2))', '[a42:ada]'), leaveMark(b, 'bea', 'b$((40+3))', '[b43:bea]')]);
       return ids;
     });
-    const rowA = dash.locator(`tr[data-attendee="${idA}"]`);
-    const rowB = dash.locator(`tr[data-attendee="${idB}"]`);
-    const joinedA = dash.getByTestId('joined-name').filter({ hasText: nameA });
-    const joinedB = dash.getByTestId('joined-name').filter({ hasText: nameB });
+    const rowA = view.locator(`tr[data-attendee="${idA}"]`);
+    const rowB = view.locator(`tr[data-attendee="${idB}"]`);
+    const chart = view.getByTestId('step-chart');
 
-    await test.step('different paces, live on the dashboard', async () => {
-      // Different paces: Ada on step 2, Bea on step 4. The dashboard is never reloaded from here on.
+    await test.step('different paces, live in the class view', async () => {
+      // Ada on step 2, Bea on step 4. The dashboard is never reloaded: the class socket pushes each change.
       await Promise.all([stepTo(a, 2), stepTo(b, 4)]);
-      await expect(rowA).toContainText(/2 of \d+/);
-      await expect(rowB).toContainText(/4 of \d+/);
-      await expect(rowA).toContainText('connected');
-      await expect(rowB).toContainText('connected');
-      await expect(joinedA).toContainText('step 2');
-      await expect(joinedB).toContainText('step 4');
-      // Ada moves on; the dashboard follows.
+      await expect(rowA.getByTestId('class-step')).toHaveText(/^2 of \d+$/);
+      await expect(rowB.getByTestId('class-step')).toHaveText(/^4 of \d+$/);
+      await expect(rowA).toContainText('online');
+      await expect(rowB).toContainText('online');
+      await expect(chart.locator('li[data-step="1"]')).toHaveAttribute('data-on', '1');
+      await expect(chart.locator('li[data-step="3"]')).toHaveAttribute('data-on', '1');
+      // Ada moves on; the row and the chart follow.
       await stepTo(a, 3);
-      await expect(rowA).toContainText(/3 of \d+/);
-      await expect(joinedA).toContainText('step 3');
+      await expect(rowA.getByTestId('class-step')).toHaveText(/^3 of \d+$/);
+      await expect(chart.locator('li[data-step="2"]')).toHaveAttribute('data-on', '1');
+      await expect(chart.locator('li[data-step="1"]')).toHaveAttribute('data-on', '0');
       await attachScreenshot(dash, testInfo, 'dashboard-two-attendees');
     });
 
@@ -71,18 +73,18 @@ test('two attendees and an instructor: join by the link, live dashboard, watch o
     });
 
     await test.step('a hint to Bea only', async () => {
-      await joinedB.getByRole('button', { name: `Message ${nameB}`, exact: true }).click();
+      await rowB.getByRole('button', { name: `Message ${nameB}`, exact: true }).click();
       const hint = `Bea, try kubectl get pods -A (${suffix})`;
-      await joinedB.getByLabel(`Message to ${nameB}`).fill(hint);
-      await joinedB.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
-      await expect(joinedB.getByTestId('message-one-form')).toContainText(`Sent to ${nameB}.`);
+      await rowB.getByLabel(`Message to ${nameB}`).fill(hint);
+      await rowB.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
+      await expect(rowB.getByTestId('message-one-form')).toContainText(`Sent to ${nameB}.`);
       await expect(b.getByTestId('instructor-message')).toContainText(hint);
       // Ada does not: a message to her sent AFTER the hint was accepted (202) arrives on her socket,
       // which keeps order, so had the hint been routed to her too it would be there before it.
-      await joinedA.getByRole('button', { name: `Message ${nameA}`, exact: true }).click();
+      await rowA.getByRole('button', { name: `Message ${nameA}`, exact: true }).click();
       const ping = `Ada, well done (${suffix})`;
-      await joinedA.getByLabel(`Message to ${nameA}`).fill(ping);
-      await joinedA.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
+      await rowA.getByLabel(`Message to ${nameA}`).fill(ping);
+      await rowA.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
       await expect(a.getByTestId('instructor-message').filter({ hasText: ping })).toBeVisible();
       await expect(a.getByTestId('instructor-message')).toHaveCount(1);
       await expect(b.getByText(ping)).toHaveCount(0);
@@ -100,10 +102,10 @@ test('two attendees and an instructor: join by the link, live dashboard, watch o
       await dash.getByTestId('presenter-next').click();
       await expect(dash.getByTestId('presenter-current')).toContainText('Presenting step 2');
       await expect(b.getByTestId('step-count')).toHaveText(/^Step 2 of \d+$/);
-      await expect(rowB).toContainText(/2 of \d+/);
+      await expect(rowB.getByTestId('class-step')).toHaveText(/^2 of \d+$/);
       await expect(a.getByTestId('presenter-follow')).toContainText('Instructor: step 2');
       await expect(a.getByTestId('step-count')).toHaveText(/^Step 3 of \d+$/);
-      await expect(rowA).toContainText(/3 of \d+/);
+      await expect(rowA.getByTestId('class-step')).toHaveText(/^3 of \d+$/);
     });
 
     await test.step('the instructor resets Ada, Bea untouched', async () => {
@@ -118,7 +120,7 @@ test('two attendees and an instructor: join by the link, live dashboard, watch o
       await expectInTerminal(b, /^after\[b43:bea\]$/m);
       await expect(b.getByTestId('notice').filter({ hasText: 'reset' })).toHaveCount(0);
       await expect(rowA).toContainText('running');
-      await expect(rowB).toContainText(/2 of \d+/);
+      await expect(rowB.getByTestId('class-step')).toHaveText(/^2 of \d+$/);
       await attachScreenshot(dash, testInfo, 'dashboard-after-reset');
     });
   } finally {
