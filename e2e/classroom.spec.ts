@@ -10,7 +10,8 @@ import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { attendeeId, expectInTerminal, joinWorkshop, openWorkshop, stepTo, typeInTerminal, unlockDashboard } from './helpers';
 
 test('two attendees and an instructor: join by the link, live class view, watch one, hint the other, present, reset one', async ({ browser }, testInfo) => {
-  // Three pages and two shells: 20-35 s on this 2-core host, 85 s once under a load average of 27.
+  // Three pages and two shells: 17-33 s alone on this 2-core host, ~60 s with three copies at once,
+  // 85 s once under a load average of 27.
   test.setTimeout(120_000);
   // The dashboard at a projector's size; the attendees on laptops.
   const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
