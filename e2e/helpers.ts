@@ -79,3 +79,37 @@ export async function openWorkshop(dash: Page, title: string): Promise<void> {
   await dash.getByTestId('open-workshop').click();
   await expect(dash.getByTestId('join-card').locator('.join-title')).toContainText(title);
 }
+
+/** Join a workshop the way an attendee does: open the join link, type a name, and wait for a live shell. */
+export async function joinWorkshop(page: Page, joinUrl: string, name: string): Promise<void> {
+  await page.goto(joinUrl);
+  await untilHydrated(page, '[data-testid="join-submit"]');
+  await page.getByTestId('join-name').fill(name);
+  await page.getByTestId('join-submit').click();
+  await expect(page).toHaveURL(new RegExp(`/labs/${LAB_ID}`));
+  await expect(page.getByTestId('conn-status')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+}
+
+/** Walk with Previous/Next, as an attendee does, until the page shows step `step` (1-based). */
+export async function stepTo(page: Page, step: number): Promise<void> {
+  const count = page.getByTestId('step-count');
+  for (;;) {
+    const shown = Number(/Step (\d+) of/.exec((await count.textContent()) ?? '')?.[1]);
+    if (shown === step) return;
+    expect(shown, 'the page shows a step number').toBeGreaterThan(0);
+    await page.getByTestId(shown < step ? 'next' : 'prev').click();
+    await expect(count).toHaveText(new RegExp(`^Step ${shown < step ? shown + 1 : shown - 1} of \\d+$`));
+  }
+}
+
+/**
+ * Wait until React has hydrated the element: it attaches its props to the DOM node then. Before that
+ * the server-rendered form is plain HTML, and a click on its submit button (a slow page on a loaded
+ * host) submits it natively, reloading the join page with the name lost.
+ */
+export async function untilHydrated(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction((sel) => {
+    const el = document.querySelector(sel);
+    return el != null && Object.keys(el).some((k) => k.startsWith('__reactProps$'));
+  }, selector);
+}

@@ -21,7 +21,7 @@ export function LivePanel({ token }: { token: string }) {
   const workshop = open.find((w) => w.id === chosen) ?? open[0] ?? null;
 
   return (
-    <section className="panel" aria-labelledby="live-heading" data-testid="live-panel">
+    <section className="panel" aria-labelledby="live-heading" data-testid="live-panel" data-workshop-code={workshop?.code}>
       <div className="panel-head">
         <h2 id="live-heading">Present and watch</h2>
         <span className="spacer-flex" />
