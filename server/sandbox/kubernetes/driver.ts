@@ -177,8 +177,10 @@ export class KubernetesDriver implements SandboxDriver {
       const phase = pod.status?.phase ?? 'Pending';
       const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
       if (phase === 'Failed' || phase === 'Succeeded') throw new Error(`pod ${name} ended (${pod.status?.reason ?? phase}): ${pod.status?.message ?? ''}`);
-      // Waiting reasons that will not fix themselves: no image to run, or a bad spec.
-      if (waiting?.reason && /ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|CreateContainerError/.test(waiting.reason)) {
+      // Waiting reasons that will not fix themselves: no image to run. Others can: a node that has
+      // just turned Ready reports CreateContainerConfigError ("services have not yet been read") for
+      // a second or two (measured); they fail at the deadline, with their reason.
+      if (waiting?.reason && /^(ErrImageNeverPull|InvalidImageName)$/.test(waiting.reason)) {
         throw new Error(`pod ${name} cannot start: ${waiting.reason}: ${waiting.message ?? ''}`);
       }
       const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');

@@ -30,6 +30,11 @@ export class ExecShell implements Shell {
   private killed = false;
   /** True after detach(): the exit that follows is not the shell's end. */
   detaching = false;
+
+  /** True once kill() or detach() ran: the exit that follows needs no clean-up of its own. */
+  get letGo(): boolean {
+    return this.killed;
+  }
   private queue: Buffer[] = [];
   private queued = 0;
   private retryMs = 0;

@@ -71,9 +71,10 @@ export class KubernetesSandbox implements Sandbox {
     this.shells.add(shell);
     shell.onExit(() => {
       this.shells.delete(shell);
-      // The socket can also end on its own (pod gone, API server restarted): sweep too, unless the
-      // server let go of it on purpose to re-attach later.
-      if (!shell.detaching) void this.sweep();
+      // The socket can also end on its own (pod gone, API server restarted): sweep then. Not after
+      // kill() (it swept already; a second sweep, queued behind a new attach, would kill the new
+      // shell) nor after detach() (the shell is kept for a later attach).
+      if (!shell.letGo) void this.sweep();
     });
     return shell;
   }
