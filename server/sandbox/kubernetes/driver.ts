@@ -17,8 +17,11 @@ import {
   NetworkingV1Api,
   type V1Pod,
 } from '@kubernetes/client-node';
+import type { Config } from '../../config.js';
 import type { DriverInfo, ProgressListener, Sandbox, SandboxDriver } from '../driver.js';
 import {
+  cpuQuantity,
+  memoryQuantity,
   LABEL_WORKSHOP,
   limitRangeObject,
   namespaceObject,
@@ -61,11 +64,36 @@ export const KUBERNETES_DEFAULTS = {
 
 const WORKSHOP_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
+/** The driver the server's settings describe (select.ts): SANDBOX_IMAGE, _MEMORY and _CPUS are shared with podman. */
+export function kubernetesDriverFor(config: Config): KubernetesDriver {
+  const k = config.kubernetes;
+  return new KubernetesDriver({
+    workshop: config.workshop,
+    kubeconfig: k.kubeconfig,
+    namespacePrefix: k.namespacePrefix,
+    image: config.podman.image,
+    imagePullPolicy: k.imagePullPolicy,
+    limits: { cpu: cpuQuantity(config.podman.cpus), memory: memoryQuantity(config.podman.memory) },
+    requests: k.requests,
+    maxPods: k.maxPods,
+    runtimeClass: k.runtimeClass,
+  });
+}
+
 /** Load the kubeconfig file, or the in-cluster service account when `file` is null. */
 export function loadKubeConfig(file: string | null): KubeConfig {
   const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromCluster();
+  if (file) {
+    try {
+      kc.loadFromFile(file);
+    } catch (err) {
+      throw new Error(`KUBECONFIG=${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  } else if (process.env.KUBERNETES_SERVICE_HOST) {
+    kc.loadFromCluster();
+  } else {
+    throw new Error('SANDBOX=kubernetes needs KUBECONFIG=<a kubeconfig file>, or labdeck running in a pod (its service account: deploy/)');
+  }
   if (!kc.getCurrentCluster()) throw new Error(`no cluster in ${file ?? 'the in-cluster configuration'}`);
   return kc;
 }

@@ -33,6 +33,20 @@ export function namespaceObject(spec: WorkshopSpec): V1Namespace {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: meta(spec, spec.namespace) };
 }
 
+/** podman's `--memory` form (`1g`, `512m`, bytes) as a Kubernetes quantity (`1Gi`, `512Mi`). */
+export function memoryQuantity(podmanMemory: string): string {
+  const m = /^(\d+)([bkmg]?)$/i.exec(podmanMemory);
+  if (!m) throw new Error(`not a memory size: ${podmanMemory}`);
+  const unit = { '': '', b: '', k: 'Ki', m: 'Mi', g: 'Gi' }[m[2]!.toLowerCase()] ?? '';
+  return `${m[1]}${unit}`;
+}
+
+/** A number of CPUs as a Kubernetes quantity, in millicores when it is not whole. */
+export function cpuQuantity(cpus: number): string {
+  if (!(cpus > 0)) throw new Error(`not a number of CPUs: ${cpus}`);
+  return Number.isInteger(cpus) ? String(cpus) : `${Math.max(1, Math.round(cpus * 1000))}m`;
+}
+
 /** Scale a quantity like `1Gi` or `500m` by a whole number, keeping its unit. */
 export function timesQuantity(quantity: string, n: number): string {
   const m = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(quantity);
