@@ -146,14 +146,23 @@ export class KubernetesDriver implements SandboxDriver {
     return this.spec;
   }
 
-  /** Create the namespace, its quota, limit range and network policy; each one only if it is missing. */
+  /**
+   * Make sure the namespace, its quota, limit range and network policy exist: each is read first and
+   * created only when missing, so that a server whose namespace the operator made (deploy/: no
+   * cluster-wide rights) never needs the right to create namespaces.
+   */
   private prepare(): Promise<void> {
     this.prepared ??= (async () => {
       const ns = this.namespace;
-      await createIfMissing(() => this.core.createNamespace({ body: namespaceObject(this.spec) }));
-      await createIfMissing(() => this.core.createNamespacedResourceQuota({ namespace: ns, body: quotaObject(this.spec) }));
-      await createIfMissing(() => this.core.createNamespacedLimitRange({ namespace: ns, body: limitRangeObject(this.spec) }));
-      await createIfMissing(() => this.net.createNamespacedNetworkPolicy({ namespace: ns, body: networkPolicyObject(this.spec) }));
+      const name = (o: { metadata?: { name?: string } }): string => o.metadata?.name ?? '';
+      const nsObject = namespaceObject(this.spec);
+      await ensure(() => this.core.readNamespace({ name: ns }), () => this.core.createNamespace({ body: nsObject }));
+      const quota = quotaObject(this.spec);
+      await ensure(() => this.core.readNamespacedResourceQuota({ name: name(quota), namespace: ns }), () => this.core.createNamespacedResourceQuota({ namespace: ns, body: quota }));
+      const limits = limitRangeObject(this.spec);
+      await ensure(() => this.core.readNamespacedLimitRange({ name: name(limits), namespace: ns }), () => this.core.createNamespacedLimitRange({ namespace: ns, body: limits }));
+      const policy = networkPolicyObject(this.spec);
+      await ensure(() => this.net.readNamespacedNetworkPolicy({ name: name(policy), namespace: ns }), () => this.net.createNamespacedNetworkPolicy({ namespace: ns, body: policy }));
       // The controller-manager creates the namespace's default ServiceAccount a moment after the
       // namespace; a pod created before that is refused.
       const end = Date.now() + 30_000;
@@ -270,7 +279,14 @@ export class KubernetesDriver implements SandboxDriver {
   }
 }
 
-async function createIfMissing(create: () => Promise<unknown>): Promise<void> {
+/** Read; create when the read says 404; another server creating it meanwhile (409) is fine. */
+async function ensure(read: () => Promise<unknown>, create: () => Promise<unknown>): Promise<void> {
+  try {
+    await read();
+    return;
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 404)) throw err;
+  }
   try {
     await create();
   } catch (err) {
