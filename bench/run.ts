@@ -4,11 +4,14 @@
  * docs/performance.md between its bench markers. `--only echo,throughput,...` runs a subset;
  * `--podman` forces the podman sandbox figures in quick mode (they take a minute or two).
  *
- * Sections: echo, throughput, ctrlc, sandbox, scale, page.
+ * `--kubernetes` forces the kubernetes driver's figures in quick mode (an offline node starts: a minute or two).
+ *
+ * Sections: echo, throughput, ctrlc, sandbox, kubernetes, scale, page.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { benchEcho } from './echo.js';
+import { benchKubernetes } from './kubernetes.js';
 import { startHosts, stopHosts, type CandidateName } from './endpoints.js';
 import { benchPage } from './page.js';
 import { addRatios, find, machine, med, printTable, write, type Goal, type Results, type Row } from './report.js';
@@ -76,6 +79,15 @@ await section('sandbox', async () => {
   rows.push(...r.rows);
   notes.push(...r.notes);
 });
+
+// Right after `sandbox`, so the pod figures sit beside podman's of the same run.
+if (!quick || argv.includes('--kubernetes')) {
+  await section('kubernetes', async () => {
+    const r = await benchKubernetes({ runs: P.sandboxRuns, repeats: P.podmanRepeats });
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+  });
+} else notes.push('kubernetes driver not measured: skipped in quick mode (add --kubernetes)');
 
 await section('scale', async () => {
   const r = await benchScale({ sessions: P.sessions, keys: P.scaleKeys, repeats });
