@@ -30,7 +30,7 @@ import {
   quotaObject,
   type WorkshopSpec,
 } from './manifests.js';
-import { KubernetesSandbox, errorText, podHealth } from './sandbox.js';
+import { KubernetesSandbox, api, errorText, podHealth } from './sandbox.js';
 
 export interface KubernetesDriverOptions {
   /** Short name shared by every sandbox of this server: `[a-z0-9]([a-z0-9-]*[a-z0-9])?`, at most 40 chars. */
@@ -168,7 +168,7 @@ export class KubernetesDriver implements SandboxDriver {
       const end = Date.now() + 30_000;
       for (;;) {
         try {
-          await this.core.readNamespacedServiceAccount({ name: 'default', namespace: ns });
+          await api('read the default ServiceAccount', this.core.readNamespacedServiceAccount({ name: 'default', namespace: ns }));
           return;
         } catch (err) {
           if (!(err instanceof ApiException && err.code === 404) || Date.now() > end) throw err;
@@ -188,7 +188,7 @@ export class KubernetesDriver implements SandboxDriver {
     const name = `sandbox-${randomBytes(5).toString('hex')}`;
     onProgress?.('pod', 0.3);
     try {
-      await this.core.createNamespacedPod({ namespace: this.namespace, body: podObject(this.spec, name) });
+      await api('create pod', this.core.createNamespacedPod({ namespace: this.namespace, body: podObject(this.spec, name) }));
     } catch (err) {
       throw new Error(`create pod ${this.namespace}/${name}: ${errorText(err)}`);
     }
@@ -209,7 +209,7 @@ export class KubernetesDriver implements SandboxDriver {
     const end = Date.now() + this.startTimeoutMs;
     let why = 'not scheduled yet';
     for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
-      const pod = await this.core.readNamespacedPod({ name, namespace: this.namespace });
+      const pod = await api(`read pod ${name}`, this.core.readNamespacedPod({ name, namespace: this.namespace }));
       if (podHealth(pod) === 'running') return pod;
       const phase = pod.status?.phase ?? 'Pending';
       const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
@@ -231,7 +231,7 @@ export class KubernetesDriver implements SandboxDriver {
   async adopt(): Promise<Sandbox[]> {
     let pods: V1Pod[];
     try {
-      pods = (await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL_WORKSHOP}=${this.spec.workshop}` })).items;
+      pods = (await api('list pods', this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL_WORKSHOP}=${this.spec.workshop}` }))).items;
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return [];
       throw new Error(`list sandboxes in ${this.namespace}: ${errorText(err)}`);
@@ -266,7 +266,7 @@ export class KubernetesDriver implements SandboxDriver {
   /** Delete at once (grace 0: the sandbox's processes get SIGKILL); a pod already gone is fine. */
   private async deletePod(name: string): Promise<void> {
     try {
-      await this.core.deleteNamespacedPod({ name, namespace: this.namespace, gracePeriodSeconds: 0 });
+      await api(`delete pod ${name}`, this.core.deleteNamespacedPod({ name, namespace: this.namespace, gracePeriodSeconds: 0 }));
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return;
       throw new Error(`destroy ${this.namespace}/${name}: ${errorText(err)}`);
@@ -282,13 +282,13 @@ export class KubernetesDriver implements SandboxDriver {
 /** Read; create when the read says 404; another server creating it meanwhile (409) is fine. */
 async function ensure(read: () => Promise<unknown>, create: () => Promise<unknown>): Promise<void> {
   try {
-    await read();
+    await api('read', read());
     return;
   } catch (err) {
     if (!(err instanceof ApiException && err.code === 404)) throw err;
   }
   try {
-    await create();
+    await api('create', create());
   } catch (err) {
     if (!(err instanceof ApiException && err.code === 409)) throw err;
   }

@@ -9,7 +9,7 @@ import { ConfigError, loadConfig } from '../../config.js';
 import { exitCodeOf } from './channel.js';
 import { loadKubeConfig } from './driver.js';
 import { cpuQuantity, memoryQuantity, podObject, quotaObject, timesQuantity, type WorkshopSpec } from './manifests.js';
-import { podHealth, shellCommand } from './sandbox.js';
+import { api, podHealth, shellCommand } from './sandbox.js';
 
 const spec: WorkshopSpec = {
   workshop: 'w1',
@@ -92,4 +92,9 @@ test('kubeconfig: a missing file and a missing cluster are named, not a stack tr
   } finally {
     if (saved !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved;
   }
+});
+
+test('an API call that never answers is given up with its name, not awaited for ever', async () => {
+  await assert.rejects(api('read pod x', new Promise(() => undefined), 50), /read pod x: no answer from the API server within 50 ms/);
+  assert.equal(await api('fast', Promise.resolve(7), 50), 7);
 });

@@ -144,12 +144,24 @@ export class KubernetesSandbox implements Sandbox {
 
   async health(): Promise<SandboxHealth> {
     try {
-      return podHealth(await this.core.readNamespacedPod({ name: this.id, namespace: this.namespace }));
+      return podHealth(await api(`read pod ${this.id}`, this.core.readNamespacedPod({ name: this.id, namespace: this.namespace })));
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return 'missing';
       throw new Error(`health of ${this.id}: ${errorText(err)}`);
     }
   }
+}
+
+/** How long one API call may take: the client sets no deadline of its own, and nothing may hang. */
+export const API_TIMEOUT_MS = 30_000;
+
+/** `call`'s result, or a rejection naming `what` after `ms` (the request itself is left to finish). */
+export function api<T>(what: string, call: Promise<T>, ms = API_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from the API server within ${ms} ms`)), ms);
+  });
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
 }
 
 /** An API error's message (the Status object's), or the error's own. */
