@@ -230,13 +230,14 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
       await waitForOutput(second, 'kept:yes-42', 20_000);
       const exited = new Promise((r) => second.onExit(r));
       second.kill();
-      await exited;
-      await waitFor('the sweep to end the shell', 20_000, async () => !/sleep 3131|bash -l/.test(await ok(sb, 'ps -eo args')));
-      // And a new shell right after a kill is not swept away by it.
+      // A new shell at once (a reset's new shell, a reconnect): the kill's sweep must not take it too.
+      // Before the fix, the socket's close queued a second sweep behind this attach, which killed it.
       const third = await adopted.attach({ cols: 80, rows: 24 });
       shells.push(third);
-      third.write('echo fresh-$((2+3))\r');
-      await waitForOutput(third, 'fresh-5', 20_000);
+      await exited;
+      await waitFor('the sweep to end the old shell', 20_000, async () => !/sleep 3131/.test(await ok(sb, 'ps -eo args')));
+      third.write('echo fresh-$((2+3)) "kept:[$KEPT]"\r');
+      await waitForOutput(third, 'fresh-5 kept:[]', 20_000);
     } finally {
       await driver.destroy(sb);
     }
