@@ -4,13 +4,16 @@
  * docs/performance.md between its bench markers. `--only echo,throughput,...` runs a subset;
  * `--podman` forces the podman sandbox figures in quick mode (they take a minute or two).
  *
- * Sections: echo, throughput, ctrlc, sandbox, stampede, scale, page, kind (full mode or --only kind:
- * 3 clusters take a few minutes).
+ * `--kubernetes` forces the kubernetes driver's figures in quick mode (an offline node starts: a minute or two).
+ *
+ * Sections: echo, throughput, ctrlc, sandbox, kubernetes, stampede, scale, page, kind (full mode or
+ * --only kind: 3 clusters take a few minutes).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { benchEcho } from './echo.js';
 import { benchKind } from './kind.js';
+import { benchKubernetes } from './kubernetes.js';
 import { startHosts, stopHosts, type CandidateName } from './endpoints.js';
 import { benchPage } from './page.js';
 import { addRatios, find, machine, med, printTable, write, type Goal, type Results, type Row } from './report.js';
@@ -79,6 +82,15 @@ await section('sandbox', async () => {
   rows.push(...r.rows);
   notes.push(...r.notes);
 });
+
+// Right after `sandbox`, so the pod figures sit beside podman's of the same run.
+if (!quick || argv.includes('--kubernetes')) {
+  await section('kubernetes', async () => {
+    const r = await benchKubernetes({ runs: P.sandboxRuns, repeats: P.podmanRepeats });
+    rows.push(...r.rows);
+    notes.push(...r.notes);
+  });
+} else notes.push('kubernetes driver not measured: skipped in quick mode (add --kubernetes)');
 
 await section('stampede', async () => {
   // Issue 10: a class of 50 starting within 5 s, with the pool cold and prepared.

@@ -86,15 +86,19 @@ function firstByte(t: LabdeckTerm, afterReset: boolean, timeoutMs: number): Prom
   );
 }
 
-interface Config {
-  driver: 'local' | 'podman';
+export interface SandboxBenchConfig {
+  driver: 'local' | 'podman' | 'kubernetes';
   pool: number;
+  /** More server settings (the kubernetes bench: its KUBECONFIG, pull policy, requests). */
+  env?: Record<string, string>;
 }
 
-async function measureConfig(cfg: Config, runs: number, repeats: number): Promise<{ join: number[][]; reset: number[][] }> {
+/** Join and reset, `runs` each per repeat, through a real server with this driver and pool (also bench/kubernetes.ts). */
+export async function measureConfig(cfg: SandboxBenchConfig, runs: number, repeats: number): Promise<{ join: number[][]; reset: number[][] }> {
   const workshop = `bench-${randomBytes(3).toString('hex')}`;
-  const server = await startServer({ SANDBOX: cfg.driver, POOL_SIZE: String(cfg.pool), GRACE_SECONDS: '1', WORKSHOP: workshop, MAX_SESSIONS: '500' });
-  const podman = cfg.driver === 'podman';
+  const server = await startServer({ SANDBOX: cfg.driver, POOL_SIZE: String(cfg.pool), GRACE_SECONDS: '1', WORKSHOP: workshop, MAX_SESSIONS: '500', ...cfg.env });
+  // A container engine under the driver (podman, kubernetes): the pool needs time to refill between runs.
+  const podman = cfg.driver !== 'local';
   // Time for the pool to (re)fill between measurements, and for background destroys to settle.
   const gap = podman ? (cfg.pool > 0 ? 2000 : 600) : 150;
   const join: number[][] = [];
@@ -143,7 +147,7 @@ async function measureConfig(cfg: Config, runs: number, repeats: number): Promis
     // Grace is 1 s: detached sessions close and destroy their sandboxes; give them time, then stop.
     await sleep(podman ? 4000 : 1500);
     await server.stop();
-    if (podman) await sweepPodman(workshop);
+    if (cfg.driver === 'podman') await sweepPodman(workshop);
   }
   return { join, reset };
 }

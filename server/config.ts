@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
-export type SandboxKind = 'local' | 'podman';
+export type SandboxKind = 'local' | 'podman' | 'kubernetes';
 export type Isolation = 'isolated' | 'privileged';
 
 /** A host name the server answers to; `port: null` means any port (a name behind a proxy). */
@@ -46,6 +46,16 @@ export interface Config {
   closeWarningMs: number;
   prepareCheckMs: number;
   podman: { image: string; pidsLimit: number; memory: string; cpus: number };
+  /** SANDBOX=kubernetes (docs/kubernetes-driver.md); image, memory and cpus are `podman`'s, shared. */
+  kubernetes: {
+    /** A kubeconfig file (KUBECONFIG); null: the in-cluster service account. */
+    kubeconfig: string | null;
+    namespacePrefix: string;
+    runtimeClass: string | null;
+    imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+    maxPods: number;
+    requests: { cpu: string; memory: string };
+  };
 }
 
 export class ConfigError extends Error {}
@@ -118,6 +128,9 @@ const publicUrl = z.string().transform((raw, ctx) => {
   return url;
 });
 
+/** A Kubernetes resource quantity as requests take it: `250m`, `0.5`, `256Mi`, `1G`. */
+const kubeQuantity = z.string().regex(/^(\d+(\.\d+)?)(m|k|M|G|Ki|Mi|Gi)?$/, 'expected a Kubernetes quantity, like 250m, 0.5, 256Mi or 1Gi');
+
 /** A bind address: an IP literal or a plain host name. */
 const bindHost = z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(h), 'expected an IP address or a host name to bind');
 
@@ -128,7 +141,7 @@ const EnvSchema = z.object({
   PORT: whole(0, 65535).default(3000),
   LABS_DIR: z.string().default('labs'),
   LABDECK_DATA_DIR: z.string().default('.data'),
-  SANDBOX: oneOf(['local', 'podman']).default('local'),
+  SANDBOX: oneOf(['local', 'podman', 'kubernetes']).default('local'),
   SANDBOX_ISOLATION: oneOf(['isolated', 'privileged']).default('isolated'),
   WORKSHOP: z
     .string()
@@ -162,6 +175,19 @@ const EnvSchema = z.object({
   SANDBOX_PIDS: whole(16, 100_000).default(512),
   SANDBOX_MEMORY: memory.default('1g'),
   SANDBOX_CPUS: cpus.default(1),
+  KUBECONFIG: z.string().optional(),
+  KUBE_NAMESPACE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,20}$/, 'use lower-case letters, digits and dashes (max 21), starting with a letter or digit')
+    .default('labdeck-'),
+  KUBE_RUNTIME_CLASS: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'expected a RuntimeClass name, like kata or sysbox-runc')
+    .optional(),
+  KUBE_IMAGE_PULL_POLICY: oneOf(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+  KUBE_MAX_PODS: whole(1, 10_000).default(250),
+  KUBE_CPU_REQUEST: kubeQuantity.default('250m'),
+  KUBE_MEMORY_REQUEST: kubeQuantity.default('256Mi'),
 });
 
 /** Addresses that bind every interface: not a host name anyone can use in a URL. */
@@ -200,7 +226,7 @@ export function loadConfig(env: Env = process.env, root = process.cwd(), argv: s
     sandbox: e.SANDBOX,
     isolation: e.SANDBOX_ISOLATION,
     workshop: e.WORKSHOP,
-    poolSize: e.POOL_SIZE ?? (e.SANDBOX === 'podman' ? 2 : 1),
+    poolSize: e.POOL_SIZE ?? (e.SANDBOX === 'local' ? 1 : 2),
     graceMs: e.GRACE_SECONDS * 1000,
     maxSessions: e.MAX_SESSIONS,
     newSessions: { perSecond: e.NEW_SESSIONS_PER_SECOND, burst: e.NEW_SESSIONS_BURST },
@@ -216,6 +242,14 @@ export function loadConfig(env: Env = process.env, root = process.cwd(), argv: s
     closeWarningMs: e.CLOSE_WARNING_SECONDS * 1000,
     prepareCheckMs: e.PREPARE_CHECK_SECONDS * 1000,
     podman: { image: e.SANDBOX_IMAGE, pidsLimit: e.SANDBOX_PIDS, memory: e.SANDBOX_MEMORY, cpus: e.SANDBOX_CPUS },
+    kubernetes: {
+      kubeconfig: e.KUBECONFIG ? path.resolve(root, e.KUBECONFIG) : null,
+      namespacePrefix: e.KUBE_NAMESPACE_PREFIX,
+      runtimeClass: e.KUBE_RUNTIME_CLASS ?? null,
+      imagePullPolicy: e.KUBE_IMAGE_PULL_POLICY,
+      maxPods: e.KUBE_MAX_PODS,
+      requests: { cpu: e.KUBE_CPU_REQUEST, memory: e.KUBE_MEMORY_REQUEST },
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The sandbox layer: where an attendee's environment is created, reset and destroyed.
- * One interface, one driver per engine (local.ts, podman/; a future kubernetes one). Anything
+ * One interface, one driver per engine (local.ts, podman/, kubernetes/). Anything
  * engine-specific stays inside its driver; only server/main.ts chooses and wires a driver.
  */
 

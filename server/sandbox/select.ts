@@ -5,6 +5,11 @@ import type { SandboxDriver } from './driver.js';
 import { LocalDriver, workspaceRootFor } from './local.js';
 
 export async function createDriver(config: Config): Promise<SandboxDriver> {
+  if (config.sandbox === 'kubernetes') {
+    // Loaded only when chosen, like podman: the client library is large.
+    const { kubernetesDriverFor } = await import('./kubernetes/driver.js');
+    return kubernetesDriverFor(config);
+  }
   if (config.sandbox === 'podman') {
     // Loaded only when chosen: the local default never touches podman.
     const { PodmanDriver } = await import('./podman/driver.js');
