@@ -164,9 +164,10 @@ export class KubernetesSandbox implements Sandbox {
     this.stopped = true;
     for (const shell of this.shells) shell.kill();
     await this.sweeping;
-    // `kill -KILL -1` reaches every process this user may signal but PID 1 (the pause container) and
-    // the kill itself: what the attendee left running in the background ends too.
-    await this.exec(['sh', '-c', 'kill -KILL -1 2>/dev/null; true'], { timeoutMs: 10_000 });
+    // Every process but the pod's own: PID 1 (pause), and those whose parent is outside the namespace
+    // (PPID 0: the container's `sleep infinity` and this exec itself; `kill -1` would end the container).
+    // What the attendee left running, dtach's master included, has a parent inside: it ends.
+    await this.exec(['bash', '-c', STOP_SCRIPT], { timeoutMs: 10_000 });
   }
 
   async start(): Promise<void> {
@@ -174,6 +175,12 @@ export class KubernetesSandbox implements Sandbox {
     this.stopped = false;
   }
 }
+
+/** Builtins only (no fork that would itself be a target): read each process's PPID from /proc. */
+const STOP_SCRIPT =
+  'for d in /proc/[0-9]*; do p=${d#/proc/}; if [ "$p" = 1 ] || [ "$p" = $$ ]; then continue; fi; ' +
+  'read -r line < "$d/stat" 2>/dev/null || continue; set -- ${line##*) }; ' +
+  'if [ "$2" != 0 ]; then kill -KILL "$p" 2>/dev/null; fi; done; true';
 
 /** How long one API call may take: the client sets no deadline of its own, and nothing may hang. */
 export const API_TIMEOUT_MS = 30_000;
