@@ -255,6 +255,8 @@ test('on a projector (1280x720): the join page, a message and a reset notice are
   try {
     const page = await ctx.newPage();
     await page.goto(`/join/${workshop.code}`);
+    // Join waits for the page to be hydrated (JoinForm.tsx); measure it as the attendee uses it.
+    await expect(page.getByTestId('join-submit')).toBeEnabled();
 
     // Join page: large type, text at 7:1 or more, field edges at 3:1 or more, a focus ring that shows.
     for (const sel of ['label', '[data-testid="join-name"]', '[data-testid="join-submit"]']) {

@@ -77,6 +77,7 @@ export function ClassView({ token, workshop }: { token: string; workshop: string
     });
   }, [live.rows, sort, now]);
 
+  const messagingRow = messaging ? (rows.find((r) => r.id === messaging) ?? null) : null;
   const stuck = rows.filter((r) => r.stuck).length;
   const online = rows.filter((r) => r.online).length;
   return (
@@ -151,13 +152,14 @@ export function ClassView({ token, workshop }: { token: string; workshop: string
                     </button>
                     <ResetButton token={token} attendee={r.id} name={r.name} disabled={r.sandbox === 'none'} onDone={() => undefined} />
                   </div>
-                  {messaging === r.id && <MessageForm token={token} workshop={workshop} to={{ id: r.id, name: r.name }} onClose={() => setMessaging(null)} />}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {/* Below the table, not in the row's cell: a form in the cell squeezed every column of the table. */}
+      {messagingRow && <MessageForm key={messagingRow.id} token={token} workshop={workshop} to={{ id: messagingRow.id, name: messagingRow.name }} onClose={() => setMessaging(null)} />}
       {live.workshop && live.workshop.stepTitles.length > 0 && <StepChart stepTitles={live.workshop.stepTitles} rows={live.rows} />}
     </section>
   );

@@ -47,7 +47,7 @@ export function WatchPane({ token, attendee, name, onClose }: { token: string; a
     void (async () => {
       const { Terminal: XTermCtor } = await import('@xterm/xterm');
       if (cancelled) return;
-      const term = new XTermCtor({ fontFamily: MONO_FONT, fontSize: 13, lineHeight: 1.1, scrollback: 2000, disableStdin: true, cursorBlink: false, customGlyphs: true, theme: { background: '#0d1117', foreground: '#e6edf3' } });
+      const term = new XTermCtor({ fontFamily: MONO_FONT, fontSize: 15, lineHeight: 1.1, scrollback: 2000, disableStdin: true, cursorBlink: false, customGlyphs: true, theme: { background: '#0d1117', foreground: '#e6edf3' } });
       term.open(host);
       termRef.current = term;
       window.__labdeckWatch = { term };

@@ -122,7 +122,6 @@ function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: 
             {attendees.map((a) => (
               <li key={a.id} className={a.online ? 'online' : undefined} data-testid="joined-name">
                 {a.name}
-                {a.step != null && <span className="muted"> · step {a.step + 1}</span>}
               </li>
             ))}
           </ul>

@@ -5,7 +5,7 @@
  * the name with the same rule first so a typo is explained before anything is sent.
  */
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { displayNameProblem, MAX_NAME_CHARS } from '@/common/api';
 import { api, ApiError } from '@/app/lib/api';
 import styles from './join.module.css';
@@ -16,6 +16,18 @@ export function JoinForm({ code: fromLink }: { code: string | null }) {
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Until React has hydrated the page, a click on Join would submit the form natively (a reload that
+  // loses the name): the button waits for hydration, and what was typed before it is taken over.
+  const [hydrated, setHydrated] = useState(false);
+  const codeInput = useRef<HTMLInputElement>(null);
+  const nameInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const typedCode = codeInput.current?.value ?? '';
+    const typedName = nameInput.current?.value ?? '';
+    if (typedCode) setCode(typedCode.toUpperCase());
+    if (typedName) setName(typedName);
+    setHydrated(true);
+  }, []);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -42,8 +54,10 @@ export function JoinForm({ code: fromLink }: { code: string | null }) {
           Workshop code
           <input
             className={styles.input}
+            ref={codeInput}
             value={code}
             onChange={(e) => setCode(e.target.value.toUpperCase())}
+            autoFocus={!fromLink}
             autoComplete="off"
             autoCapitalize="characters"
             spellCheck={false}
@@ -55,16 +69,17 @@ export function JoinForm({ code: fromLink }: { code: string | null }) {
           Your name
           <input
             className={styles.input}
+            ref={nameInput}
             value={name}
             onChange={(e) => setName(e.target.value)}
-            autoFocus
+            autoFocus={Boolean(fromLink)}
             autoComplete="nickname"
             maxLength={MAX_NAME_CHARS * 2}
             placeholder="as the instructor will see it"
             data-testid="join-name"
           />
         </label>
-        <button type="submit" className={`btn btn-primary ${styles.go}`} disabled={busy} data-testid="join-submit">
+        <button type="submit" className={`btn btn-primary ${styles.go}`} disabled={busy || !hydrated} data-testid="join-submit">
           {busy ? 'Joining…' : 'Join'}
         </button>
         {error && (
