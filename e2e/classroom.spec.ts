@@ -77,16 +77,17 @@ test('two attendees and an instructor: join by the link, live class view, watch 
     await test.step('a hint to Bea only', async () => {
       await rowB.getByRole('button', { name: `Message ${nameB}`, exact: true }).click();
       const hint = `Bea, try kubectl get pods -A (${suffix})`;
-      await rowB.getByLabel(`Message to ${nameB}`).fill(hint);
-      await rowB.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
-      await expect(rowB.getByTestId('message-one-form')).toContainText(`Sent to ${nameB}.`);
+      // The form opens below the class table, addressed to the row's attendee.
+      await view.getByLabel(`Message to ${nameB}`).fill(hint);
+      await view.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
+      await expect(view.getByTestId('message-one-form')).toContainText(`Sent to ${nameB}.`);
       await expect(b.getByTestId('instructor-message')).toContainText(hint);
       // Ada does not: a message to her sent AFTER the hint was accepted (202) arrives on her socket,
       // which keeps order, so had the hint been routed to her too it would be there before it.
       await rowA.getByRole('button', { name: `Message ${nameA}`, exact: true }).click();
       const ping = `Ada, well done (${suffix})`;
-      await rowA.getByLabel(`Message to ${nameA}`).fill(ping);
-      await rowA.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
+      await view.getByLabel(`Message to ${nameA}`).fill(ping);
+      await view.getByTestId('message-one-form').getByRole('button', { name: 'Send' }).click();
       await expect(a.getByTestId('instructor-message').filter({ hasText: ping })).toBeVisible();
       await expect(a.getByTestId('instructor-message')).toHaveCount(1);
       await expect(b.getByText(ping)).toHaveCount(0);

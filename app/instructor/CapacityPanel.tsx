@@ -12,9 +12,11 @@ import { usePolling } from './usePolling';
 interface Props {
   token: string;
   onUnauthorized: () => void;
+  /** The workshop the dashboard is on (WorkshopPanel's): shown unless the instructor picks another. */
+  current: string | null;
 }
 
-export function CapacityPanel({ token, onUnauthorized }: Props) {
+export function CapacityPanel({ token, onUnauthorized, current }: Props) {
   const loadList = useCallback(() => api.workshops(token), [token]);
   const list = usePolling(loadList, 5000);
   const [selected, setSelected] = useState<string | null>(null);
@@ -23,7 +25,7 @@ export function CapacityPanel({ token, onUnauthorized }: Props) {
     if (unauthorized) onUnauthorized();
   }, [unauthorized, onUnauthorized]);
   const live = (list.data ?? []).filter((w) => w.state !== 'closed');
-  const shown = live.find((w) => w.id === selected) ?? live[0] ?? null;
+  const shown = live.find((w) => w.id === (selected ?? current)) ?? live[0] ?? null;
   return (
     <section className="panel" aria-labelledby="capacity-heading" data-testid="capacity-panel">
       <div className="panel-head">

@@ -50,10 +50,10 @@ export function Dashboard() {
       {token ? (
         <>
           <WorkshopPanel token={token} labs={labs} onUnauthorized={onUnauthorized} onShown={setWorkshop} />
-          <CapacityPanel token={token} onUnauthorized={onUnauthorized} />
+          <CapacityPanel token={token} onUnauthorized={onUnauthorized} current={workshop} />
           {workshop && <ClassView key={workshop} token={token} workshop={workshop} />}
           <AttendeeTable token={token} labs={labs} onUnauthorized={onUnauthorized} />
-          <LivePanel token={token} />
+          <LivePanel token={token} current={workshop} />
           <NotesViewer token={token} labs={labs} />
         </>
       ) : (

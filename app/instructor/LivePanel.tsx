@@ -10,7 +10,8 @@ import { usePolling } from './usePolling';
 import { WatchPane } from './WatchPane';
 import styles from './watch.module.css';
 
-export function LivePanel({ token }: { token: string }) {
+/** `current`: the workshop the dashboard is on (WorkshopPanel's), presented unless another is picked. */
+export function LivePanel({ token, current }: { token: string; current: string | null }) {
   const loadWorkshops = useCallback(() => api.workshops(token), [token]);
   const loadAttendees = useCallback(() => api.attendees(token), [token]);
   const workshops = usePolling(loadWorkshops, 5000).data ?? [];
@@ -18,7 +19,7 @@ export function LivePanel({ token }: { token: string }) {
   const [chosen, setChosen] = useState<string | null>(null);
   const [watched, setWatched] = useState<{ id: string; name: string } | null>(null);
   const open = workshops.filter((w) => w.state === 'open');
-  const workshop = open.find((w) => w.id === chosen) ?? open[0] ?? null;
+  const workshop = open.find((w) => w.id === (chosen ?? current)) ?? open[0] ?? null;
 
   return (
     <section className="panel" aria-labelledby="live-heading" data-testid="live-panel" data-workshop-code={workshop?.code}>
