@@ -37,7 +37,7 @@ done
 node_bin=$(readlink -f "$(command -v node)")
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [[ $node_major == 20 ]] || die "the host's node is $(node -v); the image carries the host's binary and needs Node 20 (the native modules are built for its ABI)"
-[[ $(. /etc/os-release && echo "$VERSION_CODENAME") == bookworm ]] \
+grep -qx "VERSION_CODENAME=bookworm" /etc/os-release \
   || die "the host is not Debian bookworm: the native modules built here would not match the image's glibc"
 [[ -d $repo/node_modules/node-pty && -d $repo/node_modules/better-sqlite3 ]] || die "node_modules is missing: run npm ci first"
 
