@@ -2,7 +2,8 @@
  * deploy/ (labdeck on Kubernetes) against a real API server: the offline node of test/support/kube.ts.
  * The kustomization is validated by kubectl (client-side, against the server's OpenAPI schema) and by a
  * server-side dry run, then applied for real; the driver then runs with the ServiceAccount's own token,
- * which proves the Role grants enough, and `kubectl auth can-i` proves it grants no more.
+ * which proves the Role grants enough, and `kubectl auth can-i` proves it grants no more. Last, the
+ * server's own image (deploy/image/build.sh, built or reused in before()) runs as the Deployment.
  *   node --import tsx --test test/integration/kubernetes-deploy.test.ts
  * LABDECK_SKIP_KUBE=1 skips it on a machine without the node image.
  */
