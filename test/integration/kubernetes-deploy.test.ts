@@ -2,12 +2,16 @@
  * deploy/ (labdeck on Kubernetes) against a real API server: the offline node of test/support/kube.ts.
  * The kustomization is validated by kubectl (client-side, against the server's OpenAPI schema) and by a
  * server-side dry run, then applied for real; the driver then runs with the ServiceAccount's own token,
- * which proves the Role grants enough, and `kubectl auth can-i` proves it grants no more.
+ * which proves the Role grants enough, and `kubectl auth can-i` proves it grants no more. Last, the
+ * server's own image (deploy/image/build.sh, built or reused in before()) runs as the Deployment.
  *   node --import tsx --test test/integration/kubernetes-deploy.test.ts
  * LABDECK_SKIP_KUBE=1 skips it on a machine without the node image.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +23,10 @@ import { removeStaleKubeNodes, startKubeNode, type KubeNode } from '../support/k
 const skip = process.env.LABDECK_SKIP_KUBE === '1' ? 'LABDECK_SKIP_KUBE=1: kubernetes deploy tests skipped' : false;
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const SA = 'system:serviceaccount:labdeck:labdeck';
+const VERSION = (JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+/** deploy/image/build.sh's image: what the Deployment runs (deploy/kustomization.yaml `images:`). */
+const SERVER_IMAGE = `localhost/labdeck-server:${VERSION}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('deploy/ on a real API server', { skip }, () => {
   let node: KubeNode;
@@ -26,10 +34,13 @@ describe('deploy/ on a real API server', { skip }, () => {
 
   before(async () => {
     await removeStaleKubeNodes();
-    node = await startKubeNode({ images: ['localhost/labdeck-sandbox:latest'] });
+    // Cached by its stamp (under a second when nothing changed; about 80 s when the app did).
+    const build = spawnSync('bash', [path.join(repo, 'deploy/image/build.sh')], { encoding: 'utf8', timeout: 8 * 60_000 });
+    assert.equal(build.status, 0, `deploy/image/build.sh failed:\n${build.stdout}${build.stderr}`);
+    node = await startKubeNode({ images: ['localhost/labdeck-sandbox:latest', SERVER_IMAGE] });
     const cp = await podman(['cp', path.join(repo, 'deploy'), `${node.name}:/tmp/deploy`]);
     assert.equal(cp.code, 0, cp.stderr);
-  }, { timeout: 10 * 60_000 });
+  }, { timeout: 15 * 60_000 });
 
   after(async () => {
     for (const d of drivers) await d.close();
@@ -122,4 +133,154 @@ describe('deploy/ on a real API server', { skip }, () => {
       assert.equal(await can(args), 'no', `the ServiceAccount may ${args.join(' ')}`);
     }
   });
+
+  test('the server image runs in the cluster: Deployment Ready, /healthz through the Service, its pool made and re-adopted with the ServiceAccount', { timeout: 8 * 60_000 }, async () => {
+    // What this node lacks and a real cluster has, and nothing else, goes into a test overlay over
+    // deploy/ (applied by the same kubectl -k): no kube-proxy, so the in-cluster client is pointed at the
+    // API server's own address (the `kubernetes` Service's endpoint) instead of its ClusterIP; no
+    // storage provisioner, so a hostPath volume pre-bound to the PVC; the images loaded above.
+    const ep = await node.kubectl(['get', 'endpoints', 'kubernetes', '-o', 'jsonpath={.subsets[0].addresses[0].ip} {.subsets[0].ports[0].port}']);
+    const [apiHost, apiPort] = ep.stdout.trim().split(' ');
+    assert.ok(apiHost && apiPort, `no endpoint for the kubernetes Service: ${ep.stdout}${ep.stderr}`);
+    const dataDir = '/var/lib/labdeck-test-data';
+    const mk = await podman(['exec', node.name, 'install', '-d', '-o', '10001', '-g', '10001', '-m', '0700', dataDir]);
+    assert.equal(mk.code, 0, mk.stderr);
+    const pv = await node.kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'labdeck-test-data' },
+      spec: {
+        capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: '',
+        hostPath: { path: dataDir, type: 'Directory' }, claimRef: { namespace: 'labdeck', name: 'labdeck-data' },
+      },
+    }));
+    assert.equal(pv.code, 0, pv.stderr);
+
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'labdeck-overlay-'));
+    try {
+      await writeFile(path.join(dir, 'kustomization.yaml'), YAML.stringify({
+        apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization',
+        // `bases:`, not `resources:`: the kustomize in kubectl 1.20 (v2.0.3) takes a directory only there.
+        bases: ['../deploy'],
+        // An overlay's images: match the name the base has already set (deploy/kustomization.yaml).
+        images: [{ name: 'registry.example.org/labdeck-server', newName: SERVER_IMAGE.split(':')[0], newTag: VERSION }],
+        patchesStrategicMerge: ['settings.yaml', 'deployment.yaml'],
+      }));
+      await writeFile(path.join(dir, 'settings.yaml'), YAML.stringify({
+        apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'labdeck-settings', namespace: 'labdeck' },
+        data: {
+          SANDBOX_IMAGE: 'localhost/labdeck-sandbox:latest', KUBE_IMAGE_PULL_POLICY: 'Never', POOL_SIZE: '1',
+          KUBE_CPU_REQUEST: '10m', KUBE_MEMORY_REQUEST: '32Mi', PUBLIC_URL: 'http://labdeck.test',
+        },
+      }));
+      await writeFile(path.join(dir, 'deployment.yaml'), YAML.stringify({
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'labdeck', namespace: 'labdeck' },
+        spec: { template: { spec: { containers: [{
+          name: 'labdeck', imagePullPolicy: 'Never',
+          env: [{ name: 'KUBERNETES_SERVICE_HOST', value: apiHost }, { name: 'KUBERNETES_SERVICE_PORT', value: apiPort }],
+          resources: { requests: { cpu: '50m', memory: '128Mi' } },
+        }] } } },
+      }));
+      const cp = await podman(['cp', dir, `${node.name}:/tmp/overlay`]);
+      assert.equal(cp.code, 0, cp.stderr);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const apply = await node.kubectl(['apply', '-k', '/tmp/overlay']);
+    assert.equal(apply.code, 0, apply.stderr);
+    const image = await node.kubectl(['-n', 'labdeck', 'get', 'deploy', 'labdeck', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+    assert.equal(image.stdout, SERVER_IMAGE);
+
+    const diagnose = async (): Promise<string> => {
+      const pods = await node.kubectl(['-n', 'labdeck', 'describe', 'pods']);
+      const logs = await node.kubectl(['-n', 'labdeck', 'logs', 'deploy/labdeck', '--tail', '40']);
+      return `${pods.stdout.slice(-3000)}\n--- server log ---\n${logs.stdout}${logs.stderr}`;
+    };
+    const ready = async (): Promise<void> => {
+      // The startup probe allows 120 s (deployment.yaml); on 2 busy cores the server starts in seconds.
+      const r = await node.kubectl(['-n', 'labdeck', 'rollout', 'status', 'deploy/labdeck', '--timeout=50s']);
+      if (r.code !== 0) assert.fail(`the Deployment did not become Ready: ${r.stdout}${r.stderr}\n${await diagnose()}`);
+    };
+    await ready();
+
+    // Through the Service, with kubectl port-forward from this host (the node has no kube-proxy): kubectl
+    // resolves svc/labdeck by its selector and named target port. The Host is PUBLIC_URL's, as an Ingress
+    // would pass it; the server's Host check refuses any other (the API server's own service proxy
+    // forwards its own Host, so it gets a 421, which is why it is not used here).
+    const body = await viaPortForward(node.kubeconfig, '/healthz', 'labdeck.test');
+    assert.equal(body.status, 200, `${body.text}\n${await diagnose()}`);
+    const health = JSON.parse(body.text) as { ok: boolean; labs: number };
+    assert.equal(health.ok, true, body.text);
+    assert.ok(health.labs > 0, `no labs in the image: ${body.text}`);
+    // Negative control: the same route with a name that is not the server's.
+    assert.equal((await viaPortForward(node.kubeconfig, '/healthz', 'evil.example')).status, 421);
+
+    // The server filled its pool (POOL_SIZE=1) in labdeck-default, with the ServiceAccount's own token:
+    // the in-cluster config, the Role and the sandbox image by name.
+    const poolPods = async (): Promise<string[]> => {
+      const r = await node.kubectl(['-n', 'labdeck-default', 'get', 'pods', '-l', 'labdeck.workshop=default', '-o', 'jsonpath={.items[*].metadata.name}']);
+      return r.stdout.split(' ').filter(Boolean).sort();
+    };
+    let pooled: string[] = [];
+    for (let i = 0; i < 120 && pooled.length === 0; i++) {
+      pooled = await poolPods();
+      if (pooled.length === 0) await sleep(500);
+    }
+    assert.equal(pooled.length, 1, `the server made no pool pod: ${await diagnose()}`);
+    const running = await node.kubectl(['-n', 'labdeck-default', 'wait', '--for=condition=Ready', `pod/${pooled[0]}`, '--timeout=90s']);
+    assert.equal(running.code, 0, `${running.stdout}${running.stderr}`);
+
+    // A new server pod (Recreate) lists the pods with the ServiceAccount and re-adopts the warm one:
+    // still one pod, the same one, and the log says so.
+    const old = await node.kubectl(['-n', 'labdeck', 'get', 'pods', '-l', 'app.kubernetes.io/component=server', '-o', 'jsonpath={.items[0].metadata.name}']);
+    const del = await node.kubectl(['-n', 'labdeck', 'delete', 'pod', old.stdout.trim(), '--wait=true']);
+    assert.equal(del.code, 0, del.stderr);
+    let next = '';
+    for (let i = 0; i < 120 && !next; i++) {
+      const r = await node.kubectl(['-n', 'labdeck', 'get', 'pods', '-l', 'app.kubernetes.io/component=server', '-o', 'jsonpath={.items[*].metadata.name}']);
+      next = r.stdout.split(' ').find((n) => n && n !== old.stdout.trim()) ?? '';
+      if (!next) await sleep(500);
+    }
+    assert.ok(next, 'no new server pod after the old one was deleted');
+    const again = await node.kubectl(['-n', 'labdeck', 'wait', '--for=condition=Ready', `pod/${next}`, '--timeout=50s']);
+    assert.equal(again.code, 0, `${again.stdout}${again.stderr}\n${await diagnose()}`);
+    let log = '';
+    for (let i = 0; i < 60 && !log.includes('re-adopted'); i++) {
+      log = (await node.kubectl(['-n', 'labdeck', 'logs', `pod/${next}`])).stdout;
+      if (!log.includes('re-adopted')) await sleep(500);
+    }
+    assert.match(log, /re-adopted sandboxes from a previous run adopted=1/, log);
+    assert.deepEqual(await poolPods(), pooled);
+  });
 });
+
+/**
+ * GET `target` from svc/labdeck through `kubectl port-forward` (this host's kubectl, a free loopback
+ * port), with the given Host header; the forward ends with the request. Bounded: 30 s in all.
+ */
+async function viaPortForward(kubeconfig: string, target: string, host: string): Promise<{ status: number; text: string }> {
+  const pf = spawn('kubectl', ['--kubeconfig', kubeconfig, '-n', 'labdeck', 'port-forward', '--address', '127.0.0.1', 'svc/labdeck', ':80'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => pf.kill('SIGKILL'), 30_000);
+  try {
+    let out = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      pf.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      pf.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      pf.on('close', (code) => reject(new Error(`kubectl port-forward ended (${code}): ${out}`)));
+    });
+    return await new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: target, headers: { host }, timeout: 20_000 }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('timeout', () => req.destroy(new Error(`GET ${target} via port-forward: no answer in 20 s`)));
+      req.on('error', reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    pf.kill('SIGTERM');
+  }
+}
