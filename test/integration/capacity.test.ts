@@ -202,6 +202,41 @@ describe('workshop capacity and lifecycle, podman', () => {
     await tb.waitForOutput(/mine\r\n/, 20_000);
   });
 
+  test('reset all: every member gets a fresh sandbox; a member of another workshop is untouched', async () => {
+    const w = await openWorkshop(server);
+    const other = await openWorkshop(server);
+    const cy = await join(server, w.code, 'Cy');
+    const di = await join(server, w.code, 'Di');
+    const eve = await join(server, other.code, 'Eve');
+    const terms = await Promise.all([cy, di, eve].map((m) => connect(server, m.cookie, open)));
+    for (const t of terms) t.type('echo mine > ~/f; echo wr$((1+1))ote\r');
+    await Promise.all(terms.map((t) => t.waitForOutput(/wr2ote/, 20_000)));
+    const before = await Promise.all([cy, di, eve].map((m) => sandboxOf(server, m.id)));
+
+    const r = await call(server, 'POST', `/api/workshops/${w.id}/reset`, {});
+    assert.equal(r.status, 202, await r.clone().text());
+    assert.deepEqual(((await r.json()) as { attendees: string[] }).attendees.sort(), [cy.id, di.id].sort());
+    const done = (x: Capacity, id: string) => x.resets[id]?.state === 'done' || x.resets[id]?.state === 'failed';
+    const c = await capacityUntil(server, w.id, (x) => done(x, cy.id) && done(x, di.id), 'both resets');
+    assert.deepEqual([c.resets[cy.id]?.state, c.resets[di.id]?.state], ['done', 'done'], JSON.stringify(c.resets));
+
+    for (const [i, t] of terms.slice(0, 2).entries()) {
+      const resetAt = t.messages.findIndex((m) => m.type === 'reset');
+      assert.ok(resetAt >= 0, `member ${i} was told`);
+      await t.waitForMessage('ready', 60_000, resetAt);
+      t.type('test -e ~/f && echo pre$((1+1))sent || echo ab$((1+1))sent\r');
+      await t.waitForOutput(/ab2sent/, 20_000);
+    }
+    assert.notEqual(await sandboxOf(server, cy.id), before[0]);
+    assert.notEqual(await sandboxOf(server, di.id), before[1]);
+
+    const te = terms[2]!;
+    assert.equal(te.messages.some((m) => m.type === 'reset'), false, 'Eve (another workshop) was not reset');
+    assert.equal(await sandboxOf(server, eve.id), before[2]);
+    te.type('cat ~/f\r');
+    await te.waitForOutput(/mine\r\n/, 20_000);
+  });
+
   test('pause stops the containers (not removed) and ends the shell; resume brings the shell and a file back', async () => {
     const w = await openWorkshop(server);
     const ana = await join(server, w.code, 'Ana');
