@@ -19,6 +19,7 @@ import { PREPARE_MAX } from '../sandbox/pool.js';
 import type { Store, StoredWorkshop } from '../store/store.js';
 import { MAX_RESET_SELECTION, type WorkshopControl } from '../workshop/control.js';
 import { safeDecode } from './assets.js';
+import { readBody, type Io } from './json-body.js';
 import type { Auth } from './auth.js';
 
 export interface CapacityApiDeps {
@@ -27,11 +28,6 @@ export interface CapacityApiDeps {
   control: WorkshopControl;
   /** The close warning when the request names none (CLOSE_WARNING_SECONDS). */
   closeWarningMs: number;
-}
-
-interface Io {
-  json<T extends object>(res: ServerResponse, status: number, body: T): void;
-  readJson(req: IncomingMessage): Promise<unknown>;
 }
 
 /** An hour: long enough to finish a last exercise, short enough that "closing" means closing. */
@@ -70,7 +66,7 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
       io.json<Capacity>(res, 200, control.capacity(w));
       return true;
     case 'prepare': {
-      const body = await readBody(req, res, PrepareBody, deps.auth, io);
+      const body = await readBody(req, res, PrepareBody, deps.auth, io, { emptyIsObject: true });
       if (!body) return true;
       if (w.state === 'closed') return refuseClosed(res, w, io);
       const status = control.prepare(w, body.count);
@@ -79,7 +75,7 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
       return true;
     }
     case 'close': {
-      const body = await readBody(req, res, CloseBody, deps.auth, io);
+      const body = await readBody(req, res, CloseBody, deps.auth, io, { emptyIsObject: true });
       if (!body) return true;
       if (w.state === 'closed') return refuseClosed(res, w, io);
       const closesAt = control.close(w, body.warnSeconds === undefined ? deps.closeWarningMs : body.warnSeconds * 1000);
@@ -88,7 +84,7 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
     }
     case 'pause':
     case 'resume': {
-      if (!(await readBody(req, res, Empty, deps.auth, io))) return true;
+      if (!(await readBody(req, res, Empty, deps.auth, io, { emptyIsObject: true }))) return true;
       const from = action === 'pause' ? 'open' : 'paused';
       if (w.state !== from) {
         io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: only a${from === 'open' ? 'n open' : ' paused'} workshop can be ${action}d.` });
@@ -98,7 +94,7 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
       return true;
     }
     case 'reset': {
-      const body = await readBody(req, res, ResetBody, deps.auth, io);
+      const body = await readBody(req, res, ResetBody, deps.auth, io, { emptyIsObject: true });
       if (!body) return true;
       if (w.state !== 'open') {
         // A paused workshop's sandboxes are stopped: a reset would start fresh ones behind the pause.
@@ -117,33 +113,4 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
 function refuseClosed(res: ServerResponse, w: StoredWorkshop, io: Io): true {
   io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is closed.` });
   return true;
-}
-
-/**
- * A JSON body that must match `schema` (an empty body is `{}`). Like every other POST of the server it
- * must be JSON (no cross-site form can send that) and, when the browser names an origin, ours.
- */
-async function readBody<S extends z.ZodType>(req: IncomingMessage, res: ServerResponse, schema: S, auth: Auth, io: Io): Promise<z.infer<S> | null> {
-  if (req.headers.origin !== undefined && !auth.originAllowed(req)) {
-    io.json<ApiErrorBody>(res, 403, { error: 'this request comes from another site' });
-    return null;
-  }
-  const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
-  if ((hasBody || req.headers['transfer-encoding']) && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
-    io.json<ApiErrorBody>(res, 415, { error: 'send the body as application/json' });
-    return null;
-  }
-  let raw: unknown;
-  try {
-    raw = await io.readJson(req);
-  } catch (err) {
-    io.json<ApiErrorBody>(res, 400, { error: `bad request: ${err instanceof Error ? err.message : String(err)}` });
-    return null;
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    io.json<ApiErrorBody>(res, 400, { error: `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}` });
-    return null;
-  }
-  return parsed.data;
 }

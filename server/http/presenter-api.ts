@@ -16,18 +16,13 @@ import type { Store } from '../store/store.js';
 import type { Presenter } from '../terminal/presenter.js';
 import type { Auth } from './auth.js';
 import { safeDecode } from './assets.js';
-import { readBody } from './workshop-api.js';
+import { readBody, type Io } from './json-body.js';
 
 export interface PresenterApiDeps {
   labs: LabCatalog;
   store: Store;
   auth: Auth;
   presenter: Presenter;
-}
-
-interface Io {
-  json<T extends object>(res: ServerResponse, status: number, body: T): void;
-  readJson(req: IncomingMessage): Promise<unknown>;
 }
 
 const PresenterBody = z.object({ step: z.number().int().min(0).max(10_000).nullable() }).strict();

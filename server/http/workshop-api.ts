@@ -25,6 +25,7 @@ import type { SessionManager } from '../terminal/sessions.js';
 import type { Store, StoredWorkshop } from '../store/store.js';
 import type { Auth } from './auth.js';
 import { safeDecode } from './assets.js';
+import { readBody, type Io } from './json-body.js';
 import { rosterRows } from '../classroom/roster.js';
 import { StuckSettingsSchema, type StuckSettings } from '../../common/class-protocol.js';
 
@@ -35,11 +36,6 @@ export interface WorkshopApiDeps {
   auth: Auth;
   /** PUBLIC_URL: the address attendees open, when set; else the request's own (allowed) Host. */
   publicUrl: URL | null;
-}
-
-interface Io {
-  json<T extends object>(res: ServerResponse, status: number, body: T): void;
-  readJson(req: IncomingMessage): Promise<unknown>;
 }
 
 /** A room's worth by default; the bound keeps one workshop from taking every session of the server. */
@@ -206,29 +202,6 @@ async function join(req: IncomingMessage, res: ServerResponse, attendee: string 
   io.json<Joined>(res, 201, { attendee: id, name: outcome.name, workshop: w.id, lab: w.labId, labUrl: `/labs/${encodeURIComponent(w.labId)}` });
 }
 
-export async function readBody<S extends z.ZodType>(req: IncomingMessage, res: ServerResponse, schema: S, auth: Auth, io: Io): Promise<z.infer<S> | null> {
-  if (req.headers.origin !== undefined && !auth.originAllowed(req)) {
-    io.json<ApiErrorBody>(res, 403, { error: 'this request comes from another site' });
-    return null;
-  }
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
-    io.json<ApiErrorBody>(res, 415, { error: 'send the body as application/json' });
-    return null;
-  }
-  let raw: unknown;
-  try {
-    raw = await io.readJson(req);
-  } catch (err) {
-    io.json<ApiErrorBody>(res, 400, { error: `bad request: ${err instanceof Error ? err.message : String(err)}` });
-    return null;
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    io.json<ApiErrorBody>(res, 400, { error: `bad request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}` });
-    return null;
-  }
-  return parsed.data;
-}
 
 /**
  * Where attendees open the workshop: PUBLIC_URL when set (the name behind a proxy), else the origin
