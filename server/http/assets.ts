@@ -3,16 +3,16 @@
  * its files are untrusted on labdeck's origin:
  * - only the images the deck itself shows are served (for a top-level `.md` deck, whose folder is all of
  *   LABS_DIR, that is what keeps the other labs' files out of reach);
- * - the file's real path (symlinks resolved) must stay inside the lab's real folder;
+ * - the file is opened through the one confinement rule (server/labs/confine.ts, issue 17 §1): its real
+ *   path (symlinks resolved) inside the lab's real folder, checked again at each request;
  * - every asset carries a sandboxing CSP, so an SVG's `<script>` never runs as labdeck.
  */
 import type { ServerResponse } from 'node:http';
-import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Block, Lab } from '../../common/lab-model.js';
 import type { LabCatalog } from '../labs/catalog.js';
+import { confinedFile, type ConfinedFile } from '../labs/confine.js';
 
 const ASSET_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -71,24 +71,17 @@ export async function serveAsset(res: ServerResponse, labs: LabCatalog, labId: s
   const lab = labs.lab(labId);
   const type = ASSET_TYPES[path.extname(rel).toLowerCase()];
   if (!lab || !type || !referencedAssets(lab).has(rel)) return notFound(res);
-  let file: string;
-  let labDir: string;
+  let file: ConfinedFile;
   try {
-    labDir = await realpath(path.resolve(labs.dir, path.dirname(lab.source)));
-    file = await realpath(path.resolve(labDir, rel));
+    file = await confinedFile(path.resolve(labs.dir, path.dirname(lab.source)), rel);
   } catch {
     return notFound(res);
   }
-  if (!file.startsWith(labDir + path.sep)) return notFound(res);
-  // O_NOFOLLOW: the checked path must still be no symlink when it is opened.
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
-  if (!handle) return notFound(res);
+  const { handle } = file;
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) return notFound(res);
     res.writeHead(200, {
       'Content-Type': type,
-      'Content-Length': st.size,
+      'Content-Length': file.size,
       'Cache-Control': 'public, max-age=300',
       'Content-Security-Policy': ASSET_CSP,
     });

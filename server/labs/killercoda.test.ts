@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeBlocks, type LabDiagnostic } from '../../common/lab-model.js';
-import { importScenario, matchAssets, readAction } from './killercoda.js';
+import { importScenario } from './killercoda.js';
 import { formatDiagnostic } from './loader.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/killercoda/', import.meta.url));
@@ -121,30 +121,6 @@ test('Katacoda: courseData, code, answer and the {{execute}} family', async () =
     ],
   );
 });
-
-/** [words inside {{ }}, runnable, interrupt, copy, warns] */
-const actions: [string, boolean, boolean, boolean, boolean][] = [
-  ['exec', true, false, true, false],
-  ['exec interrupt', true, true, true, false],
-  ['execute', true, false, true, false],
-  ['execute T1', true, false, true, false],
-  ['execute T2', true, false, true, true],
-  ['execute HOST2', true, false, true, true],
-  ['execute interrupt', true, true, true, false],
-  ['execute interrupt T2', true, true, true, true],
-  ['copy', false, false, true, false],
-  ['', false, false, false, false],
-  ['open', false, false, true, true],
-  ['execute ctrl-seq', false, false, true, true],
-  ['exec sideways', false, false, true, true],
-  ['launch', false, false, true, true],
-];
-for (const [words, runnable, interrupt, copy, warns] of actions) {
-  test(`readAction: {{${words}}}`, () => {
-    const a = readAction(words);
-    assert.deepEqual([a.runnable, a.interrupt, a.copy, a.warning !== undefined], [runnable, interrupt, copy, warns]);
-  });
-}
 
 /** A scenario written into a temporary folder: `files` maps paths to contents (a number: a mode). */
 async function scenario(files: Record<string, string>, modes: Record<string, number> = {}) {
@@ -328,26 +304,4 @@ test('traffic placeholders become http://localhost:<port>, each with a warning',
   assert.match(diagnostics[0]?.message ?? '', /does not forward the sandbox's ports: it shows http:\/\/localhost:8080/);
   assert.match(diagnostics[1]?.message ?? '', /labdeck has one host/);
   assert.match(diagnostics[5]?.message ?? '', /the host name "blog\.…" is dropped/);
-});
-
-test('asset patterns: * and ? in one folder, ** across folders, [...] classes', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'labdeck-kc-assets-'));
-  try {
-    mkdirSync(path.join(dir, 'sub'));
-    for (const f of ['a.txt', 'b.sh', 'sub/c.txt', 'x.y']) writeFileSync(path.join(dir, f), '');
-    const cases: [string, string[]][] = [
-      ['*', ['a.txt', 'b.sh', 'x.y']],
-      ['*.txt', ['a.txt']],
-      ['**/*.txt', ['a.txt', 'sub/c.txt']],
-      ['**', ['a.txt', 'b.sh', 'sub/c.txt', 'x.y']],
-      ['sub/*', ['sub/c.txt']],
-      ['?.sh', ['b.sh']],
-      ['[ab].*', ['a.txt', 'b.sh']],
-      ['[!a].*', ['b.sh', 'x.y']],
-      ['*.md', []],
-    ];
-    for (const [pattern, expected] of cases) assert.deepEqual(await matchAssets(dir, pattern), expected, pattern);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

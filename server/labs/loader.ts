@@ -7,11 +7,17 @@
  * it has several, `lab.md` or `<folder>.md`. Every `.md` file directly in LABS_DIR is a lab too
  * (id = file name without `.md`). Images of a folder lab resolve inside its folder.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LabDiagnostic, LabLoadFailure, ParsedLab } from '../../common/lab-model.js';
+import { readLabText } from './confine.js';
+import { Diagnostics } from './diagnostics.js';
+import { confineImages } from './images.js';
 import { importScenario } from './killercoda.js';
 import { parseDeck, type ParseDeckResult } from './parse.js';
+
+/** A deck larger than this is refused: it is read whole, and its steps are sent to every attendee. */
+export const MAX_DECK_BYTES = 4 * 1024 * 1024;
 
 export interface LoadLabsResult {
   labs: Map<string, ParsedLab>;
@@ -57,7 +63,7 @@ export async function loadLabs(labsDir: string, options: LoadLabsOptions = {}): 
       result =
         src.format === 'killercoda'
           ? await importScenario({ id: src.id, dir: src.labDir, relDir: path.posix.dirname(src.file) })
-          : parseDeck(await readFile(src.deck, 'utf8'), { id: src.id, file: src.file, labDir: src.labDir });
+          : await loadDeck(src);
     } catch (err) {
       failures.push(failure(src.id, src.file, `cannot read the lab: ${(err as Error).message}`));
       continue;
@@ -70,6 +76,20 @@ export async function loadLabs(labsDir: string, options: LoadLabsOptions = {}): 
   for (const lab of labs.values()) for (const d of lab.lab.warnings) log(formatDiagnostic(d));
   for (const f of failures) for (const d of f.diagnostics) log(formatDiagnostic(d));
   return { labs, failures };
+}
+
+/**
+ * A presenterm deck: read, parsed, and every image it shows held to the confinement rule (an image
+ * that leads out of the lab is an error: the lab does not load).
+ */
+async function loadDeck(src: LabSource): Promise<ParseDeckResult> {
+  const { text } = await readLabText(src.labDir, path.relative(src.labDir, src.deck), MAX_DECK_BYTES);
+  const result = parseDeck(text, { id: src.id, file: src.file, labDir: src.labDir });
+  const images = new Diagnostics(src.file);
+  await confineImages(src.labDir, result.images ?? [], images.report);
+  if (!images.hasErrors()) return result;
+  const diagnostics = [...result.diagnostics, ...images.sorted()].sort((a, b) => a.line - b.line || a.column - b.column);
+  return { diagnostics };
 }
 
 /** Lists the decks under labsDir; a folder whose deck cannot be chosen is reported, not thrown. */

@@ -20,7 +20,7 @@ import { codeBlock, reportUnclosedFences } from './code-block.js';
 import { commentText, isComment, readComment } from './comments.js';
 import { Diagnostics } from './diagnostics.js';
 import { introStep, readFrontMatter, type FrontMatter } from './front-matter.js';
-import { rewriteImages } from './images.js';
+import { rewriteImages, type ImageRef } from './images.js';
 import { readMetadata } from './metadata.js';
 import { renderMarkdown, structureMd } from './render.js';
 import { SlideBuilder } from './slides.js';
@@ -39,6 +39,8 @@ export interface ParseDeckResult {
   /** Present only when there is no error diagnostic. */
   parsed?: ParsedLab;
   diagnostics: LabDiagnostic[];
+  /** The images the deck shows, for the loader to hold to the confinement rule (images.ts). */
+  images?: ImageRef[];
 }
 
 /**
@@ -73,6 +75,7 @@ export function parseDeck(text: string, opts: ParseDeckOptions): ParseDeckResult
   const scripts = labScripts(body.labTeach, body.slides.scripts);
   return {
     diagnostics: sorted,
+    images: body.images,
     parsed: {
       lab: {
         id: opts.id,
@@ -99,6 +102,8 @@ class DeckBody {
   readonly slides: SlideBuilder;
   /** The lab-level teaching settings of every metadata comment, each key given once. */
   readonly labTeach: LabTeach = {};
+  /** Every image the deck shows, hints included. */
+  readonly images: ImageRef[] = [];
   private readonly labTeachLines = new Map<keyof LabTeach, number>();
   private readonly tools: ToolRequirement[] = [];
   private readonly explicitIds = new Set<string>();
@@ -214,7 +219,7 @@ class DeckBody {
 
   /** Renders markdown written from 0-based deck line `line0` (hints): images checked like the deck's own. */
   private render(md: string, line0: number): string {
-    const scope = { id: this.opts.id, labDir: this.opts.labDir, lines: this.lines };
+    const scope = { id: this.opts.id, labDir: this.opts.labDir, lines: this.lines, images: this.images };
     return renderMarkdown(md, (tokens) => rewriteImages(tokens, line0, scope, this.diagnostics.report));
   }
 

@@ -8,11 +8,17 @@
  * The chunks go to a hidden part file beside the target, renamed into place at the end: a copy cut
  * short never leaves a half file under the asset's name.
  *
+ * The asset is read at the moment of the copy through the labs' one confinement rule
+ * (server/labs/confine.ts, issue 17 §1): it was checked when the lab loaded, but it may have been
+ * swapped for a symlink since, and a file the server can read (labdeck.db) must never reach a sandbox.
+ *
  * A target the sandbox's user may not write (Killercoda scenarios run as root and like
  * `/usr/local/bin`; a local sandbox runs as an unprivileged user) is not an error that stops the lab:
  * the asset is skipped, and the attendee is told which and why.
  */
 import path from 'node:path';
+import { LabFileError, readLabFile } from '../labs/confine.js';
+import { MAX_ASSET_BYTES } from '../labs/killercoda/assets.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import { runScript, type ScriptOutcome } from './run-script.js';
 
@@ -39,6 +45,16 @@ export type AssetCopy =
   /** The sandbox's user cannot write the target; nothing was written. */
   | { kind: 'skipped'; reason: string }
   | { kind: 'failed'; outcome: ScriptOutcome };
+
+/** Asset `file` of the lab folder `labDir`, read now; a string says why it may not be copied. */
+export async function readAsset(labDir: string, file: string): Promise<Buffer | string> {
+  try {
+    return (await readLabFile(labDir, file, MAX_ASSET_BYTES)).data;
+  } catch (err) {
+    if (err instanceof LabFileError) return `refused: it ${err.reason}`;
+    return String(err);
+  }
+}
 
 /** Copy `data` to `target/basename(file)` in the sandbox, then `chmod mode` it when given. */
 export async function copyAsset(sandbox: Sandbox, data: Buffer, file: string, target: string, mode?: string): Promise<AssetCopy> {

@@ -5,16 +5,14 @@
  * cookie decides the sandbox, so no request can reach another attendee's. Nothing here touches the
  * terminal; typing a solution or a step's `typeOnEnter` goes through the session's Run path instead.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CodeBlock, Lab, LabScript, LabScripts, Snippet } from '../../common/lab-model.js';
 import type { CheckAnswer, SetupAnswer } from '../../common/api.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import type { Logger } from '../log.js';
-import { MAX_ASSET_BYTES } from '../labs/killercoda.js';
 import { TeachError } from './errors.js';
 import { GATE_LIMITS, ScriptGate, type GateLimits } from './gate.js';
-import { copyAsset } from './assets.js';
+import { copyAsset, readAsset } from './assets.js';
 import { runCancellable } from './cancellable.js';
 import { runScript, type ScriptOutcome } from './run-script.js';
 import { snippetScript } from './snippet-script.js';
@@ -192,12 +190,9 @@ export class TeachRuntime {
     const notes: string[] = [];
     const labDir = path.dirname(path.join(this.deps.labs.dir, lab.source));
     for (const asset of scripts.assets) {
-      const data = await readFile(path.join(labDir, asset.file)).catch((err: unknown) => String(err));
+      // Read now, through the confinement rule: the file may have changed since the lab loaded (issue 17 §1).
+      const data = await readAsset(labDir, asset.file);
       if (typeof data === 'string') return { ok: false, code: -1, timedOut: false, output: `asset ${asset.file}: ${data}`, notes };
-      if (data.length > MAX_ASSET_BYTES) {
-        // Checked when the lab was loaded; the file has grown since.
-        return { ok: false, code: -1, timedOut: false, output: `asset ${asset.file} is larger than ${MAX_ASSET_BYTES / 1024 / 1024} MiB`, notes };
-      }
       const copy = await copyAsset(sandbox, data, asset.file, asset.target, asset.chmod);
       if (copy.kind === 'failed') return { ...copy.outcome, output: `asset ${asset.file}: ${copy.outcome.output}`, notes };
       if (copy.kind === 'skipped') {

@@ -1,13 +1,14 @@
 // LABS_DIR served by the real server: a malformed lab is reported with file and line while the others
 // load; lab images are served from the lab's own folder only; a Killercoda scenario is served as a lab
-// whose steps say they have a check, never with the check's script. Also the server-wide session limit.
-import { after, before, test } from 'node:test';
+// whose steps say they have a check, never with the check's script. Also the server-wide session limit,
+// and the one confinement rule (issue 17 §1): a scenario whose files lead out of its folder is refused.
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
-import { ROOT, readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
+import { INSTRUCTOR_TOKEN, ROOT, readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
 
 const labsDir = mkdtempSync(path.join(tmpdir(), 'labdeck-labs-'));
 let server: RunningServer;
@@ -116,4 +117,95 @@ test('beyond MAX_SESSIONS a new attendee gets a clear error; existing ones keep 
   await a.waitForOutput(/st2ill/);
   a.close();
   b.close();
+});
+
+describe('a scenario cannot reach files outside its folder (issue 17 §1)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'labdeck-confine-'));
+  const labs = path.join(dir, 'labs');
+  /** A root-only file outside every lab, like labdeck.db (the server runs as root here). */
+  const secret = path.join(dir, 'secret.db');
+  const SECRET = `SQLite format 3 secret-${process.pid}`;
+  /** Where the assets go: the local sandbox's user may create it, and the test can look in it. */
+  const target = path.join(tmpdir(), `labdeck-confine-target-${process.pid}`);
+  let confined: RunningServer;
+
+  const scenario = (assets: string[]) =>
+    JSON.stringify(
+      { title: 'T', details: { steps: [{ text: 'step1/text.md' }, { text: 'step2/text.md' }], assets: { host01: assets.map((file) => ({ file, target })) } } },
+      null,
+      2,
+    );
+  function lab(id: string, assets: string[]): void {
+    mkdirSync(path.join(labs, id, 'step1'), { recursive: true });
+    mkdirSync(path.join(labs, id, 'step2'), { recursive: true });
+    mkdirSync(path.join(labs, id, 'assets'), { recursive: true });
+    writeFileSync(path.join(labs, id, 'index.json'), scenario(assets));
+    writeFileSync(path.join(labs, id, 'step1', 'text.md'), '# One\n');
+    writeFileSync(path.join(labs, id, 'step2', 'text.md'), '# Two\n');
+  }
+  async function setup(cookie: string, id: string): Promise<{ status: number; body: { ok?: boolean; message?: string; error?: string } }> {
+    const res = await fetch(`${confined.url}/api/setup`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Cookie: cookie },
+      body: JSON.stringify({ lab: id, step: 0 }),
+    });
+    return { status: res.status, body: (await res.json()) as { ok?: boolean; message?: string } };
+  }
+
+  before(async () => {
+    writeFileSync(secret, SECRET);
+    chmodSync(secret, 0o600);
+    // The environment: step2/text.md is the server's own /proc/self/environ.
+    lab('environ', []);
+    rmSync(path.join(labs, 'environ', 'step2', 'text.md'));
+    symlinkSync('/proc/self/environ', path.join(labs, 'environ', 'step2', 'text.md'));
+    // An asset linked to a root-only file.
+    lab('rootonly', ['secret.db']);
+    symlinkSync(secret, path.join(labs, 'rootonly', 'assets', 'secret.db'));
+    // A plain asset, swapped for a link to the root-only file once the lab is loaded.
+    lab('swapped', ['notes.txt']);
+    writeFileSync(path.join(labs, 'swapped', 'assets', 'notes.txt'), 'plain notes\n');
+    confined = await startServer({ LABS_DIR: labs });
+  });
+  after(async () => {
+    await confined?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(target, { recursive: true, force: true });
+  });
+
+  test("a step text linked to /proc/self/environ: the lab is refused at its line, the token never served", async () => {
+    const res = await fetch(`${confined.url}/api/labs/environ`);
+    const text = await res.text();
+    assert.ok(!text.includes(INSTRUCTOR_TOKEN), 'the instructor token must never be in a lab');
+    assert.equal(res.status, 404, text.slice(0, 200));
+    const list = (await (await fetch(`${confined.url}/api/labs`)).json()) as { id: string }[];
+    assert.deepEqual(list.map((l) => l.id), ['swapped']);
+    const failures = (await (await fetch(`${confined.url}/api/lab-failures`)).json()) as { id: string; diagnostics: { file: string; line: number; message: string }[] }[];
+    const environ = failures.find((f) => f.id === 'environ')?.diagnostics[0];
+    assert.deepEqual([environ?.file, environ?.line], ['environ/index.json', 9]);
+    assert.match(environ?.message ?? '', /"step2\/text\.md" is outside the scenario folder/);
+    assert.ok(!JSON.stringify(failures).includes(INSTRUCTOR_TOKEN));
+    assert.match(confined.log(), /environ\/index\.json:9:\d+: error/);
+  });
+
+  test('an asset linked to a root-only file: the lab is refused, and setup copies nothing', async () => {
+    const { cookie } = await readyTerminal(confined);
+    const r = await setup(cookie, 'rootonly');
+    assert.equal(r.status, 404, JSON.stringify(r.body));
+    assert.ok(!existsSync(path.join(target, 'secret.db')), 'the root-only file must not reach the sandbox');
+  });
+
+  test('an asset swapped for a link after the lab loaded: setup refuses it at the moment of the copy', async () => {
+    const file = path.join(labs, 'swapped', 'assets', 'notes.txt');
+    unlinkSync(file);
+    symlinkSync(secret, file);
+    const { cookie } = await readyTerminal(confined);
+    const r = await setup(cookie, 'swapped');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.ok, false);
+    assert.match(String(r.body.message), /assets\/notes\.txt.*outside the lab folder/);
+    assert.ok(!String(r.body.message).includes(SECRET));
+    const copied = existsSync(target) ? readdirSync(target) : [];
+    assert.deepEqual(copied, [], 'nothing of the root-only file reaches the sandbox');
+  });
 });
