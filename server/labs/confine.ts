@@ -41,7 +41,7 @@ export class LabFileError extends Error {
   }
 }
 
-/** Most entries one folder listing returns: a lab folder is a handful of files, not a file system. */
+/** Most entries (files and folders) one folder listing walks: a lab folder is a handful of files, not a file system. */
 export const MAX_LISTED = 10_000;
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
@@ -132,9 +132,11 @@ export async function listLabFolder(labDir: string, folder: string, max = MAX_LI
   }
   if (!(await stat(start)).isDirectory()) throw new LabFileError('not-a-file', folder, 'is not a folder');
   const found: string[] = [];
+  // Every entry counts, folders too: a deep tree of empty folders is bounded as well.
+  let seen = 0;
   const walk = async (dir: string, prefix: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (found.length >= max) throw new LabFileError('too-large', folder, `holds more than ${max} files`);
+      if (++seen > max) throw new LabFileError('too-large', folder, `holds more than ${max} files and folders`);
       const rel = prefix + entry.name;
       if (entry.isDirectory()) await walk(path.join(dir, entry.name), `${rel}/`);
       else if (entry.isFile()) found.push(rel);
