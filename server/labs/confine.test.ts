@@ -48,14 +48,14 @@ function scenario(index: object): string {
 
 /** The lab `id` failed to load with an error at `where` (`file:line`) matching `message`; nothing leaked. */
 function refused(result: LoadLabsResult, id: string, where: string, message: RegExp): void {
-  assert.deepEqual([...result.labs.keys()], ['good'], 'the other lab still loads');
-  const failure = result.failures.find((f) => f.id === id);
-  assert.ok(failure, `${id} must fail to load; got ${JSON.stringify([...result.labs.keys()])}`);
-  const lines = failure.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
-  assert.ok(lines.some((l) => l.startsWith(`${where}:`) && message.test(l)), lines.join('\n'));
   const everything = JSON.stringify({ labs: [...result.labs.values()], failures: result.failures });
   assert.ok(!everything.includes(SECRET), 'no byte of the file outside reaches the model or a message');
   assert.ok(!everything.includes('PATH='), "no byte of the server's environment either");
+  assert.deepEqual([...result.labs.keys()], ['good'], `${id} must not load; the other lab still does`);
+  const failure = result.failures.find((f) => f.id === id);
+  assert.ok(failure, `${id} must fail to load`);
+  const lines = failure.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+  assert.ok(lines.some((l) => l.startsWith(`${where}:`) && message.test(l)), lines.join('\n'));
 }
 
 const load = (dir: string) => loadLabs(dir, { log: () => {} });
