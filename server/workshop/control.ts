@@ -43,7 +43,7 @@ export class WorkshopControl {
     private readonly store: WorkshopControlStore,
     private readonly pool: SandboxPool,
     private readonly sessions: SessionManager,
-    private readonly labs: LabCatalog,
+    private readonly labs: Pick<LabCatalog, 'lab'>,
     private readonly log: Logger,
     private readonly opts: WorkshopControlOptions,
   ) {}
