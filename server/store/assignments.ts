@@ -4,7 +4,7 @@
  * this module fills server/sandbox/pool.ts's AssignmentStore, and main.ts hands it to the pool alone.
  * The session and the workshop's capacity only read it.
  */
-import type { Db } from './open.js';
+import { attendeeRow, type Db } from './open.js';
 
 export interface Assignments {
   /** The sandbox assigned to the attendee, or null (never had one, or it was released). */
@@ -23,7 +23,7 @@ export interface Assignments {
 export function assignmentStore(db: Db): Assignments {
   const sandboxOf = db.prepare<[string], { id: string | null }>('SELECT sandbox_id AS id FROM attendees WHERE id = ?');
   const attendeeOf = db.prepare<[string], { id: string }>('SELECT id FROM attendees WHERE sandbox_id = ?');
-  const touch = db.prepare('INSERT INTO attendees (id, created_at, last_seen) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen');
+  const touch = attendeeRow(db);
   const takeFromOthers = db.prepare('UPDATE attendees SET sandbox_id = NULL WHERE sandbox_id = ? AND id <> ?');
   const give = db.prepare('UPDATE attendees SET sandbox_id = ?, driver = ? WHERE id = ?');
   const unassign = db.prepare('UPDATE attendees SET sandbox_id = NULL WHERE sandbox_id = ?');
@@ -31,7 +31,7 @@ export function assignmentStore(db: Db): Assignments {
     'SELECT id AS attendee, sandbox_id AS sandboxId FROM attendees WHERE workshop_id = ? AND sandbox_id IS NOT NULL',
   );
   const assign = db.transaction((attendee: string, sandboxId: string, driver: string, now: number) => {
-    touch.run(attendee, now, now);
+    touch(attendee, now);
     takeFromOthers.run(sandboxId, attendee);
     give.run(sandboxId, driver, attendee);
   });

@@ -63,6 +63,17 @@ export function isUniqueViolation(err: unknown): boolean {
   return err instanceof Database.SqliteError && (err.code === 'SQLITE_CONSTRAINT_UNIQUE' || err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
 }
 
+/**
+ * The attendee's row, created where the attendee first does something that is theirs to keep (issue
+ * 17 §4): their first shell (assignments.ts), their first progress (progress.ts), a name they chose
+ * (workshops.ts setName), or a join (workshops.ts, with the membership in the same write). Otherwise
+ * only `last_seen` moves. One statement for all of them; callers hold their transaction.
+ */
+export function attendeeRow(db: Db): (attendee: string, now: number) => void {
+  const touch = db.prepare('INSERT INTO attendees (id, created_at, last_seen) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen');
+  return (attendee, now) => void touch.run(attendee, now, now);
+}
+
 /** The server's persisted secrets (the cookie key, the generated instructor token). */
 export interface Secrets {
   /** The secret named `key`, created (random, `bytes` long, base64url) on first use. */

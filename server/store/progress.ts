@@ -7,7 +7,7 @@
  * this module is told the verdict.
  */
 import type { EventLog } from './events.js';
-import type { Db } from './open.js';
+import { attendeeRow, type Db } from './open.js';
 
 /** What the classroom made of a command's exit status (server/classroom/stuck.ts commandOutcome). */
 export type CommandOutcome = 'failed' | 'succeeded' | 'ignored';
@@ -66,7 +66,7 @@ export interface Progress {
 }
 
 export function progressStore(db: Db, log: EventLog): Progress {
-  const touch = db.prepare('INSERT INTO attendees (id, created_at, last_seen) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen');
+  const touch = attendeeRow(db);
   const openVisit = db.prepare('SELECT 1 FROM step_progress WHERE attendee = ? AND lab_id = ? AND step = ? AND entered_at IS NOT NULL');
   const closeVisits = db.prepare('UPDATE step_progress SET time_spent_ms = time_spent_ms + MAX(0, ? - entered_at), entered_at = NULL WHERE attendee = ? AND entered_at IS NOT NULL');
   const enter = db.prepare(
@@ -91,7 +91,7 @@ export function progressStore(db: Db, log: EventLog): Progress {
   );
 
   const progress = db.transaction((attendee: string, labId: string, step: number, now: number): boolean => {
-    touch.run(attendee, now, now);
+    touch(attendee, now);
     if (openVisit.get(attendee, labId, step)) return false;
     closeVisits.run(now, attendee);
     enter.run(attendee, labId, step, now, now);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StuckSettings } from '../../common/class-protocol.js';
 import type { EventLog } from './events.js';
-import { isUniqueViolation, type Db } from './open.js';
+import { attendeeRow, isUniqueViolation, type Db } from './open.js';
 
 /** The `workshops.state` column (migration 2's CHECK). A close countdown is `closes_at`, not a state. */
 export type WorkshopState = 'open' | 'paused' | 'closed';
@@ -111,7 +111,7 @@ export function workshopStore(db: Db, log: EventLog, rules: WorkshopRules): Work
   const members = db.prepare<[string], WorkshopMember>(
     'SELECT id AS attendee, name, step, lab_id AS labId, last_seen AS lastSeen FROM attendees WHERE workshop_id = ? ORDER BY created_at',
   );
-  const touch = db.prepare('INSERT INTO attendees (id, created_at, last_seen) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen');
+  const touch = attendeeRow(db);
   const rename = db.prepare('UPDATE attendees SET name = ? WHERE id = ?');
   const nameOf = db.prepare<[string], { name: string | null }>('SELECT name FROM attendees WHERE id = ?');
   const stateOf = db.prepare<[string], { state: WorkshopState }>('SELECT state FROM workshops WHERE id = ?');
@@ -151,7 +151,7 @@ export function workshopStore(db: Db, log: EventLog, rules: WorkshopRules): Work
     return true;
   });
   const setName = db.transaction((attendee: string, name: string, now: number): boolean => {
-    touch.run(attendee, now, now);
+    touch(attendee, now);
     try {
       rename.run(name, attendee);
       return true;
