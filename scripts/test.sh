@@ -33,6 +33,7 @@ npx tsx scripts/smoke-system.ts
 phase "type check and lint"
 npx tsc --noEmit -p tsconfig.json
 npx eslint .
+node scripts/check-imports.mjs
 
 phase "labs parse (every lab in labs/)"
 npx tsx server/labs/check-cli.ts

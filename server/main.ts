@@ -13,7 +13,8 @@ import { WATCH_PATH } from '../common/watch-protocol.js';
 import { CLASS_PATH } from '../common/class-protocol.js';
 import { ConfigError, isLoopback, isWildcard, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
-import { Store, type StoredWorkshop } from './store/store.js';
+import { openStore } from './store/index.js';
+import type { StoredWorkshop } from './store/workshops.js';
 import { LabCatalog } from './labs/catalog.js';
 import { formatDiagnostic } from './labs/loader.js';
 import type { SandboxDriver } from './sandbox/driver.js';
@@ -22,7 +23,8 @@ import { SandboxPool } from './sandbox/pool.js';
 import { SessionManager } from './terminal/sessions.js';
 import { TerminalGateway } from './terminal/gateway.js';
 import { WatchGateway } from './terminal/watch.js';
-import { Presenter } from './terminal/presenter.js';
+import { Presenter } from './workshop/presenter.js';
+import { refusal, WORKSHOP_RULES } from './workshop/states.js';
 import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
 import { TeachRuntime } from './teach/runtime.js';
@@ -31,6 +33,7 @@ import type { Sandbox } from './sandbox/driver.js';
 import { HostGuard } from './http/host-guard.js';
 import { ClassSocket } from './classroom/class-socket.js';
 import { ExitStatusFollower, shellEnv } from './classroom/exit-status.js';
+import { commandOutcome } from './classroom/stuck.js';
 import { admit, guardUpgrade, pageCsp, refuse, refuseUpgrade, setSecurityHeaders } from './http/boundary.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,12 +52,14 @@ export async function main(): Promise<void> {
   const log = createLogger();
   let ready = false;
 
-  const store = new Store(path.join(config.dataDir, 'labdeck.db'));
-  const instructorToken = config.instructorToken ?? store.secret('instructor-token', 18);
+  // The store's modules, each handed below to the layer whose port it fills (issue 18 §3).
+  const store = openStore(path.join(config.dataDir, 'labdeck.db'), WORKSHOP_RULES);
+  const { secrets, assignments, events, progress, workshops, messages, reads } = store;
+  const instructorToken = config.instructorToken ?? secrets.secret('instructor-token', 18);
   // The port is known once the server listens (PORT=0 picks one); nothing is served before that.
   let boundPort = config.port;
   const hosts = new HostGuard(config.allowedHosts, config.host, () => boundPort);
-  const auth = new Auth(Buffer.from(store.secret('cookie-secret')), instructorToken, hosts);
+  const auth = new Auth(Buffer.from(secrets.secret('cookie-secret')), instructorToken, hosts);
   const csp = pageCsp(config.dev);
 
   const labs = new LabCatalog(config.labsDir);
@@ -64,7 +69,7 @@ export async function main(): Promise<void> {
 
   const driver = await createDriver(config);
   for (const w of driver.info.warnings) log.warn(w);
-  const pool = new SandboxPool(driver, store, { size: config.poolSize, ...config.pool }, log);
+  const pool = new SandboxPool(driver, assignments, { size: config.poolSize, ...config.pool }, log);
   const { adopted } = await pool.start();
   if (adopted > 0) log.info('re-adopted sandboxes from a previous run', { adopted });
 
@@ -73,8 +78,8 @@ export async function main(): Promise<void> {
       pool,
       driverInfo: driver.info,
       findBlock: (labId, blockId) => labs.findBlock(labId, blockId),
-      store,
-      messages: store,
+      store: { ...progress, sandboxOf: (a) => assignments.sandboxOf(a) },
+      messages,
       log,
       graceMs: config.graceMs,
       ringBytes: config.ringBytes,
@@ -83,7 +88,12 @@ export async function main(): Promise<void> {
       workshop: (attendee) => control.statusOf(attendee),
       shellEnv: shellEnv(),
       followSandbox: (attendee, sandbox) =>
-        new ExitStatusFollower(sandbox, store.statusOffset(attendee, sandbox.id), (status, offset) => store.recordCommand(attendee, status, { sandbox: sandbox.id, offset }), log),
+        new ExitStatusFollower(
+          sandbox,
+          progress.statusOffset(attendee, sandbox.id),
+          (status, offset) => progress.recordCommand(attendee, { status, outcome: commandOutcome(status) }, { sandbox: sandbox.id, offset }),
+          log,
+        ),
     },
     {
       maxSessions: config.maxSessions,
@@ -93,29 +103,31 @@ export async function main(): Promise<void> {
     },
   );
   const presenter: Presenter = new Presenter({
-    workshopOf: (a) => store.workshopOf(a),
-    members: (w) => store.members(w).map((m) => m.attendee),
+    workshopOf: (a) => workshops.workshopOf(a),
+    members: (w) => workshops.members(w).map((m) => m.attendee),
     tell: (a, msg) => sessions.get(a)?.present(msg),
   });
-  const control: WorkshopControl = new WorkshopControl(store, pool, sessions, labs, log, { smokeTimeoutMs: config.prepareCheckMs });
+  const control: WorkshopControl = new WorkshopControl({ ...workshops, ...assignments }, pool, sessions, labs, log, { smokeTimeoutMs: config.prepareCheckMs });
   control.recover();
-  const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store, log });
+  const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store: progress, log });
   const gateway = new TerminalGateway(auth, sessions, log, {
     maxBadFrames: 50,
     pingEveryMs: 30_000,
     // A member of a closed workshop gets no shell even in solo mode; a paused one's session says so itself.
-    refuseShell: (attendee) => joinRefusal(store.workshopOf(attendee), config.requireJoin),
+    refuseShell: (attendee) => joinRefusal(workshops.workshopOf(attendee), config.requireJoin),
   });
   const watch = new WatchGateway(auth, sessions, log, { pingEveryMs: 30_000 });
 
   const classSocket = new ClassSocket({
     auth,
-    store,
+    store: { ...reads, ...workshops, ...events },
     session: (a) => sessions.get(a),
     stepCount: (labId) => labs.lab(labId)?.steps.length ?? 0,
     stepTitles: (labId) => labs.lab(labId)?.steps.map((s) => s.title) ?? [],
     log,
   });
+
+  const httpStore = { ...workshops, ...messages, ...reads };
 
   process.env.NEXT_TELEMETRY_DISABLED = '1';
   const nextApp = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port, quiet: !config.dev });
@@ -140,7 +152,7 @@ export async function main(): Promise<void> {
         // Secure cookies only when the request really came over TLS (e.g. through a proxy).
         res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
       }
-      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, control, closeWarningMs: config.closeWarningMs, isReady: () => ready });
+      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store: httpStore, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, control, closeWarningMs: config.closeWarningMs, isReady: () => ready });
       if (!handled) await nextHandler(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url ?? '', err: String(err) });
@@ -203,11 +215,14 @@ export async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-/** Why an attendee may not have a shell under REQUIRE_JOIN=1, as the sentence their page shows. */
+/**
+ * Why an attendee may not have a shell, as the sentence their page shows: under REQUIRE_JOIN=1 they
+ * must have joined; a member's workshop must let pages attach (closed does not, even in solo mode:
+ * server/workshop/states.ts). A paused workshop's page attaches and is told so by its session.
+ */
 function joinRefusal(workshop: StoredWorkshop | null, requireJoin: boolean): string | null {
   if (!workshop) return requireJoin ? 'Join the workshop first: open the join link (or /join) and type your name.' : null;
-  if (workshop.state === 'closed') return `The workshop "${workshop.title}" is closed: ask the instructor.`;
-  return null;
+  return refusal(workshop, 'attach');
 }
 
 function announce(log: Logger, config: Config, url: string, token: string, driver: SandboxDriver): void {

@@ -12,7 +12,8 @@ import { instructorProtocols } from '../../common/instructor-socket.js';
 import { Auth } from '../http/auth.js';
 import { HostGuard } from '../http/host-guard.js';
 import { createLogger } from '../log.js';
-import { Store } from '../store/store.js';
+import { openStore, type Store } from '../store/index.js';
+import { WORKSHOP_RULES } from '../workshop/states.js';
 import { ClassSocket, type ClassSocketOptions } from './class-socket.js';
 
 const TOKEN = 'class-socket-test-token';
@@ -24,9 +25,9 @@ let classSocket: ClassSocket;
 const opts: Partial<ClassSocketOptions> = { minIntervalMs: 5, tickMs: 200, maxBufferedBytes: 16 * 1024 };
 
 before(async () => {
-  store = new Store(':memory:');
+  store = openStore(':memory:', WORKSHOP_RULES);
   const auth = new Auth(Buffer.from('s'.repeat(32)), TOKEN, new HostGuard([], '127.0.0.1', () => port));
-  classSocket = new ClassSocket({ auth, store, session: () => undefined, stepCount: () => 10, stepTitles: () => [], log: createLogger(true) }, opts);
+  classSocket = new ClassSocket({ auth, store: { ...store.reads, ...store.workshops, ...store.events }, session: () => undefined, stepCount: () => 10, stepTitles: () => [], log: createLogger(true) }, opts);
   server = http.createServer((_req, res) => res.end());
   server.on('upgrade', (req, socket, head) => classSocket.handleUpgrade(req, new URL(req.url ?? '/', 'http://x'), socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -73,10 +74,10 @@ function watch(workshop: string): { ws: WebSocket; frames: ClassServerMessage[];
 }
 
 function workshopOf(n: number, nameLength = 10): { id: string; members: string[] } {
-  const w = store.createWorkshop({ labId: 'lab', title: 'T', maxAttendees: 1000 });
+  const w = store.workshops.createWorkshop({ labId: 'lab', title: 'T', maxAttendees: 1000 });
   const members = Array.from({ length: n }, (_, i) => {
     const id = `a-${w.id.slice(2, 8)}${String(i).padStart(4, '0')}`;
-    assert.equal(store.join(id, w.id, `${String(i).padStart(4, '0')}${'x'.repeat(nameLength - 4)}`).ok, true);
+    assert.equal(store.workshops.join(id, w.id, `${String(i).padStart(4, '0')}${'x'.repeat(nameLength - 4)}`).ok, true);
     return id;
   });
   return { id: w.id, members };
@@ -86,8 +87,8 @@ test('a burst of writes is coalesced: 200 Run clicks arrive as a few updates, no
   const { id, members } = workshopOf(1);
   const c = watch(id);
   await c.until(() => c.frames.find((f) => f.type === 'snapshot'), 'the snapshot');
-  store.recordProgress(members[0]!, 'lab', 0);
-  for (let i = 0; i < 200; i++) store.recordRun(members[0]!, 'lab', `b${i}`);
+  store.progress.recordProgress(members[0]!, 'lab', 0);
+  for (let i = 0; i < 200; i++) store.progress.recordRun(members[0]!, 'lab', `b${i}`);
   await c.until(() => c.rows.get(members[0]!)?.runs === 200, '200 runs');
   const updates = c.frames.filter((f) => f.type === 'update').length;
   assert.ok(updates <= 2, `${updates} updates for one burst`);
@@ -107,21 +108,21 @@ test('an instructor socket that stops reading: frames are skipped, never queued;
   let round = 0;
   while (classSocket.stats.skipped === before.skipped && classSocket.stats.maxBuffered < bound && round < 2000) {
     round++;
-    for (const m of members) store.recordProgress(m, 'lab', round % 10);
+    for (const m of members) store.progress.recordProgress(m, 'lab', round % 10);
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.ok(classSocket.stats.skipped > before.skipped, `no frame skipped after ${round} rounds; ${classSocket.stats.maxBuffered} bytes held`);
   // A few more rounds while it is stale: all skipped, nothing queued.
   for (let more = 0; more < 20; more++) {
     round++;
-    for (const m of members) store.recordProgress(m, 'lab', round % 10);
+    for (const m of members) store.progress.recordProgress(m, 'lab', round % 10);
     await new Promise((r) => setTimeout(r, 10));
   }
   // What the server holds for it is bounded by the threshold plus one frame (a snapshot of 100 rows here).
   assert.ok(classSocket.stats.maxBuffered < bound, `held ${classSocket.stats.maxBuffered} bytes`);
   tcp.resume();
   const last = round % 10;
-  store.recordProgress(members[0]!, 'lab', last === 9 ? 8 : 9); // one more write, so a flush notices the drained socket
+  store.progress.recordProgress(members[0]!, 'lab', last === 9 ? 8 : 9); // one more write, so a flush notices the drained socket
   await c.until(() => members.slice(1).every((m) => c.rows.get(m)?.step === last) && c.rows.get(members[0]!)?.step === (last === 9 ? 8 : 9), 'every row up to date');
   assert.ok(classSocket.stats.snapshots > before.snapshots, 'the stale socket got a snapshot');
   c.ws.close();

@@ -21,12 +21,14 @@ import { parseClassClientMessage, type ClassServerMessage, type StuckSettings } 
 import type { Auth } from '../http/auth.js';
 import { refuseUpgrade } from '../http/boundary.js';
 import type { Logger } from '../log.js';
-import type { Store, StoredWorkshop } from '../store/store.js';
+import type { EventLog } from '../store/events.js';
+import type { StoredWorkshop, Workshops } from '../store/workshops.js';
 import { classRow, rosterRows, type RosterDeps } from './roster.js';
+import { stuckSettingsOr } from './stuck.js';
 
 export interface ClassSocketDeps extends RosterDeps {
   auth: Pick<Auth, 'originAllowed' | 'isInstructorSocket'>;
-  store: RosterDeps['store'] & Pick<Store, 'workshop' | 'workshopOf' | 'setStuckSettings' | 'onChange'>;
+  store: RosterDeps['store'] & Pick<Workshops, 'workshop' | 'workshopOf' | 'setStuckSettings'> & Pick<EventLog, 'onChange'>;
   stepTitles(labId: string): string[];
   log: Logger;
 }
@@ -143,7 +145,7 @@ export class ClassSocket {
   private onConnection(ws: WebSocket, w: StoredWorkshop): void {
     let room = this.rooms.get(w.id);
     if (!room) {
-      room = { workshop: w.id, watchers: new Set(), sent: new Map(), settings: JSON.stringify(this.deps.store.stuckSettings(w.id)), lastFlush: 0, timer: null };
+      room = { workshop: w.id, watchers: new Set(), sent: new Map(), settings: JSON.stringify(stuckSettingsOr(this.deps.store.stuckSettings(w.id))), lastFlush: 0, timer: null };
       this.rooms.set(w.id, room);
     }
     const watcher: Watcher = { ws, stale: false, alive: true };
@@ -168,7 +170,7 @@ export class ClassSocket {
         return this.send(watcher, { type: 'error', code: parsed.code, message: parsed.message });
       }
       // The only message: the stuck rule. Kept with the workshop; the flush tells every watcher and applies it.
-      const current = this.deps.store.stuckSettings(w.id);
+      const current = stuckSettingsOr(this.deps.store.stuckSettings(w.id));
       const settings: StuckSettings = { stuckAfterMs: parsed.message.stuckAfterMs ?? current.stuckAfterMs, failStreak: parsed.message.failStreak ?? current.failStreak };
       this.deps.store.setStuckSettings(w.id, settings);
       this.dirty(w.id);
@@ -178,7 +180,7 @@ export class ClassSocket {
 
   private snapshot(watcher: Watcher, w: StoredWorkshop): void {
     const now = Date.now();
-    const settings = this.deps.store.stuckSettings(w.id);
+    const settings = stuckSettingsOr(this.deps.store.stuckSettings(w.id));
     const rows = rosterRows(this.deps, w, now, settings).map(classRow);
     watcher.stale = false;
     this.stats.snapshots++;
@@ -212,7 +214,7 @@ export class ClassSocket {
     const w = this.deps.store.workshop(room.workshop);
     if (!w) return;
     const now = Date.now();
-    const settings = this.deps.store.stuckSettings(w.id);
+    const settings = stuckSettingsOr(this.deps.store.stuckSettings(w.id));
     const settingsJson = JSON.stringify(settings);
     const settingsChanged = settingsJson !== room.settings;
     room.settings = settingsJson;

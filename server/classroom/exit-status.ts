@@ -162,7 +162,7 @@ export class ExitStatusFollower {
   private wake: (() => void) | null = null;
 
   /**
-   * @param from the byte of the report to start at: where the last counted line ended (store.ts
+   * @param from the byte of the report to start at: where the last counted line ended (store/progress.ts
    *   statusOffset), 0 for a new sandbox. Never "the end": the attendee may run a command before the
    *   exec has even started, and a restarted server must not count twice what it counted before.
    * @param onStatus each counted status, with the offset just after its line (to be kept with the count).

@@ -1,12 +1,13 @@
 /**
- * One workshop's rows as the instructor sees them: the store's progress (store.classFacts), freshened by
+ * One workshop's rows as the instructor sees them: the store's progress (read-models.ts classFacts), freshened by
  * the live sessions (online, sandbox state), judged by the stuck rule. The one place both the class
  * socket and `GET /api/workshops/:id` build a row, so the two cannot disagree.
  */
 import type { ClassRow, SandboxState, StuckSettings } from '../../common/class-protocol.js';
 import type { SandboxHealth } from '../sandbox/driver.js';
-import type { Store, StoredWorkshop } from '../store/store.js';
-import { stuckVerdict } from './stuck.js';
+import type { ReadModels } from '../store/read-models.js';
+import type { StoredWorkshop, Workshops } from '../store/workshops.js';
+import { stuckSettingsOr, stuckVerdict } from './stuck.js';
 
 /** What a row needs of a live session (server/terminal/session.ts AttendeeSession). */
 export interface LiveSession {
@@ -16,7 +17,7 @@ export interface LiveSession {
 }
 
 export interface RosterDeps {
-  store: Pick<Store, 'classFacts' | 'stuckSettings'>;
+  store: Pick<ReadModels, 'classFacts'> & Pick<Workshops, 'stuckSettings'>;
   session(attendee: string): LiveSession | undefined;
   /** How many steps the lab has (0 when it is not loaded). */
   stepCount(labId: string): number;
@@ -25,7 +26,7 @@ export interface RosterDeps {
 /** A row, plus the time on the step as of `now` (the API's field; the socket sends onStepSince). */
 export type RosterRow = ClassRow & { timeOnStepMs: number | null };
 
-export function rosterRows(deps: RosterDeps, w: StoredWorkshop, now: number, settings: StuckSettings = deps.store.stuckSettings(w.id)): RosterRow[] {
+export function rosterRows(deps: RosterDeps, w: StoredWorkshop, now: number, settings: StuckSettings = stuckSettingsOr(deps.store.stuckSettings(w.id))): RosterRow[] {
   const steps = deps.stepCount(w.labId);
   return deps.store.classFacts(w.id, now).map((f) => {
     const live = deps.session(f.attendee);

@@ -16,14 +16,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ApiErrorBody, Capacity, CloseScheduled, PrepareStatus, ResetQueued, TransitionResult } from '../../common/api.js';
 import { PREPARE_MAX } from '../sandbox/pool.js';
-import type { Store, StoredWorkshop } from '../store/store.js';
+import type { StoredWorkshop, Workshops } from '../store/workshops.js';
 import { MAX_RESET_SELECTION, type WorkshopControl } from '../workshop/control.js';
+import { refusal, type WorkshopAction } from '../workshop/states.js';
 import { safeDecode } from './assets.js';
 import { readBody, type Io } from './json-body.js';
 import type { Auth } from './auth.js';
 
 export interface CapacityApiDeps {
-  store: Store;
+  store: Pick<Workshops, 'workshop'>;
   auth: Auth;
   control: WorkshopControl;
   /** The close warning when the request names none (CLOSE_WARNING_SECONDS). */
@@ -68,7 +69,7 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
     case 'prepare': {
       const body = await readBody(req, res, PrepareBody, deps.auth, io, { emptyIsObject: true });
       if (!body) return true;
-      if (w.state === 'closed') return refuseClosed(res, w, io);
+      if (refused(res, w, 'prepare', io)) return true;
       const status = control.prepare(w, body.count);
       if (status) io.json<PrepareStatus>(res, 202, status);
       else io.json<ApiErrorBody>(res, 409, { error: 'a prepare is already running for this workshop: wait for it to finish' });
@@ -77,7 +78,7 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
     case 'close': {
       const body = await readBody(req, res, CloseBody, deps.auth, io, { emptyIsObject: true });
       if (!body) return true;
-      if (w.state === 'closed') return refuseClosed(res, w, io);
+      if (refused(res, w, 'close', io)) return true;
       const closesAt = control.close(w, body.warnSeconds === undefined ? deps.closeWarningMs : body.warnSeconds * 1000);
       io.json<CloseScheduled>(res, 202, { closesAt });
       return true;
@@ -85,22 +86,15 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
     case 'pause':
     case 'resume': {
       if (!(await readBody(req, res, Empty, deps.auth, io, { emptyIsObject: true }))) return true;
-      const from = action === 'pause' ? 'open' : 'paused';
-      if (w.state !== from) {
-        io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: only a${from === 'open' ? 'n open' : ' paused'} workshop can be ${action}d.` });
-        return true;
-      }
+      if (refused(res, w, action, io)) return true;
       io.json<TransitionResult>(res, 200, action === 'pause' ? await control.pause(w) : await control.resume(w));
       return true;
     }
     case 'reset': {
       const body = await readBody(req, res, ResetBody, deps.auth, io, { emptyIsObject: true });
       if (!body) return true;
-      if (w.state !== 'open') {
-        // A paused workshop's sandboxes are stopped: a reset would start fresh ones behind the pause.
-        io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: resume it before resetting sandboxes.` });
-        return true;
-      }
+      // A paused workshop's sandboxes are stopped: a reset would start fresh ones behind the pause.
+      if (refused(res, w, 'reset', io)) return true;
       const r = control.reset(w, body.attendees);
       if ('notMember' in r) io.json<ApiErrorBody>(res, 404, { error: `no attendee ${r.notMember} in the workshop "${w.title}"` });
       else io.json<ResetQueued>(res, 202, { attendees: r.queued });
@@ -110,7 +104,9 @@ export async function handleCapacityApi(req: IncomingMessage, res: ServerRespons
   return false;
 }
 
-function refuseClosed(res: ServerResponse, w: StoredWorkshop, io: Io): true {
-  io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is closed.` });
-  return true;
+/** Answers 409 with the reason when the workshop's state does not allow `action` (server/workshop/states.ts). */
+function refused(res: ServerResponse, w: StoredWorkshop, action: WorkshopAction, io: Io): boolean {
+  const why = refusal(w, action);
+  if (why) io.json<ApiErrorBody>(res, 409, { error: why });
+  return why !== null;
 }

@@ -12,15 +12,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { ApiErrorBody, PresenterState } from '../../common/api.js';
 import type { LabCatalog } from '../labs/catalog.js';
-import type { Store } from '../store/store.js';
-import type { Presenter } from '../terminal/presenter.js';
+import type { Workshops } from '../store/workshops.js';
+import type { Presenter } from '../workshop/presenter.js';
+import { refusal } from '../workshop/states.js';
 import type { Auth } from './auth.js';
 import { safeDecode } from './assets.js';
 import { readBody, type Io } from './json-body.js';
 
 export interface PresenterApiDeps {
   labs: LabCatalog;
-  store: Store;
+  store: Pick<Workshops, 'workshop'>;
   auth: Auth;
   presenter: Presenter;
 }
@@ -52,8 +53,9 @@ export async function handlePresenterApi(req: IncomingMessage, res: ServerRespon
   }
   const body = await readBody(req, res, PresenterBody, deps.auth, io);
   if (!body) return true;
-  if (w.state !== 'open') {
-    io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: presenting needs an open workshop.` });
+  const refused = refusal(w, 'present');
+  if (refused) {
+    io.json<ApiErrorBody>(res, 409, { error: refused });
     return true;
   }
   const steps = deps.labs.lab(w.labId)?.steps.length ?? 0;

@@ -22,17 +22,24 @@ import { z } from 'zod';
 import { displayNameProblem, type ApiErrorBody, type Joined, type MessageSent, type NewWorkshop, type Workshop, type WorkshopList } from '../../common/api.js';
 import type { LabCatalog } from '../labs/catalog.js';
 import type { SessionManager } from '../terminal/sessions.js';
-import type { Store, StoredWorkshop } from '../store/store.js';
+import type { Messages } from '../store/messages.js';
+import type { ReadModels } from '../store/read-models.js';
+import type { StoredWorkshop, Workshops } from '../store/workshops.js';
+import { normalizeJoinCode } from '../workshop/join-code.js';
+import { refusal } from '../workshop/states.js';
 import type { Auth } from './auth.js';
 import { safeDecode } from './assets.js';
 import { readBody, type Io } from './json-body.js';
 import { rosterRows } from '../classroom/roster.js';
+import { stuckSettingsOr } from '../classroom/stuck.js';
 import { StuckSettingsSchema, type StuckSettings } from '../../common/class-protocol.js';
 
 export interface WorkshopApiDeps {
   labs: LabCatalog;
   sessions: SessionManager;
-  store: Store;
+  store: Pick<Workshops, 'createWorkshop' | 'workshops' | 'workshop' | 'workshopByCode' | 'join' | 'members' | 'stuckSettings' | 'setStuckSettings'> &
+    Pick<Messages, 'addMessage'> &
+    Pick<ReadModels, 'classFacts' | 'progressRows'>;
   auth: Auth;
   /** PUBLIC_URL: the address attendees open, when set; else the request's own (allowed) Host. */
   publicUrl: URL | null;
@@ -129,7 +136,7 @@ export async function handleWorkshopApi(req: IncomingMessage, res: ServerRespons
   if (w && sub![2] === 'stuck' && method === 'PUT') {
     const body = await readBody(req, res, StuckBody, deps.auth, io);
     if (!body) return true;
-    const settings = { ...deps.store.stuckSettings(w.id), ...body };
+    const settings = { ...stuckSettingsOr(deps.store.stuckSettings(w.id)), ...body };
     deps.store.setStuckSettings(w.id, settings);
     io.json<StuckSettings>(res, 200, settings);
     return true;
@@ -180,9 +187,11 @@ function progressCsv(res: ServerResponse, w: StoredWorkshop, deps: WorkshopApiDe
 async function join(req: IncomingMessage, res: ServerResponse, attendee: string | null, deps: WorkshopApiDeps, io: Io): Promise<void> {
   const body = await readBody(req, res, JoinBody, deps.auth, io);
   if (!body) return;
-  const w = deps.store.workshopByCode(body.code);
-  if (!w) return io.json<ApiErrorBody>(res, 404, { error: `No workshop has the code ${body.code.trim().toUpperCase() || '(empty)'}: check it on the projector.` });
-  if (w.state !== 'open') return io.json<ApiErrorBody>(res, 409, { error: `The workshop "${w.title}" is ${w.state}: ask the instructor.` });
+  const code = normalizeJoinCode(body.code);
+  const w = deps.store.workshopByCode(code);
+  if (!w) return io.json<ApiErrorBody>(res, 404, { error: `No workshop has the code ${code || '(empty)'}: check it on the projector.` });
+  const closed = refusal(w, 'join');
+  if (closed) return io.json<ApiErrorBody>(res, 409, { error: closed });
   const problem = displayNameProblem(body.name);
   if (problem) return io.json<ApiErrorBody>(res, 400, { error: problem });
   const name = body.name.trim();
@@ -195,7 +204,9 @@ async function join(req: IncomingMessage, res: ServerResponse, attendee: string 
         ? `Someone in this workshop is already called "${name}": add an initial or pick another name.`
         : outcome.why === 'full'
           ? `The workshop "${w.title}" is full (${w.maxAttendees} attendees): ask the instructor.`
-          : `The workshop "${w.title}" is not open: ask the instructor.`;
+          : outcome.why === 'joins-closed'
+            ? `The workshop "${w.title}" takes no new attendees now: ask the instructor.`
+            : `The workshop "${w.title}" is not open: ask the instructor.`;
     return io.json<ApiErrorBody>(res, 409, { error });
   }
   if (!attendee) res.setHeader('Set-Cookie', deps.auth.cookieHeader(id, req.headers['x-forwarded-proto'] === 'https'));

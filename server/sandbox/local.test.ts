@@ -6,7 +6,8 @@ import path from 'node:path';
 import { pgrep } from '../../test/support/procs.js';
 import { LocalDriver, SANDBOX_UID_BASE, SANDBOX_UID_COUNT } from './local.js';
 import { SandboxPool } from './pool.js';
-import { Store } from '../store/store.js';
+import { assignmentStore } from '../store/assignments.js';
+import { openDatabase } from '../store/open.js';
 import { findSandboxProcesses } from './proc-sweep.js';
 import { createLogger } from '../log.js';
 
@@ -67,7 +68,7 @@ test('ending one shell leaves another shell of the same sandbox alone', async ()
 
 test('pool: join takes a warm sandbox, replace hands a fresh one and destroys the old', async () => {
   const driver = new LocalDriver({ root });
-  const store = new Store(':memory:');
+  const store = assignmentStore(openDatabase(':memory:'));
   const pool = new SandboxPool(driver, store, { size: 1 }, createLogger(true));
   await pool.start();
   await pool.drain();
@@ -101,7 +102,7 @@ test('adopt removes workspaces left by a previous run', async () => {
 
 test('pool: a waiting sandbox that dies is found by the background check and replaced', async () => {
   const driver = new LocalDriver({ root });
-  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 1, checkEveryMs: 50 }, createLogger(true));
+  const pool = new SandboxPool(driver, assignmentStore(openDatabase(':memory:')), { size: 1, checkEveryMs: 50 }, createLogger(true));
   await pool.start();
   await pool.drain();
   const first = await pool.acquire('probe');

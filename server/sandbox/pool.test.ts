@@ -10,7 +10,8 @@ import type { ProgressListener, Sandbox, SandboxDriver } from './driver.js';
 import { LocalDriver } from './local.js';
 import { PoolBusyError, SandboxPool } from './pool.js';
 import { createLogger } from '../log.js';
-import { Store } from '../store/store.js';
+import { assignmentStore } from '../store/assignments.js';
+import { openDatabase } from '../store/open.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'labdeck-pool-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -56,7 +57,7 @@ class GatedDriver implements SandboxDriver {
 
 test('creation is bounded: two at once, three in line, the next is told busy; all in line get one', async () => {
   const driver = new GatedDriver();
-  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 0, maxCreating: 2, maxWaiting: 3 }, createLogger(true));
+  const pool = new SandboxPool(driver, assignmentStore(openDatabase(':memory:')), { size: 0, maxCreating: 2, maxWaiting: 3 }, createLogger(true));
   await pool.start();
   const phases = new Map<string, string[]>();
   const joins = ['a1', 'a2', 'a3', 'a4', 'a5'].map((a) => {
@@ -79,7 +80,7 @@ test('creation is bounded: two at once, three in line, the next is told busy; al
 
 test('attendees in line come before the refill', async () => {
   const driver = new GatedDriver();
-  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 2, parallel: 2, maxCreating: 2, maxWaiting: 8 }, createLogger(true));
+  const pool = new SandboxPool(driver, assignmentStore(openDatabase(':memory:')), { size: 2, parallel: 2, maxCreating: 2, maxWaiting: 8 }, createLogger(true));
   await pool.start();
   // The refill holds both slots; an attendee waits, and is served before the refill starts again.
   assert.deepEqual(pool.creation, { creating: 2, waiting: 0 });
@@ -97,7 +98,7 @@ test('attendees in line come before the refill', async () => {
 test('start: an adopted sandbox goes back to the attendee the store names; an unassigned one waits in the pool', async () => {
   const inner = new LocalDriver({ root });
   const [a, b] = [await inner.create(), await inner.create()];
-  const store = new Store(':memory:');
+  const store = assignmentStore(openDatabase(':memory:'));
   store.assign('alice', a.id, 'local');
   const driver: SandboxDriver = {
     info: inner.info,
@@ -123,7 +124,7 @@ test('start: an adopted sandbox goes back to the attendee the store names; an un
 
 test('prepare: creations stay within maxCreating, a sandbox failing the smoke test is destroyed, the rest wait in the pool', async () => {
   const driver = new GatedDriver();
-  const pool = new SandboxPool(driver, new Store(':memory:'), { size: 0, maxCreating: 2 }, createLogger(true));
+  const pool = new SandboxPool(driver, assignmentStore(openDatabase(':memory:')), { size: 0, maxCreating: 2 }, createLogger(true));
   await pool.start();
   let tested = 0;
   const outcomes: Array<{ id: string; problem: string | null }> = [];
@@ -144,7 +145,7 @@ test('prepare: creations stay within maxCreating, a sandbox failing the smoke te
   assert.ok(outcomes.some((o) => o.id === taken.id && o.problem === null));
   assert.equal(pool.warmCount, 2);
   // At most maxReady wait ready: a prepare beyond it plans only what fits.
-  const capped = new SandboxPool(driver, new Store(':memory:'), { size: 0, maxReady: 1 }, createLogger(true));
+  const capped = new SandboxPool(driver, assignmentStore(openDatabase(':memory:')), { size: 0, maxReady: 1 }, createLogger(true));
   const more = capped.prepare(5, async () => null, () => undefined);
   assert.equal(more.planned, 1);
   await more.done;
@@ -160,7 +161,7 @@ test('start: a stopped sandbox assigned to someone is kept (a paused workshop), 
   const [paused, leftover] = [await inner.create(), await inner.create()];
   await inner.stop(paused);
   await inner.stop(leftover);
-  const store = new Store(':memory:');
+  const store = assignmentStore(openDatabase(':memory:'));
   store.assign('alice', paused.id, 'local');
   const driver: SandboxDriver = {
     info: inner.info,

@@ -44,7 +44,7 @@ function setup(over: Partial<SessionDeps> = {}): Setup {
     pool,
     driverInfo: { name: 'fake', isolation: 'none', warnings: [] },
     findBlock: (_lab, id) => BLOCKS[id],
-    store: { recordProgress: () => undefined, recordRun: () => undefined, hadSandbox: () => false },
+    store: { recordProgress: () => undefined, recordRun: () => undefined, sandboxOf: () => null },
     log,
     graceMs: 60_000,
     ringBytes: 64 * 1024,

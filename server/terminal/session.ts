@@ -15,7 +15,7 @@ import type { CodeBlock } from '../../common/lab-model.js';
 import type { DriverInfo, Sandbox, SandboxHealth, TermSize } from '../sandbox/driver.js';
 import { PoolBusyError, type SandboxPool } from '../sandbox/pool.js';
 import type { Logger } from '../log.js';
-import type { StoredMessage } from '../store/store.js';
+import { workshopAllows, type WorkshopState } from '../workshop/states.js';
 import { BlockTyper, TYPER_TIMING, type TyperTiming } from './block-typer.js';
 import type { OutputFairness } from './fairness.js';
 import { Lifecycle, type LifecycleState } from './lifecycle.js';
@@ -28,14 +28,18 @@ import { WatcherSet, type WatchLimits } from './watchers.js';
 export interface ProgressStore {
   recordProgress(attendee: string, labId: string, step: number): void;
   recordRun(attendee: string, labId: string, blockId: string): void;
-  hadSandbox(attendee: string): boolean;
+  /** The sandbox the store assigns the attendee (one that is gone was lost in a restart), or null. */
+  sandboxOf(attendee: string): string | null;
   /** The attendee's sandbox was reset (the event log of issue 10); optional for stores that keep no log. */
   recordReset?(attendee: string, by: 'instructor' | 'attendee'): void;
 }
 
+/** An instructor's message as the `message` frame carries it, less its tags (issue 18 §3: the wire's type, not the store's). */
+export type InstructorMessage = Omit<Extract<ServerMessage, { type: 'message' }>, 'type' | 'from'>;
+
 /** The instructor's messages an attendee has not dismissed yet (SQLite in production). */
 export interface MessageStore {
-  pendingMessages(attendee: string): StoredMessage[];
+  pendingMessages(attendee: string): InstructorMessage[];
   dismissMessage(attendee: string, id: number): void;
 }
 
@@ -58,7 +62,7 @@ export interface SessionDeps {
   fairness?: OutputFairness;
   /** Run's pacing and clock (tests shorten them); TYPER_TIMING unless set. */
   typing?: Partial<TyperTiming>;
-  /** The instructor's kept messages (store.ts); without it a session sends none. */
+  /** The instructor's kept messages (server/store/messages.ts); without it a session sends none. */
   messages?: MessageStore;
   /** Watchers' output bounds (watchers.ts); WATCH_LIMITS unless set. */
   watch?: WatchLimits;
@@ -84,7 +88,7 @@ export interface SessionDeps {
 
 /** A workshop's state as a session sees it; `closesAt` while the close countdown runs. */
 export interface WorkshopStatus {
-  state: 'open' | 'paused' | 'closed';
+  state: WorkshopState;
   closesAt: number | null;
 }
 
@@ -179,7 +183,7 @@ export class AttendeeSession {
   }
 
   /** Show an instructor's message now, if a browser is attached (otherwise the next `ready` brings it). */
-  notify(m: StoredMessage): void {
+  notify(m: InstructorMessage): void {
     this.client?.sendJson({ type: 'message', from: 'instructor', ...m });
   }
 
@@ -257,7 +261,9 @@ export class AttendeeSession {
     if (!previous) this.watchers.attendeeChanged(true);
     return this.serialise(async () => {
       if (this.client !== client) return;
-      if (this.deps.workshop?.(this.attendee)?.state === 'paused') return this.notice('paused', PAUSED_NOTICE);
+      const workshop = this.deps.workshop?.(this.attendee);
+      // No shell in a paused workshop (server/workshop/states.ts); a closed one's page never attaches.
+      if (workshop && !workshopAllows(workshop.state, 'shell')) return this.notice('paused', PAUSED_NOTICE);
       const run = this.run;
       if (run?.live) await this.restore(client, run, resume);
       else await this.startShell(client);
@@ -273,7 +279,7 @@ export class AttendeeSession {
     // Typing stops when the client that asked for it is gone; so do its held keystrokes.
     this.typer.abort(true);
     const workshop = this.deps.workshop?.(this.attendee);
-    if (workshop && workshop.state !== 'closed') return;
+    if (workshop && workshopAllows(workshop.state, 'linger')) return;
     this.graceTimer = setTimeout(() => void this.close('grace period over'), this.deps.graceMs);
     this.graceTimer.unref();
   }
@@ -469,7 +475,7 @@ export class AttendeeSession {
     try {
       if (!this.sandbox) {
         const adopted = this.deps.pool.current(this.attendee);
-        if (!adopted && this.deps.store.hadSandbox(this.attendee)) {
+        if (!adopted && this.deps.store.sandboxOf(this.attendee) !== null) {
           replaced = 'The server restarted and your previous shell was lost; this is a new one.';
         }
         progress('preparing your sandbox', 0.05);

@@ -4,6 +4,7 @@
  */
 import { FAIRNESS_DEFAULTS, OutputFairness, type FairnessOptions } from './fairness.js';
 import { AttendeeSession, type SessionDeps } from './session.js';
+import { workshopAllows } from '../workshop/states.js';
 
 export interface SessionManagerOptions {
   /** Most sessions this server holds at once; hellos beyond are refused with an error. */
@@ -108,8 +109,9 @@ export class SessionManager {
     this.checking = true;
     try {
       for (const s of this.sessions.values()) {
-        // A paused workshop's sandboxes are stopped on purpose: not "lost".
-        if (s.connected && this.deps.workshop?.(s.attendee)?.state !== 'paused') await s.checkHealth().catch(() => undefined);
+        // A paused workshop's sandboxes are stopped on purpose: not "lost" (server/workshop/states.ts).
+        const workshop = this.deps.workshop?.(s.attendee);
+        if (s.connected && (!workshop || workshopAllows(workshop.state, 'health-check'))) await s.checkHealth().catch(() => undefined);
       }
     } finally {
       this.checking = false;

@@ -12,9 +12,14 @@ import type { Logger } from '../log.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import { parsePreflight, preflightScript } from '../sandbox/preflight.js';
-import type { Store, StoredWorkshop } from '../store/store.js';
+import type { Assignments } from '../store/assignments.js';
+import type { StoredWorkshop, Workshops } from '../store/workshops.js';
 import { closingNotice, type WorkshopStatus } from '../terminal/session.js';
 import type { SessionManager } from '../terminal/sessions.js';
+
+/** What WorkshopControl reads and writes of the store (its workshops and assignments modules). */
+export type WorkshopControlStore = Pick<Workshops, 'workshop' | 'workshopOf' | 'members' | 'workshopTimes' | 'setClosesAt' | 'closingWorkshops' | 'moveWorkshop'> &
+  Pick<Assignments, 'workshopSandboxes'>;
 
 export interface WorkshopControlOptions {
   /** How long the smoke test of a prepared sandbox may take (the lab's tool check). */
@@ -35,10 +40,10 @@ export class WorkshopControl {
   private readonly closeTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: WorkshopControlStore,
     private readonly pool: SandboxPool,
     private readonly sessions: SessionManager,
-    private readonly labs: LabCatalog,
+    private readonly labs: Pick<LabCatalog, 'lab'>,
     private readonly log: Logger,
     private readonly opts: WorkshopControlOptions,
   ) {}
@@ -140,8 +145,8 @@ export class WorkshopControl {
   private async finishClose(id: string): Promise<void> {
     this.closeTimers.delete(id);
     const w = this.store.workshop(id);
-    if (!w || w.state === 'closed') return;
-    this.store.moveWorkshop(id, 'closed');
+    // The table (states.ts) refuses a second close, and one of a workshop gone meanwhile.
+    if (!w || !this.store.moveWorkshop(id, 'closed')) return;
     await this.each(this.store.members(id), async (m) => {
       const session = this.sessions.get(m.attendee);
       if (session) {
@@ -157,8 +162,9 @@ export class WorkshopControl {
 
   /** Stop every member's sandbox (files kept); their pages show "paused" and get no shell. */
   async pause(w: StoredWorkshop): Promise<TransitionResult> {
-    // The state first: a hello arriving meanwhile finds the workshop paused and starts no shell.
-    this.store.moveWorkshop(w.id, 'paused');
+    // The state first: a hello arriving meanwhile finds the workshop paused and starts no shell. A
+    // move the table refuses (the workshop closed or paused meanwhile) touches no sandbox.
+    if (!this.store.moveWorkshop(w.id, 'paused')) return this.unmoved(w.id);
     return this.transition(w, 'paused', async (attendee, sb) => {
       await this.sessions.get(attendee)?.pause();
       if (sb) await this.pool.driver.stop(sb);
@@ -170,10 +176,16 @@ export class WorkshopControl {
     const result = await this.transition(w, 'open', async (_attendee, sb) => {
       if (sb) await this.pool.driver.start(sb);
     });
-    // Open only once the sandboxes run, so no hello tries to attach to a stopped one.
-    this.store.moveWorkshop(w.id, 'open');
+    // Open only once the sandboxes run, so no hello tries to attach to a stopped one; a workshop closed
+    // meanwhile stays closed (closed → open is refused: states.ts), and its sessions are not resumed.
+    if (!this.store.moveWorkshop(w.id, 'open')) return { ...result, state: this.store.workshop(w.id)?.state ?? 'closed' };
     await this.each(this.store.members(w.id), async (m) => this.sessions.get(m.attendee)?.resume());
     return result;
+  }
+
+  /** A pause or resume that the table refused: nothing was done; the state it is in. */
+  private unmoved(id: string): TransitionResult {
+    return { state: this.store.workshop(id)?.state ?? 'closed', sandboxes: 0, failed: [] };
   }
 
   private async transition(w: StoredWorkshop, state: 'open' | 'paused', fn: (attendee: string, sb: Sandbox | undefined) => Promise<void>): Promise<TransitionResult> {

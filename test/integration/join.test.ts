@@ -105,6 +105,26 @@ describe('workshops and joining', () => {
     assert.match(String(full.body.error), /is full \(3 attendees\)/);
   });
 
+  test('a refused join writes no row: 50 refused joins (name taken, full) leave the attendees table as it was (issue 17 §4)', async () => {
+    const w = await openWorkshop(server, { lab: LAB, maxAttendees: 2 });
+    assert.equal((await join(server, w.code, 'Ana')).status, 201);
+    const count = () => {
+      const db = new Database(path.join(server.dataDir, 'labdeck.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT COUNT(*) AS n FROM attendees').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const before = count();
+    for (let i = 0; i < 25; i++) assert.equal((await join(server, w.code, 'ana')).status, 409, 'name taken');
+    assert.equal((await join(server, w.code, 'Bo')).status, 201);
+    const after = count();
+    assert.equal(after, before + 1, 'Bo joined');
+    for (let i = 0; i < 25; i++) assert.equal((await join(server, w.code, `Cy${i}`)).status, 409, 'full');
+    assert.equal(count(), after, 'no row for any refused join');
+  });
+
   test('the same browser keeps its seat and its attendee; the workshop lists names as sent, HTML and all', async () => {
     const w = await openWorkshop(server, { lab: LAB, maxAttendees: 1 });
     const first = await join(server, w.code, '<img src=x onerror=alert(1)>');

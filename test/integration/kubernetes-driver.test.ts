@@ -17,7 +17,8 @@ import type { Sandbox, Shell } from '../../server/sandbox/driver.js';
 import { KubernetesDriver } from '../../server/sandbox/kubernetes/driver.js';
 import { podman } from '../../server/sandbox/podman/cli.js';
 import { SandboxPool } from '../../server/sandbox/pool.js';
-import { Store } from '../../server/store/store.js';
+import { assignmentStore } from '../../server/store/assignments.js';
+import { openDatabase } from '../../server/store/open.js';
 import { removeStaleKubeNodes, startKubeNode, type KubeNode } from '../support/kube.js';
 
 const skip = process.env.LABDECK_SKIP_KUBE === '1' ? 'LABDECK_SKIP_KUBE=1: kubernetes driver tests skipped' : false;
@@ -326,7 +327,7 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
   });
 
   test('pool: warm pods make join and reset instant; reset hands a fresh pod and deletes the old; refill', async () => {
-    const store = new Store(':memory:');
+    const store = assignmentStore(openDatabase(':memory:'));
     const pool = new SandboxPool(driver, store, { size: 1, checkEveryMs: 60_000 }, createLogger(true));
     try {
       await pool.start();

@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { Sandbox, SandboxDriver, Shell, TermSize } from '../../server/sandbox/driver.js';
 import { LocalDriver } from '../../server/sandbox/local.js';
 import { SandboxPool } from '../../server/sandbox/pool.js';
-import { Store } from '../../server/store/store.js';
+import { openStore } from '../../server/store/index.js';
+import { WORKSHOP_RULES } from '../../server/workshop/states.js';
 import { SessionManager } from '../../server/terminal/sessions.js';
 import type { ClientLink } from '../../server/terminal/output-channel.js';
 import type { ServerMessage } from '../../common/protocol.js';
@@ -66,12 +67,12 @@ function client(id: number): ClientLink & { messages: ServerMessage[] } {
 
 test('a hello while the old session closes gets a different, live sandbox', async () => {
   const { driver, open, attaching } = gatedDriver();
-  const store = new Store(':memory:');
+  const store = openStore(':memory:', WORKSHOP_RULES);
   const log = createLogger(true);
-  const pool = new SandboxPool(driver, store, { size: 0 }, log);
+  const pool = new SandboxPool(driver, store.assignments, { size: 0 }, log);
   await pool.start();
   const sessions = new SessionManager(
-    { pool, driverInfo: driver.info, findBlock: () => undefined, store, log, graceMs: 60_000, ringBytes: 1 << 16 },
+    { pool, driverInfo: driver.info, findBlock: () => undefined, store: { ...store.progress, sandboxOf: (a) => store.assignments.sandboxOf(a) }, log, graceMs: 60_000, ringBytes: 1 << 16 },
     { maxSessions: 10, healthEveryMs: 60_000 },
   );
   const old = sessions.getOrCreate('alice');

@@ -3,15 +3,17 @@
  * terminal sockets as a `presenter` frame and sent again after every `ready`, so a late joiner or a
  * reloaded page lands where the instructor is. Kept in memory: after a server restart nobody presents
  * until the instructor moves again (a step is a moment of a talk, not a record; progress is in SQLite).
+ * A workshop's state, so it lives in workshop/ (issue 18 §5); the presenter route only presents in an
+ * open workshop (states.ts `present`).
  */
 import type { ServerMessage } from '../../common/protocol.js';
 
 export type PresenterMessage = Extract<ServerMessage, { type: 'presenter' }>;
 
 export interface PresenterDeps {
-  /** The workshop an attendee joined, if any (store.ts). */
+  /** The workshop an attendee joined, if any (the store's workshops.ts). */
   workshopOf(attendee: string): { id: string } | null;
-  /** The workshop's members (store.ts). */
+  /** The workshop's members (the store's workshops.ts). */
   members(workshop: string): string[];
   /** Send to the attendee's browser if one is attached (AttendeeSession.present). */
   tell(attendee: string, msg: PresenterMessage): void;
