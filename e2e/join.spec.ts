@@ -10,7 +10,7 @@ test('the instructor opens a workshop (code, URL, QR); an attendee joins by the 
     await openWorkshop(dash, `E2E ${testInfo.workerIndex}-${Date.now()}`);
 
     const code = dash.getByTestId('join-code-shown');
-    await expect(code).toHaveText(/^[A-HJKMNP-Z]{6}$/);
+    await expect(code).toHaveText(/^[A-HJKMNP-Z]{8}$/);
     const joinCode = (await code.textContent())!;
     const joinUrl = (await dash.getByTestId('join-url-shown').textContent())!;
     expect(joinUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/join/${joinCode}$`));

@@ -25,7 +25,7 @@ import type { Store, StoredWorkshop } from '../store/store.js';
 import { classRow, rosterRows, type RosterDeps } from './roster.js';
 
 export interface ClassSocketDeps extends RosterDeps {
-  auth: Pick<Auth, 'originAllowed' | 'isInstructorSocket'>;
+  auth: Pick<Auth, 'originAllowed' | 'instructorSocket'>;
   store: RosterDeps['store'] & Pick<Store, 'workshop' | 'workshopOf' | 'setStuckSettings' | 'onChange'>;
   stepTitles(labId: string): string[];
   log: Logger;
@@ -119,12 +119,14 @@ export class ClassSocket {
 
   /** An upgrade already routed to CLASS_PATH. */
   handleUpgrade(req: IncomingMessage, url: URL, socket: Duplex, head: Buffer): void {
-    const reject = (status: number, why: string) => {
+    const reject = (status: number, why: string, retryAfterS?: number) => {
       this.deps.log.warn('class socket upgrade rejected', { why, origin: (req.headers.origin ?? '').slice(0, 200), addr: req.socket.remoteAddress ?? '' });
-      refuseUpgrade(socket, status, why);
+      refuseUpgrade(socket, status, why, retryAfterS);
     };
     if (!this.deps.auth.originAllowed(req)) return reject(403, 'Forbidden origin');
-    if (!this.deps.auth.isInstructorSocket(req)) return reject(401, 'instructor token required');
+    // The token under the budget of wrong tokens shared with the HTTP routes (auth.ts, issue 17 §8).
+    const token = this.deps.auth.instructorSocket(req);
+    if (!token.ok) return reject(token.status, token.status === 429 ? 'Too many wrong instructor tokens' : 'instructor token required', token.retryAfterS);
     const w = this.deps.store.workshop(url.searchParams.get('workshop') ?? '');
     if (!w) return reject(404, 'no such workshop');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, w));

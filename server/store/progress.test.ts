@@ -136,7 +136,7 @@ test('a file at schema 3 (before progress) is migrated and keeps its attendees',
   first.close();
   // Roll the file back to what a schema-3 server left: no tables or columns of migration 4 or later.
   const db = new Database(file);
-  db.exec('DROP TABLE step_progress; DROP TABLE events; ALTER TABLE attendees DROP COLUMN fail_streak; ALTER TABLE attendees DROP COLUMN status_sandbox; ALTER TABLE attendees DROP COLUMN status_offset; ALTER TABLE workshops DROP COLUMN stuck_after_ms; ALTER TABLE workshops DROP COLUMN stuck_fail_streak; ALTER TABLE workshops DROP COLUMN closes_at; ALTER TABLE workshops DROP COLUMN paused_at;');
+  db.exec('DROP TABLE step_progress; DROP TABLE events; ALTER TABLE attendees DROP COLUMN fail_streak; ALTER TABLE attendees DROP COLUMN status_sandbox; ALTER TABLE attendees DROP COLUMN status_offset; ALTER TABLE workshops DROP COLUMN stuck_after_ms; ALTER TABLE workshops DROP COLUMN stuck_fail_streak; ALTER TABLE workshops DROP COLUMN closes_at; ALTER TABLE workshops DROP COLUMN paused_at; ALTER TABLE workshops DROP COLUMN joins_open;');
   db.pragma('user_version = 3');
   db.close();
   const again = new Store(file);

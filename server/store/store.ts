@@ -135,6 +135,11 @@ CREATE INDEX events_attendee ON events(attendee, id);
 ALTER TABLE workshops ADD COLUMN closes_at INTEGER;
 ALTER TABLE workshops ADD COLUMN paused_at INTEGER;
 `,
+  // Issue 17 §2: the instructor closes joining once the class has started (members keep their seat).
+  // TEMPORARY on the http branch: the store helper's split of this file brings the same column.
+  `
+ALTER TABLE workshops ADD COLUMN joins_open INTEGER NOT NULL DEFAULT 1;
+`,
 ];
 
 /** The schema version this code writes: a file with a higher one is from a newer server and is refused. */
@@ -149,6 +154,8 @@ export interface StoredWorkshop {
   code: string;
   maxAttendees: number;
   state: WorkshopState;
+  /** New attendees may join (issue 17 §2); members keep their seat either way. */
+  joinsOpen: boolean;
   createdAt: number;
 }
 
@@ -229,13 +236,19 @@ export interface StatusRead {
 }
 
 /** Why a join was refused, or the name the attendee now has. */
-export type JoinOutcome = { ok: true; name: string } | { ok: false; why: 'name-taken' | 'full' | 'not-open' };
+export type JoinOutcome = { ok: true; name: string } | { ok: false; why: 'name-taken' | 'full' | 'not-open' | 'joins-closed' };
 
 /** Join codes: upper-case letters without the ones read aloud or projected ambiguously (I, L, O). */
 export const JOIN_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ';
-export const JOIN_CODE_LENGTH = 6;
+/** Eight letters: 23^8 ≈ 7.8e10 codes, so the failed-join budget can be generous (docs/operations.md "Joining"). */
+export const JOIN_CODE_LENGTH = 8;
 
-const WORKSHOP_COLUMNS = 'id, lab_id AS labId, title, code, max_attendees AS maxAttendees, state, created_at AS createdAt';
+const WORKSHOP_COLUMNS = 'id, lab_id AS labId, title, code, max_attendees AS maxAttendees, state, joins_open AS joinsOpen, created_at AS createdAt';
+
+/** SQLite has no booleans: joins_open comes back 0 or 1. */
+function workshopRow(row: (Omit<StoredWorkshop, 'joinsOpen'> & { joinsOpen: number }) | undefined): StoredWorkshop | null {
+  return row ? { ...row, joinsOpen: row.joinsOpen === 1 } : null;
+}
 
 function joinCode(): string {
   let code = '';
@@ -537,7 +550,7 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
   createWorkshop(w: { labId: string; title: string; maxAttendees: number }): StoredWorkshop {
     const insert = this.db.prepare('INSERT INTO workshops (id, lab_id, title, code, max_attendees, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     for (;;) {
-      const row: StoredWorkshop = { id: `w-${randomBytes(9).toString('base64url')}`, ...w, code: joinCode(), state: 'open', createdAt: Date.now() };
+      const row: StoredWorkshop = { id: `w-${randomBytes(9).toString('base64url')}`, ...w, code: joinCode(), state: 'open', joinsOpen: true, createdAt: Date.now() };
       try {
         insert.run(row.id, row.labId, row.title, row.code, row.maxAttendees, row.state, row.createdAt);
         return row;
@@ -548,16 +561,22 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
   }
 
   workshops(): StoredWorkshop[] {
-    return this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC`).all() as StoredWorkshop[];
+    type Row = Parameters<typeof workshopRow>[0];
+    return (this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops ORDER BY created_at DESC`).all() as Row[]).map((r) => workshopRow(r)!);
   }
 
   workshop(id: string): StoredWorkshop | null {
-    return (this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE id = ?`).get(id) as StoredWorkshop | undefined) ?? null;
+    return workshopRow(this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE id = ?`).get(id) as Parameters<typeof workshopRow>[0]);
   }
 
   /** Codes are matched whatever their case: attendees type what they read off a projector. */
   workshopByCode(code: string): StoredWorkshop | null {
-    return (this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE code = ?`).get(code.trim().toUpperCase()) as StoredWorkshop | undefined) ?? null;
+    return workshopRow(this.db.prepare(`SELECT ${WORKSHOP_COLUMNS} FROM workshops WHERE code = ?`).get(code.trim().toUpperCase()) as Parameters<typeof workshopRow>[0]);
+  }
+
+  /** Issue 17 §2: let new attendees join with the code, or not (TEMPORARY here: the store helper's). */
+  setJoinsOpen(workshopId: string, open: boolean): void {
+    this.db.prepare('UPDATE workshops SET joins_open = ? WHERE id = ?').run(open ? 1 : 0, workshopId);
   }
 
   setWorkshopState(id: string, state: WorkshopState): void {
@@ -576,6 +595,7 @@ export class Store implements AssignmentStore, ProgressStore, PassStore {
       const now = Date.now();
       this.db.prepare('INSERT INTO attendees (id, created_at, last_seen) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen').run(attendee, now, now);
       const me = this.db.prepare('SELECT workshop_id AS workshopId FROM attendees WHERE id = ?').get(attendee) as { workshopId: string | null };
+      if (me.workshopId !== workshopId && !w.joinsOpen) return { ok: false, why: 'joins-closed' };
       if (me.workshopId !== workshopId) {
         const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM attendees WHERE workshop_id = ?').get(workshopId) as { n: number };
         if (n >= w.maxAttendees) return { ok: false, why: 'full' };
