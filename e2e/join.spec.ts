@@ -63,3 +63,46 @@ test('/join without a code asks for it', async ({ page }) => {
   await page.getByTestId('join-submit').click();
   await expect(page.getByTestId('join-error')).toContainText('No workshop has the code ZZZZZZ');
 });
+
+test('the instructor closes joining: a newcomer is told so on the join page, a member still gets back in; reopened, the newcomer joins', async ({ browser }, testInfo) => {
+  const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const member = await browser.newContext();
+  const newcomer = await browser.newContext();
+  try {
+    const dash = await instructor.newPage();
+    await unlockDashboard(dash);
+    await openWorkshop(dash, `Joins ${testInfo.workerIndex}-${Date.now()}`);
+    const joinCode = (await dash.getByTestId('join-code-shown').textContent())!;
+
+    const ana = await member.newPage();
+    await ana.goto(`/join/${joinCode}`);
+    await ana.getByTestId('join-name').fill('Ana');
+    await ana.getByTestId('join-submit').click();
+    await expect(ana).toHaveURL(new RegExp(`/labs/${LAB_ID}`));
+
+    await dash.getByTestId('joins-toggle').click();
+    await expect(dash.getByTestId('joins-closed')).toBeVisible();
+    await expect(dash.getByTestId('joins-toggle')).toHaveText('Open joining again');
+
+    const bo = await newcomer.newPage();
+    await bo.goto(`/join/${joinCode}`);
+    await bo.getByTestId('join-name').fill('Bo');
+    await bo.getByTestId('join-submit').click();
+    await expect(bo.getByTestId('join-error')).toContainText('The instructor has closed joining');
+
+    // Ana, from the browser she joined with, keeps her seat.
+    await ana.goto(`/join/${joinCode}`);
+    await ana.getByTestId('join-name').fill('Ana');
+    await ana.getByTestId('join-submit').click();
+    await expect(ana).toHaveURL(new RegExp(`/labs/${LAB_ID}`));
+
+    await dash.getByTestId('joins-toggle').click();
+    await expect(dash.getByTestId('joins-closed')).toHaveCount(0);
+    await bo.getByTestId('join-submit').click();
+    await expect(bo).toHaveURL(new RegExp(`/labs/${LAB_ID}`));
+  } finally {
+    await instructor.close();
+    await member.close();
+    await newcomer.close();
+  }
+});

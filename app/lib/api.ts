@@ -152,7 +152,8 @@ export const api = {
     const q = new URLSearchParams();
     if (page.limit) q.set('limit', String(page.limit));
     if (page.cursor) q.set('cursor', page.cursor);
-    return request(InstructorAttendeePageSchema, `/api/instructor/attendees${q.size ? `?${q}` : ''}`, bearer(token));
+    const qs = q.toString();
+    return request(InstructorAttendeePageSchema, `/api/instructor/attendees${qs ? `?${qs}` : ''}`, bearer(token));
   },
   resetSandbox: (token: string, attendee: string) => request(ResetResultSchema, `/api/sandboxes/${encodeURIComponent(attendee)}/reset`, writeJson('POST', {}, token)),
   openWorkshop: (token: string, lab: string, title?: string, maxAttendees?: number) =>

@@ -285,7 +285,8 @@ describe('a budget of failed joins, per address and overall (issue 17 §2)', () 
     assert.ok(overall, `no overall limit after ${failed} failed joins`);
     assert.equal(overall.status, 429);
     assert.match(overall.body, /this server/);
-    assert.ok(failed >= 300, `${failed} failed joins before the overall limit`);
+    // The test above spent 20 of the 300; whatever refilled meanwhile only adds to this count.
+    assert.ok(failed + 20 >= 300, `${failed} failed joins (and 20 before) until the overall limit`);
   });
 });
 
