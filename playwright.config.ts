@@ -15,7 +15,7 @@ const FIXTURE_PORT = Number(process.env.E2E_FIXTURE_PORT ?? PORT + 100);
 const FIXTURE_URL = `http://127.0.0.1:${FIXTURE_PORT}`;
 /** Specs that run against the fixture labs' server. */
 const FIXTURE_SPECS = /teach-fixtures\.spec\.ts$/;
-const INSTRUCTOR_TOKEN = 'e2e-token';
+const INSTRUCTOR_TOKEN = 'e2e-instructor-token';
 
 // The config is evaluated in the runner and again in every worker: create the data dir once and
 // hand it down through the environment, which workers inherit.

@@ -131,7 +131,8 @@ export async function measureConfig(cfg: SandboxBenchConfig, runs: number, repea
         const t1 = performance.now();
         const res = await fetch(`${server.url}/api/sandboxes/${encodeURIComponent(t.attendee)}/reset`, {
           method: 'POST',
-          headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` },
+          headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}`, 'Content-Type': 'application/json' },
+          body: '{}',
         });
         await res.arrayBuffer();
         if (!res.ok) throw new Error(`reset answered ${res.status}`);

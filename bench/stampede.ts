@@ -31,7 +31,7 @@ async function post(server: RunningServer, route: string, body: unknown, headers
 /** One attendee: join, open the terminal, wait for the first byte of the shell; ms from the join request. */
 async function oneAttendee(server: RunningServer, code: string, name: string): Promise<number> {
   const t0 = performance.now();
-  const res = await post(server, '/api/join', { code, name }, { 'Content-Type': 'application/json' });
+  const res = await post(server, '/api/join', { code, name }, { 'Content-Type': 'application/json', Origin: server.url });
   if (res.status !== 201) throw new Error(`join answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
   const cookie = res.headers.get('set-cookie')!.split(';')[0]!;

@@ -1,18 +1,19 @@
 /**
- * The HTTP half of the wire contract: a zod schema for every JSON body that server/http/api.ts sends,
- * and the types inferred from them. The server types each reply with these (api.ts `reply()`), the
- * browser parses each response with them (app/lib/api.ts), so the two cannot drift apart silently:
- * a field the server adds or drops is a type error on one side, a parse error on the other.
+ * The HTTP half of the wire contract: a zod schema for every JSON body that server/http/ sends and
+ * receives, and the types inferred from them. Replies: the server types each one with these, the
+ * browser parses each response with them (app/lib/api.ts). Requests (issue 18 §7, at the end): the
+ * browser and the CLIs build their bodies as these types, the server's route table parses every body
+ * with the same schema (server/http/routes.ts). So the two sides cannot drift apart silently: a field
+ * added or dropped is a type error on one side, a parse error on the other.
  *
- * Everything here is one file on purpose: Next bundles common/ for the browser, and a runtime import
- * between common/ files with a `.js` suffix does not resolve there (type-only imports are erased).
- *
- * The lab model's types live in lab-model.ts, next to the parser that builds them; the schemas here are
- * pinned to them at compile time (`Same<…>` below), so the model has one shape however it is written down.
+ * Runtime imports between common/ files go without a suffix (`./lab-schemas`): Next resolves those for
+ * the browser, tsx for the server; a `.js` suffix does not resolve in Next (type-only imports are erased).
  */
 import { z } from 'zod';
-import type { Block, CodeBlock, Lab, LabLoadFailure, LabSummary, Snippet, Step, StepNotes, ToolRequirement } from './lab-model.js';
-import type { SandboxState } from './class-protocol.js';
+import { StuckSettingsSchema, type SandboxState } from './class-protocol';
+import type { Same } from './lab-schemas';
+
+export { BlockSchema, LabFailuresSchema, LabSchema, LabSummariesSchema, StepNotesListSchema } from './lab-schemas';
 
 /** Every error reply: `{ error }`, a sentence the page can show as it is. */
 export const ApiErrorBodySchema = z.object({ error: z.string() });
@@ -21,103 +22,6 @@ export type ApiErrorBody = z.infer<typeof ApiErrorBodySchema>;
 /** GET /healthz. */
 export const HealthSchema = z.object({ ok: z.boolean(), labs: z.number().int().nonnegative().optional(), error: z.string().optional() });
 export type Health = z.infer<typeof HealthSchema>;
-
-// --- labs -------------------------------------------------------------------------------------------
-
-const DiagnosticSchema = z.object({
-  severity: z.enum(['error', 'warning']),
-  file: z.string(),
-  line: z.number().int(),
-  column: z.number().int(),
-  message: z.string(),
-});
-
-const ToolRequirementSchema = z.object({
-  name: z.string(),
-  version: z.string().optional(),
-  install: z.string().optional(),
-  why: z.string().optional(),
-});
-
-const SnippetSchema = z.object({
-  executor: z.string(),
-  mode: z.enum(['exec', 'auto', 'replace']),
-  filename: z.string(),
-  commands: z.array(z.array(z.string())),
-  env: z.record(z.string(), z.string()),
-  tool: z.string(),
-  source: z.string(),
-  expectFailure: z.boolean(),
-});
-
-const CodeBlockSchema = z.object({
-  kind: z.literal('code'),
-  id: z.string(),
-  lang: z.string(),
-  attrs: z.array(z.string()),
-  code: z.string(),
-  html: z.string(),
-  runnable: z.boolean(),
-  run: z.string(),
-  interrupt: z.boolean(),
-  copy: z.boolean(),
-  display: z.enum(['block', 'inline']),
-  snippet: SnippetSchema.optional(),
-  lineNumbers: z.boolean(),
-  line: z.number().int(),
-});
-
-/** A block; `columns` holds blocks again, hence the lazy schema. */
-export const BlockSchema: z.ZodType<Block> = z.lazy(() =>
-  z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('markdown'), html: z.string(), line: z.number().int() }),
-    CodeBlockSchema,
-    z.object({ kind: z.literal('columns'), widths: z.array(z.number()), columns: z.array(z.array(BlockSchema)), line: z.number().int() }),
-    z.object({ kind: z.literal('pause'), line: z.number().int() }),
-    z.object({ kind: z.literal('spacer'), lines: z.number().int(), line: z.number().int() }),
-    z.object({ kind: z.literal('jump_to_middle'), line: z.number().int() }),
-  ]),
-);
-
-const StepSchema = z.object({
-  index: z.number().int(),
-  title: z.string(),
-  blocks: z.array(BlockSchema),
-  commands: z.array(z.string()),
-  hasCheck: z.boolean(),
-  recheckSeconds: z.number().optional(),
-  hints: z.array(z.string()),
-  solution: z.string().optional(),
-  typeOnEnter: z.string().optional(),
-  hasSetup: z.boolean(),
-  line: z.number().int(),
-});
-
-/** GET /api/labs/:id: the attendee's model of one lab. */
-export const LabSchema = z.object({
-  id: z.string(),
-  title: z.string(),
-  subTitle: z.string().optional(),
-  authors: z.array(z.string()),
-  source: z.string(),
-  format: z.enum(['presenterm', 'killercoda']),
-  description: z.string().optional(),
-  steps: z.array(StepSchema),
-  tools: z.array(ToolRequirementSchema),
-  requireCheck: z.boolean(),
-  hasSetup: z.boolean(),
-  hasReset: z.boolean(),
-  warnings: z.array(DiagnosticSchema),
-});
-
-/** GET /api/labs. */
-export const LabSummariesSchema = z.array(z.object({ id: z.string(), title: z.string(), steps: z.number().int().nonnegative() }));
-
-/** GET /api/lab-failures. */
-export const LabFailuresSchema = z.array(z.object({ id: z.string(), diagnostics: z.array(DiagnosticSchema) }));
-
-/** GET /api/instructor/labs/:id/notes. */
-export const StepNotesListSchema = z.array(z.object({ index: z.number().int(), speakerNotes: z.array(z.string()) }));
 
 // --- the attendee -----------------------------------------------------------------------------------
 
@@ -172,7 +76,17 @@ export const InstructorAttendeeSchema = z.object({
   lastSeen: z.number(),
 });
 export type InstructorAttendee = z.infer<typeof InstructorAttendeeSchema>;
-export const InstructorAttendeesSchema = z.array(InstructorAttendeeSchema);
+/**
+ * GET /api/instructor/attendees?limit=N&cursor=C: one page of every attendee on the server, oldest
+ * first; `next` is the cursor of the following page, null on the last (issue 17 §4).
+ */
+export const InstructorAttendeePageSchema = z.object({
+  attendees: z.array(InstructorAttendeeSchema),
+  /** Attendees on the server, all pages together. */
+  total: z.number().int().nonnegative(),
+  next: z.string().nullable(),
+});
+export type InstructorAttendeePage = z.infer<typeof InstructorAttendeePageSchema>;
 
 /** POST /api/sandboxes/:attendee/reset. */
 export const ResetResultSchema = z.object({ ok: z.literal(true) });
@@ -198,22 +112,6 @@ export type Stats = z.infer<typeof StatsSchema>;
 
 // --- workshops (issue 10) ---------------------------------------------------------------------------
 
-/** The longest display name, in characters (code points), after trimming. */
-export const MAX_NAME_CHARS = 60;
-
-/**
- * Why a display name is refused, as a sentence for the join form, or null when it is fine. Shared by
- * the page (checks before sending) and the server (the one that decides). Control characters would
- * move the cursor on the instructor's screen; bidi overrides would make a name read as another.
- */
-export function displayNameProblem(name: string): string | null {
-  const trimmed = name.trim();
-  if (!trimmed) return 'Type a display name.';
-  if ([...trimmed].length > MAX_NAME_CHARS) return `A display name has at most ${MAX_NAME_CHARS} characters.`;
-  if (/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(trimmed)) return 'A display name cannot contain control characters (tabs, line breaks, escapes).';
-  return null;
-}
-
 /** POST /api/workshops (instructor). */
 export const NewWorkshopSchema = z.object({ id: z.string(), code: z.string(), joinUrl: z.string() });
 export type NewWorkshop = z.infer<typeof NewWorkshopSchema>;
@@ -225,6 +123,8 @@ const WorkshopSummarySchema = z.object({
   code: z.string(),
   joinUrl: z.string(),
   state: z.enum(['open', 'paused', 'closed']),
+  /** The instructor has not closed joining (issue 17 §2): the code lets new attendees in. */
+  joinsOpen: z.boolean(),
   maxAttendees: z.number().int().positive(),
   /** ms since epoch. */
   createdAt: z.number(),
@@ -271,24 +171,16 @@ export type MessageSent = z.infer<typeof MessageSentSchema>;
 export const WorkshopListSchema = z.array(WorkshopSummarySchema.extend({ joined: z.number().int().nonnegative() }));
 export type WorkshopList = z.infer<typeof WorkshopListSchema>;
 
+/** PUT /api/workshops/:id/joins (instructor): whether the code lets new attendees in now. */
+export const JoinsStateSchema = z.object({ joinsOpen: z.boolean() });
+export type JoinsState = z.infer<typeof JoinsStateSchema>;
+
 /** POST /api/join: the attendee's seat; the session cookie comes with it. */
 export const JoinedSchema = z.object({ attendee: z.string(), name: z.string(), workshop: z.string(), lab: z.string(), labUrl: z.string() });
 export type Joined = z.infer<typeof JoinedSchema>;
 
-// --- the lab model and the schemas are the same shape (a compile error otherwise) -------------------
-
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const pinned: [
-  Same<z.infer<typeof LabSchema>, Lab>,
-  Same<z.infer<typeof StepSchema>, Step>,
-  Same<z.infer<typeof CodeBlockSchema>, CodeBlock>,
-  Same<z.infer<typeof SnippetSchema>, Snippet>,
-  Same<z.infer<typeof ToolRequirementSchema>, ToolRequirement>,
-  Same<z.infer<typeof LabSummariesSchema>, LabSummary[]>,
-  Same<z.infer<typeof LabFailuresSchema>, LabLoadFailure[]>,
-  Same<z.infer<typeof StepNotesListSchema>, StepNotes[]>,
-  Same<z.infer<typeof WorkshopSandboxStateSchema>, SandboxState>,
-] = [true, true, true, true, true, true, true, true, true];
+type Pinned = Same<z.infer<typeof WorkshopSandboxStateSchema>, SandboxState>;
+const pinned: Pinned = true;
 void pinned;
 
 // --- steps that teach (server/http/teach-api.ts) ------------------------------------------------------
@@ -393,3 +285,94 @@ export type CloseScheduled = z.infer<typeof CloseScheduledSchema>;
 /** POST /api/workshops/:id/reset (202): the attendees whose reset was queued. */
 export const ResetQueuedSchema = z.object({ attendees: z.array(z.string()) });
 export type ResetQueued = z.infer<typeof ResetQueuedSchema>;
+
+// --- requests (issue 18 §7): every body a route reads, parsed by the route table with these ----------
+
+/** A room's worth by default; the bound keeps one workshop from taking every session of the server. */
+export const DEFAULT_MAX_ATTENDEES = 100;
+export const MAX_ATTENDEES = 1000;
+/** Long enough for a hint with a command in it, short enough to read on a projector. */
+export const MAX_MESSAGE_CHARS = 2000;
+/** An hour: long enough to finish a last exercise, short enough that "closing" means closing. */
+export const MAX_WARN_SECONDS = 3600;
+/** What one prepare may ask for: the pool's PREPARE_MAX (server/sandbox/pool.ts; pinned by a test in server/http/). */
+export const MAX_PREPARE = 200;
+/** Attendees one reset may name: control.ts MAX_RESET_SELECTION (pinned the same way). */
+export const MAX_RESET_NAMES = 1000;
+/** The attendee table's page size, by default and at most. */
+export const ATTENDEE_PAGE = 50;
+export const MAX_ATTENDEE_PAGE = 500;
+
+const labId = z.string().min(1).max(200);
+const stepIndex = z.number().int().min(0).max(100_000);
+const attendeeId = z.string().min(1).max(200);
+
+/** POST /api/me: the attendee renames themselves (the rule is displayNameProblem's, checked by the route). */
+export const RenameRequestSchema = z.object({ name: z.string().max(1000) }).strict();
+/** POST /api/join. */
+export const JoinRequestSchema = z.object({ code: z.string().max(32), name: z.string().max(1000) }).strict();
+/** POST /api/check. */
+export const CheckRequestSchema = z.object({ lab: labId, step: stepIndex }).strict();
+/** POST /api/setup: the lab's setup (once per sandbox), then the step's when `step` is given. */
+export const SetupRequestSchema = z.object({ lab: labId, step: stepIndex.optional() }).strict();
+/** POST /api/type: the step's solution, or its text to type on entering, typed in the attendee's shell. */
+export const TypeRequestSchema = z.object({ lab: labId, step: stepIndex, what: z.enum(['solution', 'enter']) }).strict();
+/** POST /api/snippet. */
+export const SnippetRequestSchema = z.object({ lab: labId, block: z.string().min(1).max(200) }).strict();
+
+/** POST /api/workshops (instructor). */
+export const NewWorkshopRequestSchema = z
+  .object({ lab: labId, title: z.string().trim().max(120).optional(), maxAttendees: z.number().int().min(1).max(MAX_ATTENDEES).optional() })
+  .strict();
+/** POST /api/workshops/:id/messages (instructor): to one attendee, or to all without `attendee`. */
+export const MessageRequestSchema = z
+  .object({
+    text: z.string().trim().min(1, 'type a message').max(MAX_MESSAGE_CHARS, `at most ${MAX_MESSAGE_CHARS} characters`),
+    attendee: attendeeId.optional(),
+  })
+  .strict();
+/** PUT /api/workshops/:id/stuck (instructor): the class view's stuck rule, either field alone. */
+export const StuckRequestSchema = StuckSettingsSchema.partial().strict();
+/** PUT /api/workshops/:id/joins (instructor). */
+export const JoinsRequestSchema = z.object({ open: z.boolean() }).strict();
+/** POST /api/workshops/:id/presenter (instructor): the step to present, null to stop. */
+export const PresenterRequestSchema = z.object({ step: z.number().int().min(0).max(10_000).nullable() }).strict();
+/** POST /api/workshops/:id/prepare (instructor). */
+export const PrepareRequestSchema = z.object({ count: z.number().int().min(1).max(MAX_PREPARE) }).strict();
+/** POST /api/workshops/:id/close (instructor): the warning, CLOSE_WARNING_SECONDS without it. */
+export const CloseRequestSchema = z.object({ warnSeconds: z.number().int().min(0).max(MAX_WARN_SECONDS).optional() }).strict();
+/** POST /api/workshops/:id/reset (instructor): those members, or all without `attendees`. */
+export const ResetManyRequestSchema = z.object({ attendees: z.array(attendeeId).min(1).max(MAX_RESET_NAMES).optional() }).strict();
+/** A POST whose request says everything in its path (pause, resume, one reset): `{}`. */
+export const EmptyRequestSchema = z.object({}).strict();
+
+/** GET /api/instructor/attendees's query: the cursor is the last attendee id of the previous page. */
+export const AttendeePageQuerySchema = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, 'limit: a whole number')
+      .transform(Number)
+      .pipe(z.number().min(1).max(MAX_ATTENDEE_PAGE))
+      .optional(),
+    cursor: z
+      .string()
+      .regex(/^a-[A-Za-z0-9_-]{6,64}$/, 'cursor: an attendee id from a previous page')
+      .optional(),
+  })
+  .strict();
+
+export type RenameRequest = z.input<typeof RenameRequestSchema>;
+export type JoinRequest = z.input<typeof JoinRequestSchema>;
+export type CheckRequest = z.input<typeof CheckRequestSchema>;
+export type SetupRequest = z.input<typeof SetupRequestSchema>;
+export type TypeRequest = z.input<typeof TypeRequestSchema>;
+export type SnippetRequest = z.input<typeof SnippetRequestSchema>;
+export type NewWorkshopRequest = z.input<typeof NewWorkshopRequestSchema>;
+export type MessageRequest = z.input<typeof MessageRequestSchema>;
+export type StuckRequest = z.input<typeof StuckRequestSchema>;
+export type JoinsRequest = z.input<typeof JoinsRequestSchema>;
+export type PresenterRequest = z.input<typeof PresenterRequestSchema>;
+export type PrepareRequest = z.input<typeof PrepareRequestSchema>;
+export type CloseRequest = z.input<typeof CloseRequestSchema>;
+export type ResetManyRequest = z.input<typeof ResetManyRequestSchema>;

@@ -59,7 +59,7 @@ function escapeRegExp(s: string): string {
 }
 
 /** The instructor token the e2e server runs with (playwright.config.ts). */
-export const INSTRUCTOR_TOKEN = 'e2e-token';
+export const INSTRUCTOR_TOKEN = 'e2e-instructor-token';
 
 /** Open the instructor dashboard and unlock it with the token. */
 export async function unlockDashboard(dash: Page): Promise<void> {

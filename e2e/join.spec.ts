@@ -10,7 +10,7 @@ test('the instructor opens a workshop (code, URL, QR); an attendee joins by the 
     await openWorkshop(dash, `E2E ${testInfo.workerIndex}-${Date.now()}`);
 
     const code = dash.getByTestId('join-code-shown');
-    await expect(code).toHaveText(/^[A-HJKMNP-Z]{6}$/);
+    await expect(code).toHaveText(/^[A-HJKMNP-Z]{8}$/);
     const joinCode = (await code.textContent())!;
     const joinUrl = (await dash.getByTestId('join-url-shown').textContent())!;
     expect(joinUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/join/${joinCode}$`));
@@ -62,4 +62,47 @@ test('/join without a code asks for it', async ({ page }) => {
   await page.getByTestId('join-code').fill('zzzzzz');
   await page.getByTestId('join-submit').click();
   await expect(page.getByTestId('join-error')).toContainText('No workshop has the code ZZZZZZ');
+});
+
+test('the instructor closes joining: a newcomer is told so on the join page, a member still gets back in; reopened, the newcomer joins', async ({ browser }, testInfo) => {
+  const instructor = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const member = await browser.newContext();
+  const newcomer = await browser.newContext();
+  try {
+    const dash = await instructor.newPage();
+    await unlockDashboard(dash);
+    await openWorkshop(dash, `Joins ${testInfo.workerIndex}-${Date.now()}`);
+    const joinCode = (await dash.getByTestId('join-code-shown').textContent())!;
+
+    const ana = await member.newPage();
+    await ana.goto(`/join/${joinCode}`);
+    await ana.getByTestId('join-name').fill('Ana');
+    await ana.getByTestId('join-submit').click();
+    await expect(ana).toHaveURL(new RegExp(`/labs/${LAB_ID}`));
+
+    await dash.getByTestId('joins-toggle').click();
+    await expect(dash.getByTestId('joins-closed')).toBeVisible();
+    await expect(dash.getByTestId('joins-toggle')).toHaveText('Open joining again');
+
+    const bo = await newcomer.newPage();
+    await bo.goto(`/join/${joinCode}`);
+    await bo.getByTestId('join-name').fill('Bo');
+    await bo.getByTestId('join-submit').click();
+    await expect(bo.getByTestId('join-error')).toContainText('The instructor has closed joining');
+
+    // Ana, from the browser she joined with, keeps her seat.
+    await ana.goto(`/join/${joinCode}`);
+    await ana.getByTestId('join-name').fill('Ana');
+    await ana.getByTestId('join-submit').click();
+    await expect(ana).toHaveURL(new RegExp(`/labs/${LAB_ID}`));
+
+    await dash.getByTestId('joins-toggle').click();
+    await expect(dash.getByTestId('joins-closed')).toHaveCount(0);
+    await bo.getByTestId('join-submit').click();
+    await expect(bo).toHaveURL(new RegExp(`/labs/${LAB_ID}`));
+  } finally {
+    await instructor.close();
+    await member.close();
+    await newcomer.close();
+  }
 });

@@ -285,7 +285,7 @@ test('on a projector (1280x720): the join page, a message and a reset notice are
     expect(msg.fontPx, 'message size').toBeGreaterThanOrEqual(20);
     expect(msg.ratio, 'message contrast').toBeGreaterThanOrEqual(7);
 
-    const reset = await request.post(`/api/sandboxes/${encodeURIComponent(me)}/reset`, { headers: auth });
+    const reset = await request.post(`/api/sandboxes/${encodeURIComponent(me)}/reset`, { headers: auth, data: {} });
     expect(reset.ok()).toBeTruthy();
     const notice = page.getByTestId('notice').filter({ hasText: 'Your sandbox was reset by the instructor' });
     await expect(notice).toBeVisible();

@@ -81,7 +81,7 @@ test.beforeAll(async () => {
       POOL_SIZE: '0',
       // One attendee, no instructor: the join step is not what this spec is about.
       REQUIRE_JOIN: '0',
-      INSTRUCTOR_TOKEN: 'e2e-seed-token',
+      INSTRUCTOR_TOKEN: 'e2e-seed-instructor-token',
       NEXT_TELEMETRY_DISABLED: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -154,10 +154,11 @@ const EnvSchema = z.object({
   NEW_SESSIONS_BURST: whole(1, 10_000).default(40),
   POOL_MAX_CREATING: whole(1, 64).default(4),
   POOL_MAX_WAITING: whole(0, 10_000).default(128),
+  // Issue 17 §8: the token is the instructor's whole identity; wrong guesses are rate-limited too (auth.ts).
   INSTRUCTOR_TOKEN: z
     .string()
     .transform((s) => s.trim())
-    .pipe(z.string().min(8, 'use at least 8 characters'))
+    .pipe(z.string().min(16, 'use at least 16 characters (a random one: openssl rand -base64 18), or leave it unset and labdeck generates one'))
     .optional(),
   PUBLIC_URL: publicUrl.optional(),
   ALLOWED_HOSTS: allowedHosts.default([]),

@@ -27,6 +27,8 @@ import { Presenter } from './workshop/presenter.js';
 import { refusal, WORKSHOP_RULES } from './workshop/states.js';
 import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
+import { FailureBudget } from './http/rate-limit.js';
+import { JOIN_BUDGET } from './http/workshop-api.js';
 import { TeachRuntime } from './teach/runtime.js';
 import { WorkshopControl } from './workshop/control.js';
 import type { Sandbox } from './sandbox/driver.js';
@@ -59,7 +61,8 @@ export async function main(): Promise<void> {
   // The port is known once the server listens (PORT=0 picks one); nothing is served before that.
   let boundPort = config.port;
   const hosts = new HostGuard(config.allowedHosts, config.host, () => boundPort);
-  const auth = new Auth(Buffer.from(secrets.secret('cookie-secret')), instructorToken, hosts);
+  const auth = new Auth(Buffer.from(secrets.secret('cookie-secret')), instructorToken, hosts, config.publicUrl?.protocol === 'https:');
+  const joinBudget = new FailureBudget(JOIN_BUDGET);
   const csp = pageCsp(config.dev);
 
   const labs = new LabCatalog(config.labsDir);
@@ -149,10 +152,9 @@ export async function main(): Promise<void> {
       let attendee = auth.attendeeFrom(req);
       if (!attendee && mintsSession(url.pathname, req.method ?? 'GET')) {
         attendee = auth.newAttendeeId();
-        // Secure cookies only when the request really came over TLS (e.g. through a proxy).
-        res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req.headers['x-forwarded-proto'] === 'https'));
+        res.setHeader('Set-Cookie', auth.cookieHeader(attendee, req));
       }
-      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store: httpStore, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, control, closeWarningMs: config.closeWarningMs, isReady: () => ready });
+      const handled = await handleApi(req, res, url, attendee, { labs, sessions, store: httpStore, auth, driver: driver.info, gateway, log, teach, presenter, publicUrl: config.publicUrl, control, closeWarningMs: config.closeWarningMs, requireJoin: config.requireJoin, joinBudget, isReady: () => ready });
       if (!handled) await nextHandler(req, res);
     })().catch((err: unknown) => {
       log.error('request failed', { url: req.url ?? '', err: String(err) });

@@ -1,11 +1,13 @@
 'use client';
 /**
- * Every session on this server, workshop or not, refreshed every 2 s: what solo mode (no workshop) has.
- * A workshop's attendees are shown live, pushed, by the class view (ClassView.tsx); this table stays for
- * the attendees outside any workshop and for the server-wide picture.
+ * Every session on this server, workshop or not, a page at a time (issue 17 §4: the server sends at
+ * most a page, however many rows it has), the shown page refreshed every 2 s: what solo mode (no
+ * workshop) has. A workshop's attendees are shown live, pushed, by the class view (ClassView.tsx);
+ * this table stays for the attendees outside any workshop and for the server-wide picture.
  */
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { LabSummary } from '@/common/lab-model';
+import { ATTENDEE_PAGE } from '@/common/api';
 import { api, ApiError, type InstructorAttendee } from '@/app/lib/api';
 import { ResetButton } from './ResetButton';
 import { usePolling } from './usePolling';
@@ -17,7 +19,10 @@ interface Props {
 }
 
 export function AttendeeTable({ token, labs, onUnauthorized }: Props) {
-  const load = useCallback(() => api.attendees(token), [token]);
+  // The cursors of the pages walked so far: the last one is the page shown ('' is the first page).
+  const [cursors, setCursors] = useState<string[]>(['']);
+  const cursor = cursors[cursors.length - 1]!;
+  const load = useCallback(() => api.attendees(token, { limit: ATTENDEE_PAGE, cursor: cursor || null }), [token, cursor]);
   const { data, error, at, refresh } = usePolling(load, 2000);
   const byId = useMemo(() => new Map(labs.map((l) => [l.id, l])), [labs]);
   const unauthorized = error instanceof ApiError && error.status === 401;
@@ -25,15 +30,21 @@ export function AttendeeTable({ token, labs, onUnauthorized }: Props) {
   useEffect(() => {
     if (unauthorized) onUnauthorized();
   }, [unauthorized, onUnauthorized]);
+  // A cursor the server no longer knows (400): back to the first page.
+  useEffect(() => {
+    if (error instanceof ApiError && error.status === 400 && cursors.length > 1) setCursors(['']);
+  }, [error, cursors.length]);
 
-  const rows = data ?? [];
+  const rows = data?.attendees ?? [];
   const online = rows.filter((r) => r.connected).length;
+  const first = (cursors.length - 1) * ATTENDEE_PAGE;
+  const total = data?.total ?? 0;
   return (
     <section className="panel" aria-labelledby="attendees-heading">
       <div className="panel-head">
         <h2 id="attendees-heading">All sessions on this server</h2>
-        <span className="pill">
-          {online} connected · {rows.length} total
+        <span className="pill" data-testid="attendee-count">
+          {total} in all{rows.length > 0 ? ` · ${online} of this page connected` : ''}
         </span>
         <span className="spacer-flex" />
         {error != null && !unauthorized && <span className="form-error">Refresh failed: {String((error as Error).message ?? error)}</span>}
@@ -60,6 +71,19 @@ export function AttendeeTable({ token, labs, onUnauthorized }: Props) {
             ))}
           </tbody>
         </table>
+      )}
+      {(cursors.length > 1 || data?.next) && (
+        <nav className="row-actions" aria-label="Pages of sessions" data-testid="attendee-pages">
+          <button type="button" className="btn btn-small" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            Previous
+          </button>
+          <span className="muted">
+            {rows.length > 0 ? `${first + 1}–${first + rows.length}` : '—'} of {total}
+          </span>
+          <button type="button" className="btn btn-small" disabled={!data?.next} onClick={() => data?.next && setCursors((c) => [...c, data.next!])}>
+            Next
+          </button>
+        </nav>
       )}
     </section>
   );

@@ -5,6 +5,7 @@
  */
 import { useCallback, useState } from 'react';
 import { api } from '@/app/lib/api';
+import { MAX_ATTENDEE_PAGE } from '@/common/api';
 import { PresenterControls } from './PresenterControls';
 import { usePolling } from './usePolling';
 import { WatchPane } from './WatchPane';
@@ -13,9 +14,9 @@ import styles from './watch.module.css';
 /** `current`: the workshop the dashboard is on (WorkshopPanel's), presented unless another is picked. */
 export function LivePanel({ token, current }: { token: string; current: string | null }) {
   const loadWorkshops = useCallback(() => api.workshops(token), [token]);
-  const loadAttendees = useCallback(() => api.attendees(token), [token]);
+  const loadAttendees = useCallback(() => api.attendees(token, { limit: MAX_ATTENDEE_PAGE }), [token]);
   const workshops = usePolling(loadWorkshops, 5000).data ?? [];
-  const attendees = (usePolling(loadAttendees, 3000).data ?? []).filter((a) => a.connected);
+  const attendees = (usePolling(loadAttendees, 3000).data?.attendees ?? []).filter((a) => a.connected);
   const [chosen, setChosen] = useState<string | null>(null);
   const [watched, setWatched] = useState<{ id: string; name: string } | null>(null);
   const open = workshops.filter((w) => w.state === 'open');

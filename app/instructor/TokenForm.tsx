@@ -1,5 +1,11 @@
 'use client';
+/**
+ * The instructor token: asked once per tab, checked with one request before the dashboard opens, so a
+ * mistyped token costs one wrong guess of the address's budget (the panels would otherwise each send
+ * it; issue 17 §8), and a server that has stopped listening to this address says for how long.
+ */
 import { useState, type FormEvent } from 'react';
+import { api, ApiError } from '@/app/lib/api';
 
 interface Props {
   token: string | null;
@@ -10,6 +16,8 @@ interface Props {
 
 export function TokenForm({ token, onChange, rejected }: Props) {
   const [draft, setDraft] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [refusal, setRefusal] = useState<string | null>(null);
   if (token) {
     return (
       <button type="button" className="btn btn-small" onClick={() => onChange(null)}>
@@ -19,8 +27,23 @@ export function TokenForm({ token, onChange, rejected }: Props) {
   }
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (draft.trim()) onChange(draft.trim());
+    const t = draft.trim();
+    if (!t || busy) return;
+    setBusy(true);
+    setRefusal(null);
+    api.workshops(t).then(
+      () => {
+        setBusy(false);
+        onChange(t);
+      },
+      (err: unknown) => {
+        setBusy(false);
+        if (err instanceof ApiError && err.status === 401) setRefusal('That token was not accepted.');
+        else setRefusal(err instanceof Error ? err.message : String(err));
+      },
+    );
   };
+  const shown = refusal ?? (rejected ? 'That token was not accepted.' : null);
   return (
     <form className="token-form" onSubmit={submit}>
       <input
@@ -32,12 +55,12 @@ export function TokenForm({ token, onChange, rejected }: Props) {
         onChange={(e) => setDraft(e.target.value)}
         data-testid="token-input"
       />
-      <button type="submit" className="btn btn-primary">
+      <button type="submit" className="btn btn-primary" disabled={busy}>
         Unlock
       </button>
-      {rejected && (
+      {shown && (
         <span className="form-error" role="alert" data-testid="token-error">
-          That token was not accepted.
+          {shown}
         </span>
       )}
     </form>

@@ -1,7 +1,8 @@
 'use client';
 /**
  * Workshops (issue 10): open one for a lab, then show its join code and URL large, with a QR code, for
- * the projector, and who joined. Names are rendered as React text, never as markup.
+ * the projector, and who joined; close joining once the class has started (issue 17 §2), so the code
+ * on the projector lets nobody else in. Names are rendered as React text, never as markup.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { LabSummary } from '@/common/lab-model';
@@ -54,7 +55,7 @@ export function WorkshopPanel({ token, labs, onUnauthorized, onShown }: Props) {
           refresh();
         }}
       />
-      {shown && <JoinCard workshop={shown} token={token} />}
+      {shown && <JoinCard workshop={shown} token={token} onChanged={refresh} />}
     </section>
   );
 }
@@ -96,19 +97,25 @@ function OpenWorkshopForm({ token, labs, onOpened }: { token: string; labs: LabS
   );
 }
 
-function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: string }) {
+function JoinCard({ workshop, token, onChanged }: { workshop: WorkshopList[number]; token: string; onChanged: () => void }) {
   const load = useCallback(() => api.workshop(token, workshop.id), [token, workshop.id]);
   const { data } = usePolling(load, 2000);
   const attendees = data?.id === workshop.id ? data.attendees : [];
+  const closed = !workshop.joinsOpen;
   return (
-    <div className="join-card" data-testid="join-card">
+    <div className="join-card" data-testid="join-card" data-joins-open={workshop.joinsOpen}>
       <div className="join-text">
         <p className="join-title">
           {workshop.title} <span className="pill">{workshop.state}</span>
+          {closed && (
+            <span className="pill pill-warn" data-testid="joins-closed">
+              joining closed
+            </span>
+          )}
         </p>
         <p className="join-label">Join code</p>
-        <p className="join-code" data-testid="join-code-shown">
-          {workshop.code}
+        <p className={`join-code${closed ? ' muted' : ''}`} data-testid="join-code-shown">
+          {groupCode(workshop.code)}
         </p>
         <p className="join-label">or open</p>
         <p className="join-url" data-testid="join-url-shown">
@@ -117,6 +124,7 @@ function JoinCard({ workshop, token }: { workshop: WorkshopList[number]; token: 
         <p className="muted">
           {attendees.length} of {workshop.maxAttendees} joined
         </p>
+        {workshop.state === 'open' && <JoinsToggle token={token} workshop={workshop} onChanged={onChanged} />}
         {attendees.length > 0 && (
           <ul className="joined-names" data-testid="joined-names">
             {attendees.map((a) => (
@@ -157,6 +165,56 @@ function DownloadCsv({ token, workshop }: { token: string; workshop: WorkshopLis
       <button type="button" className="btn btn-small" onClick={download} data-testid="download-csv">
         Download CSV
       </button>
+      {error && (
+        <span className="form-error" role="alert">
+          {error}
+        </span>
+      )}
+    </p>
+  );
+}
+
+/**
+ * The code in groups of four, easier to read aloud and to type (the join page takes it with or without
+ * a space). The gap is a margin, not a character: the text stays the code.
+ */
+function groupCode(code: string) {
+  const groups = code.match(/.{1,4}/g) ?? [code];
+  return groups.map((g, i) => (
+    <span key={i} style={i > 0 ? { marginLeft: '0.35em' } : undefined}>
+      {g}
+    </span>
+  ));
+}
+
+/**
+ * Close joining once the class has started (issue 17 §2): the code then lets nobody new in, whoever
+ * reads it off the projector or guesses it; members keep their seat and can come back.
+ */
+function JoinsToggle({ token, workshop, onChanged }: { token: string; workshop: WorkshopList[number]; onChanged: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const open = workshop.joinsOpen;
+  const toggle = () => {
+    setBusy(true);
+    setError(null);
+    api.setJoinsOpen(token, workshop.id, !open).then(
+      () => {
+        setBusy(false);
+        onChanged();
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(err instanceof Error ? err.message : String(err));
+      },
+    );
+  };
+  return (
+    <p>
+      <button type="button" className="btn btn-small" onClick={toggle} disabled={busy} aria-pressed={!open} data-testid="joins-toggle">
+        {open ? 'Close joining' : 'Open joining again'}
+      </button>{' '}
+      <span className="muted">{open ? 'Anyone with the code can join.' : 'Nobody new can join; those who joined keep their seat.'}</span>
       {error && (
         <span className="form-error" role="alert">
           {error}

@@ -5,7 +5,7 @@
  * from INSTRUCTOR_TOKEN.
  */
 import { parseArgs } from 'node:util';
-import { ApiErrorBodySchema, NewWorkshopSchema } from '../../common/api.js';
+import { ApiErrorBodySchema, NewWorkshopSchema, type NewWorkshopRequest } from '../../common/api.js';
 
 const USAGE = 'usage: npm run workshop -- open <lab> [--title "Morning class"] [--max 60] [--url http://host:port]';
 
@@ -37,7 +37,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const base = values.url ?? process.env.LABDECK_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
-  const body = { lab, ...(values.title ? { title: values.title } : {}), ...(values.max ? { maxAttendees: Number(values.max) } : {}) };
+  // The bearer token authenticates the request: no Origin needed (server/http/json-body.ts).
+  const body: NewWorkshopRequest = { lab, ...(values.title ? { title: values.title } : {}), ...(values.max ? { maxAttendees: Number(values.max) } : {}) };
   let res: Response;
   try {
     res = await fetch(`${base}/api/workshops`, {

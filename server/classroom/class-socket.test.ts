@@ -26,7 +26,7 @@ const opts: Partial<ClassSocketOptions> = { minIntervalMs: 5, tickMs: 200, maxBu
 
 before(async () => {
   store = openStore(':memory:', WORKSHOP_RULES);
-  const auth = new Auth(Buffer.from('s'.repeat(32)), TOKEN, new HostGuard([], '127.0.0.1', () => port));
+  const auth = new Auth(Buffer.from('s'.repeat(32)), TOKEN, new HostGuard([], '127.0.0.1', () => port), false);
   classSocket = new ClassSocket({ auth, store: { ...store.reads, ...store.workshops, ...store.events }, session: () => undefined, stepCount: () => 10, stepTitles: () => [], log: createLogger(true) }, opts);
   server = http.createServer((_req, res) => res.end());
   server.on('upgrade', (req, socket, head) => classSocket.handleUpgrade(req, new URL(req.url ?? '/', 'http://x'), socket, head));

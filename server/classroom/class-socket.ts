@@ -27,7 +27,7 @@ import { classRow, rosterRows, type RosterDeps } from './roster.js';
 import { stuckSettingsOr } from './stuck.js';
 
 export interface ClassSocketDeps extends RosterDeps {
-  auth: Pick<Auth, 'originAllowed' | 'isInstructorSocket'>;
+  auth: Pick<Auth, 'originAllowed' | 'instructorSocket'>;
   store: RosterDeps['store'] & Pick<Workshops, 'workshop' | 'workshopOf' | 'setStuckSettings'> & Pick<EventLog, 'onChange'>;
   stepTitles(labId: string): string[];
   log: Logger;
@@ -121,12 +121,14 @@ export class ClassSocket {
 
   /** An upgrade already routed to CLASS_PATH. */
   handleUpgrade(req: IncomingMessage, url: URL, socket: Duplex, head: Buffer): void {
-    const reject = (status: number, why: string) => {
+    const reject = (status: number, why: string, retryAfterS?: number) => {
       this.deps.log.warn('class socket upgrade rejected', { why, origin: (req.headers.origin ?? '').slice(0, 200), addr: req.socket.remoteAddress ?? '' });
-      refuseUpgrade(socket, status, why);
+      refuseUpgrade(socket, status, why, retryAfterS);
     };
     if (!this.deps.auth.originAllowed(req)) return reject(403, 'Forbidden origin');
-    if (!this.deps.auth.isInstructorSocket(req)) return reject(401, 'instructor token required');
+    // The token under the budget of wrong tokens shared with the HTTP routes (auth.ts, issue 17 §8).
+    const token = this.deps.auth.instructorSocket(req);
+    if (!token.ok) return reject(token.status, token.status === 429 ? 'Too many wrong instructor tokens' : 'instructor token required', token.retryAfterS);
     const w = this.deps.store.workshop(url.searchParams.get('workshop') ?? '');
     if (!w) return reject(404, 'no such workshop');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, w));

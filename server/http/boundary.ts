@@ -66,11 +66,15 @@ export function refuse(res: ServerResponse, status: number, why: string): void {
   res.end(`${why}\n`);
 }
 
-/** An HTTP answer written straight onto an upgrade's socket, which is then closed. */
-export function refuseUpgrade(socket: Duplex, status: number, why: string): void {
+/**
+ * An HTTP answer written straight onto an upgrade's socket, which is then closed; `retryAfterS` adds
+ * Retry-After (a 429: too many wrong instructor tokens, auth.ts).
+ */
+export function refuseUpgrade(socket: Duplex, status: number, why: string, retryAfterS?: number): void {
   if (socket.destroyed) return;
   const reason = why.replace(/[^\x20-\x7e]/g, '');
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`);
+  const retry = retryAfterS === undefined ? '' : `Retry-After: ${Math.ceil(retryAfterS)}\r\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${retry}Content-Type: text/plain\r\nContent-Length: ${reason.length + 1}\r\n\r\n${reason}\n`);
   // A client that never reads must not keep the socket: end() waits for it, destroySoon does not wait forever.
   setTimeout(() => socket.destroy(), 5000).unref();
 }

@@ -69,13 +69,15 @@ export class WatchGateway {
 
   /** Handle an HTTP upgrade already routed to WATCH_PATH. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    const reject = (status: number, why: string) => {
+    const reject = (status: number, why: string, retryAfterS?: number) => {
       this.stats.rejectedUpgrades++;
       this.log.warn('watch upgrade rejected', { why, origin: req.headers.origin ?? '', addr: req.socket.remoteAddress ?? '' });
-      refuseUpgrade(socket, status, why);
+      refuseUpgrade(socket, status, why, retryAfterS);
     };
     if (!this.auth.originAllowed(req)) return reject(403, 'Forbidden origin');
-    if (!this.auth.isInstructorSocket(req)) return reject(401, 'instructor token required');
+    // The token under the budget of wrong tokens shared with the HTTP routes (auth.ts, issue 17 §8).
+    const token = this.auth.instructorSocket(req);
+    if (!token.ok) return reject(token.status, token.status === 429 ? 'Too many wrong instructor tokens' : 'instructor token required', token.retryAfterS);
     const attendee = url.searchParams.get('attendee') ?? '';
     if (!ATTENDEE_ID.test(attendee)) return reject(400, 'attendee=<id> required');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, attendee));

@@ -6,7 +6,8 @@ import { randomInt } from 'node:crypto';
 
 /** Upper-case letters without the ones read aloud or projected ambiguously (I, L, O). */
 export const JOIN_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ';
-export const JOIN_CODE_LENGTH = 6;
+/** Eight letters: 23^8 ≈ 7.8e10 codes, so the failed-join budget can be generous (docs/operations.md "Joining"). */
+export const JOIN_CODE_LENGTH = 8;
 
 /** A fresh random code (the store draws again on a clash with an existing one). */
 export function newJoinCode(): string {
@@ -15,7 +16,10 @@ export function newJoinCode(): string {
   return code;
 }
 
-/** What was typed, as stored: codes are matched whatever their case and surrounding spaces. */
+/**
+ * What was typed, as stored: codes are matched whatever their case, and the groups of four read off
+ * a projector may come with a space or a dash between them.
+ */
 export function normalizeJoinCode(typed: string): string {
-  return typed.trim().toUpperCase();
+  return typed.replace(/[\s-]/g, '').toUpperCase();
 }

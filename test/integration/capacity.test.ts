@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CapacitySchema, InstructorAttendeesSchema, type Capacity } from '../../common/api.js';
+import { CapacitySchema, InstructorAttendeePageSchema, type Capacity } from '../../common/api.js';
 import type { ServerMessage } from '../../common/protocol.js';
 import { podman } from '../../server/sandbox/podman/cli.js';
 import { removeWorkshop } from '../support/podman.js';
@@ -22,7 +22,8 @@ type Notice = Extract<ServerMessage, { type: 'workshop' }>;
 async function call(server: RunningServer, method: string, route: string, body?: unknown, headers: Record<string, string> = asInstructor): Promise<Response> {
   return fetch(server.url + route, {
     method,
-    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    // As the browser sends a write: JSON, with the page's Origin (one without is refused: issue 18 §7).
+    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json', Origin: server.url } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
@@ -68,7 +69,7 @@ async function capacityUntil(server: RunningServer, workshop: string, pred: (c: 
 
 /** The sandbox the store assigns the attendee (null: none). */
 async function sandboxOf(server: RunningServer, attendee: string): Promise<string | null> {
-  const list = InstructorAttendeesSchema.parse(await (await call(server, 'GET', '/api/instructor/attendees')).json());
+  const list = InstructorAttendeePageSchema.parse(await (await call(server, 'GET', '/api/instructor/attendees?limit=500')).json()).attendees;
   return list.find((a) => a.attendee === attendee)?.sandbox?.id ?? null;
 }
 

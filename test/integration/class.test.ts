@@ -19,7 +19,8 @@ const asInstructor = { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` };
 async function call(server: RunningServer, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(server.url + route, {
     method,
-    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    // As the browser sends a write: JSON, with the page's Origin (one without is refused: issue 18 §7).
+    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json', Origin: server.url } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }

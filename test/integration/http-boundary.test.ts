@@ -9,6 +9,9 @@ import path from 'node:path';
 import { ROOT, readyTerminal, startServer, type RunningServer } from '../support/server.js';
 import { rawRequest, upgradeRequest } from '../support/raw-http.js';
 import { TERMINAL_PATH } from '../../common/protocol.js';
+import { WATCH_PATH } from '../../common/watch-protocol.js';
+import { CLASS_PATH } from '../../common/class-protocol.js';
+import { instructorProtocols } from '../../common/instructor-socket.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'labdeck-boundary-'));
 const labsDir = path.join(tmp, 'labs');
@@ -228,5 +231,161 @@ describe('settings at start', () => {
     } finally {
       await open.stop();
     }
+  });
+});
+
+/**
+ * A raw request with exactly these headers (Host and Connection added), from `from` (a 127/8 address);
+ * the answer's body de-chunked.
+ */
+async function send(p: number, method: string, target: string, headers: Record<string, string>, body = '', from?: string) {
+  const all = { Host: `127.0.0.1:${p}`, Connection: 'close', ...headers };
+  const lines = [`${method} ${target} HTTP/1.1`, ...Object.entries(all).map(([k, v]) => `${k}: ${v}`)];
+  if (body || method !== 'GET') lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  const r = await rawRequest(p, `${lines.join('\r\n')}\r\n\r\n${body}`, 10_000, from);
+  return r.headers['transfer-encoding'] === 'chunked' ? { ...r, body: dechunk(r.body) } : r;
+}
+
+function dechunk(raw: string): string {
+  let out = '';
+  for (let at = 0; ; ) {
+    const eol = raw.indexOf('\r\n', at);
+    const size = eol < 0 ? 0 : parseInt(raw.slice(at, eol), 16);
+    if (!size) return Buffer.from(out, 'latin1').toString('utf8');
+    out += raw.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
+  }
+}
+
+const json = { 'Content-Type': 'application/json' };
+const bearer = { Authorization: 'Bearer test-instructor-token' };
+
+describe('state-changing requests must come from this site (issue 17 §3, issue 18 §7)', () => {
+  const ours = () => ({ Origin: `http://127.0.0.1:${port}` });
+  const nameOf = async (cookie: string) => (JSON.parse((await send(port, 'GET', '/api/me', { Cookie: cookie })).body) as { name: string | null }).name;
+
+  test('a cross-site rename (another Origin, text/plain) is refused and changes nothing', async () => {
+    const cookie = await server.newAttendee();
+    assert.equal((await send(port, 'POST', '/api/me', { Cookie: cookie, ...ours(), ...json }, '{"name":"Ada"}')).status, 200);
+    const cross = await send(port, 'POST', '/api/me', { Cookie: cookie, Origin: 'http://evil.example', 'Content-Type': 'text/plain' }, '{"name":"pwned"}');
+    assert.equal(cross.status, 403, cross.body);
+    assert.equal((await send(port, 'POST', '/api/me', { Cookie: cookie, Origin: `http://127.0.0.1:${port + 1}`, ...json }, '{"name":"pwned"}')).status, 403, 'another port is another origin');
+    assert.equal((await send(port, 'POST', '/api/me', { Cookie: cookie, ...ours(), 'Content-Type': 'text/plain' }, '{"name":"pwned"}')).status, 415);
+    assert.equal(await nameOf(cookie), 'Ada');
+  });
+
+  test('without Origin a cookie write needs Sec-Fetch-Site: same-origin; the bearer token needs neither (the CLIs)', async () => {
+    const cookie = await server.newAttendee();
+    const rename = (headers: Record<string, string>, name: string) => send(port, 'POST', '/api/me', { Cookie: cookie, ...json, ...headers }, JSON.stringify({ name }));
+    assert.equal((await rename({}, 'none')).status, 403, 'no Origin, no Sec-Fetch-Site');
+    for (const site of ['same-site', 'cross-site', 'none']) assert.equal((await rename({ 'Sec-Fetch-Site': site }, site)).status, 403, site);
+    assert.equal((await rename({ 'Sec-Fetch-Site': 'same-origin' }, 'Bea')).status, 200);
+    assert.equal((await rename({ Origin: 'null' }, 'null')).status, 403, 'an opaque origin');
+    assert.equal(await nameOf(cookie), 'Bea');
+
+    const made = await send(port, 'POST', '/api/workshops', { ...bearer, ...json }, '{"lab":"pics"}');
+    assert.equal(made.status, 201, made.body);
+    const { id } = JSON.parse(made.body) as { id: string };
+    assert.equal((await send(port, 'POST', `/api/workshops/${id}/pause`, bearer)).status, 415, 'no body and no content type is not JSON either');
+    assert.equal((await send(port, 'POST', `/api/workshops/${id}/pause`, { ...bearer, ...json })).status, 200, 'an empty JSON body reads as {}');
+  });
+
+  test('every state-changing route refuses another Origin (403) and a body that is not JSON (415)', async () => {
+    const cookie = await server.newAttendee();
+    const made = JSON.parse((await send(port, 'POST', '/api/workshops', { ...bearer, ...json }, '{"lab":"pics"}')).body) as { id: string };
+    const w = `/api/workshops/${made.id}`;
+    const me = (JSON.parse((await send(port, 'GET', '/api/me', { Cookie: cookie })).body) as { attendee: string }).attendee;
+    const routes: Array<[string, string, Record<string, string>, unknown]> = [
+      ['POST', '/api/me', { Cookie: cookie }, { name: 'X' }],
+      ['POST', '/api/join', {}, { code: 'ABCDEFGH', name: 'X' }],
+      ['POST', '/api/check', { Cookie: cookie }, { lab: 'pics', step: 0 }],
+      ['POST', '/api/setup', { Cookie: cookie }, { lab: 'pics' }],
+      ['POST', '/api/type', { Cookie: cookie }, { lab: 'pics', step: 0, what: 'solution' }],
+      ['POST', '/api/snippet', { Cookie: cookie }, { lab: 'pics', block: 'b' }],
+      ['POST', '/api/workshops', bearer, { lab: 'pics' }],
+      ['POST', `${w}/messages`, bearer, { text: 'hi' }],
+      ['PUT', `${w}/stuck`, bearer, { failStreak: 5 }],
+      ['PUT', `${w}/joins`, bearer, { open: false }],
+      ['POST', `${w}/presenter`, bearer, { step: 0 }],
+      ['POST', `${w}/prepare`, bearer, { count: 1 }],
+      ['POST', `${w}/close`, bearer, { warnSeconds: 0 }],
+      ['POST', `${w}/pause`, bearer, {}],
+      ['POST', `${w}/resume`, bearer, {}],
+      ['POST', `${w}/reset`, bearer, {}],
+      ['POST', `/api/sandboxes/${me}/reset`, bearer, {}],
+    ];
+    for (const [method, route, auth, body] of routes) {
+      const cross = await send(port, method, route, { ...auth, Origin: 'http://evil.example', ...json }, JSON.stringify(body));
+      assert.equal(cross.status, 403, `${method} ${route} from another origin: ${cross.body}`);
+      const form = await send(port, method, route, { ...auth, ...ours(), 'Content-Type': 'application/x-www-form-urlencoded' }, 'a=1');
+      assert.equal(form.status, 415, `${method} ${route} as a form: ${form.body}`);
+    }
+    const still = JSON.parse((await send(port, 'GET', w, bearer)).body) as { state: string };
+    assert.equal(still.state, 'open', 'nothing refused above took effect');
+  });
+
+  test('a cookie-less POST /api/me mints no cookie and makes no attendee (issue 17 §4)', async () => {
+    const r = await send(port, 'POST', '/api/me', { ...ours(), ...json }, '{"name":"Nobody"}');
+    assert.equal(r.status, 401, r.body);
+    assert.equal(r.headers['set-cookie'], undefined);
+  });
+});
+
+describe('the session cookie is Secure whenever PUBLIC_URL is https (issue 17 §8)', () => {
+  test('on a minted cookie and on a join, with no X-Forwarded-Proto', async () => {
+    // A fixed port from this suite's range: PUBLIC_URL names it, and the server announces PUBLIC_URL.
+    const p = 3403;
+    const tls = await startServer({ PORT: String(p), PUBLIC_URL: `https://lab.example.org:${p}`, LABS_DIR: labsDir });
+    try {
+      const host = { Host: `lab.example.org:${p}` };
+      const minted = await send(p, 'GET', '/api/me', host);
+      assert.equal(minted.status, 200);
+      assert.match(minted.headers['set-cookie'] ?? '', /; Secure/);
+      const made = await send(p, 'POST', '/api/workshops', { ...host, ...bearer, ...json }, '{"lab":"pics"}');
+      assert.equal(made.status, 201, made.body);
+      const { code } = JSON.parse(made.body) as { code: string };
+      const joined = await send(p, 'POST', '/api/join', { ...host, Origin: `https://lab.example.org:${p}`, ...json }, JSON.stringify({ code, name: 'Ada' }));
+      assert.equal(joined.status, 201, joined.body);
+      assert.match(joined.headers['set-cookie'] ?? '', /; Secure/);
+    } finally {
+      await tls.stop();
+    }
+  });
+});
+
+describe('wrong instructor tokens are rate-limited per address (issue 17 §8)', () => {
+  let limited: RunningServer;
+  let p: number;
+  before(async () => {
+    limited = await startServer({ LABS_DIR: labsDir });
+    p = Number(new URL(limited.url).port);
+  });
+  after(() => limited?.stop());
+
+  const upgrade = (path: string, token: string, from: string) =>
+    rawRequest(p, upgradeRequest(path, { Host: `127.0.0.1:${p}`, Origin: `http://127.0.0.1:${p}`, 'Sec-WebSocket-Protocol': instructorProtocols(token).join(', ') }), 10_000, from);
+
+  test('over HTTP: 10 wrong tokens are 401, then 429 with Retry-After, the right token included; other addresses are not affected', async () => {
+    const from = '127.0.2.1';
+    for (let i = 0; i < 20; i++) assert.equal((await send(p, 'GET', '/api/workshops', {}, '', from)).status, 401, 'no token is not a guess');
+    for (let i = 0; i < 10; i++) assert.equal((await send(p, 'GET', '/api/workshops', { Authorization: `Bearer wrong-token-${i}` }, '', from)).status, 401);
+    const refused = await send(p, 'GET', '/api/workshops', { Authorization: 'Bearer wrong-token-x' }, '', from);
+    assert.equal(refused.status, 429, refused.body);
+    assert.ok(Number(refused.headers['retry-after']) >= 1, `Retry-After: ${refused.headers['retry-after']}`);
+    assert.match(refused.body, /wrong instructor tokens.*\d+ seconds?/i);
+    assert.equal((await send(p, 'GET', '/api/workshops', bearer, '', from)).status, 429, 'while limited, no token is checked');
+    assert.equal((await upgrade(WATCH_PATH + '?attendee=a-abcdefgh', 'test-instructor-token', from)).status, 429, 'nor on the watch socket');
+    assert.equal((await send(p, 'GET', '/api/workshops', bearer, '', '127.0.2.2')).status, 200, 'another address');
+  });
+
+  test('on the watch and class upgrades: wrong tokens count there too, and limit the HTTP routes', async () => {
+    const from = '127.0.2.3';
+    const made = JSON.parse((await send(p, 'POST', '/api/workshops', { ...bearer, ...json }, '{"lab":"pics"}', '127.0.2.4')).body) as { id: string };
+    for (let i = 0; i < 5; i++) assert.equal((await upgrade(WATCH_PATH + '?attendee=a-abcdefgh', `wrong-token-${i}`, from)).status, 401);
+    for (let i = 0; i < 5; i++) assert.equal((await upgrade(`${CLASS_PATH}?workshop=${made.id}`, `wrong-token-${i}`, from)).status, 401);
+    const refused = await upgrade(`${CLASS_PATH}?workshop=${made.id}`, 'wrong-token-x', from);
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers['retry-after']) >= 1, `Retry-After: ${refused.headers['retry-after']}`);
+    assert.equal((await send(p, 'GET', '/api/workshops', bearer, '', from)).status, 429);
   });
 });

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { WorkshopListSchema, WorkshopSchema } from '../../common/api.js';
+import { request } from 'node:http';
+import { InstructorAttendeePageSchema, WorkshopListSchema, WorkshopSchema } from '../../common/api.js';
 import { execFile } from 'node:child_process';
 import { INSTRUCTOR_TOKEN, ROOT, TermClient, startServer, type RunningServer } from '../support/server.js';
 
@@ -19,10 +20,11 @@ interface Call {
   cookie: string | null;
 }
 
+/** As the browser sends it: JSON, with the page's Origin (a write without one is refused: issue 18 §7). */
 async function call(server: RunningServer, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Call> {
   const res = await fetch(server.url + route, {
     method,
-    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json', Origin: server.url } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const setCookie = res.headers.get('set-cookie');
@@ -60,9 +62,9 @@ describe('workshops and joining', () => {
     }
   });
 
-  test('POST /api/workshops: 201 with a 6-letter code and a join URL on the request\'s own host; bad bodies are 400/404', async () => {
+  test('POST /api/workshops: 201 with an 8-letter code and a join URL on the request\'s own host; bad bodies are 400/404', async () => {
     const w = await openWorkshop(server, { lab: LAB, title: 'Morning class', maxAttendees: 30 });
-    assert.match(w.code, /^[A-HJKMNP-Z]{6}$/);
+    assert.match(w.code, /^[A-HJKMNP-Z]{8}$/);
     assert.equal(w.joinUrl, `${server.url}/join/${w.code}`);
     const listed = WorkshopListSchema.parse((await call(server, 'GET', '/api/workshops', undefined, asInstructor)).body);
     const mine = listed.find((x) => x.id === w.id);
@@ -85,7 +87,8 @@ describe('workshops and joining', () => {
       ['x'.repeat(61), /at most 60 characters/],
       ['Ana\u001b[2J', /control characters/],
       ['Ana\nBob', /control characters/],
-      ['evil\u202Egnp.exe', /control characters/],
+      ['evil\u202Egnp.exe', /invisible characters \(U\+202E/],
+      ['Ada\u200b', /invisible characters \(U\+200B/],
     ];
     for (const [name, message] of bad) {
       const r = await join(server, w.code, name);
@@ -157,7 +160,7 @@ describe('workshops and joining', () => {
       });
     const ok = await cli(['open', LAB, '--title', 'CLI class', '--max', '12', '--url', server.url]);
     assert.equal(ok.status, 0, ok.stderr);
-    const m = /^code: ([A-HJKMNP-Z]{6})\nurl:  (\S+)\nid:   (w-\S+)$/m.exec(ok.stdout);
+    const m = /^code: ([A-HJKMNP-Z]{8})\nurl:  (\S+)\nid:   (w-\S+)$/m.exec(ok.stdout);
     assert.ok(m, ok.stdout);
     assert.equal(m[2], `${server.url}/join/${m[1]}`);
     const noLab = await cli(['open', 'no-such-lab', '--url', server.url]);
@@ -175,12 +178,147 @@ describe('workshops and joining', () => {
     const cross = await join(server, w.code, 'Mallory', undefined, { Origin: 'http://evil.example' });
     assert.equal(cross.status, 403);
     assert.equal(cross.cookie, null);
-    const res = await fetch(`${server.url}/api/join`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ code: w.code, name: 'Form' }) });
+    const res = await fetch(`${server.url}/api/join`, { method: 'POST', headers: { 'Content-Type': 'text/plain', Origin: server.url }, body: JSON.stringify({ code: w.code, name: 'Form' }) });
     assert.equal(res.status, 415);
+  });
+
+  test('names are compared after NFKC and case folding; invisible characters are refused (issue 17 §7)', async () => {
+    const w = await openWorkshop(server);
+    assert.equal((await join(server, w.code, 'Ada')).status, 201);
+    assert.equal((await join(server, w.code, 'Zoë')).status, 201);
+    assert.equal((await join(server, w.code, 'ÉVA')).status, 201);
+    const lookAlikes: Array<[string, number]> = [
+      ['Ada\u200b', 400],
+      ['\u2060Ada', 400],
+      ['A\u200dda', 400],
+      ['Ada\ufeff', 409],
+      ['\u202eAda', 400],
+      ['Ａｄａ', 409],
+      ['ada', 409],
+      ['ADA', 409],
+      ['Zoe\u0308', 409],
+      ['éva', 409],
+    ];
+    for (const [name, status] of lookAlikes) {
+      const r = await join(server, w.code, name);
+      assert.equal(r.status, status, `${JSON.stringify(name)}: ${JSON.stringify(r.body)}`);
+    }
+    const got = WorkshopSchema.parse((await call(server, 'GET', `/api/workshops/${w.id}`, undefined, asInstructor)).body);
+    assert.deepEqual(got.attendees.map((a) => a.name).sort(), ['Ada', 'Zoë', 'ÉVA'].sort());
+    const wide = await join(server, w.code, 'Ｂｏ　Ｌｉ');
+    assert.equal(wide.status, 201);
+    assert.equal(wide.body.name, 'Bo Li', 'the name is kept in its NFKC form');
+  });
+
+  test('the instructor closes and reopens joining; members keep their seat meanwhile (issue 17 §2)', async () => {
+    const w = await openWorkshop(server);
+    const ana = await join(server, w.code, 'Ana');
+    assert.equal(ana.status, 201);
+    const closed = await call(server, 'PUT', `/api/workshops/${w.id}/joins`, { open: false }, asInstructor);
+    assert.equal(closed.status, 200, JSON.stringify(closed.body));
+    assert.deepEqual(closed.body, { joinsOpen: false });
+    const listed = WorkshopListSchema.parse((await call(server, 'GET', '/api/workshops', undefined, asInstructor)).body).find((x) => x.id === w.id);
+    assert.equal(listed?.joinsOpen, false);
+    const late = await join(server, w.code, 'Bo');
+    assert.equal(late.status, 409);
+    assert.match(String(late.body.error), /closed joining/);
+    assert.equal(late.cookie, null);
+    assert.equal((await join(server, w.code, 'Ana', ana.cookie!)).status, 201, 'a member coming back keeps the seat');
+    assert.equal((await call(server, 'PUT', `/api/workshops/${w.id}/joins`, { open: 'no' }, asInstructor)).status, 400);
+    assert.equal((await call(server, 'PUT', `/api/workshops/${w.id}/joins`, { open: true }, asInstructor)).status, 200);
+    assert.equal((await join(server, w.code, 'Bo')).status, 201);
+  });
+
+  test('GET /api/instructor/attendees pages with a limit and a cursor (issue 17 §4)', async () => {
+    const w = await openWorkshop(server);
+    const mine = new Set<string>();
+    for (const name of ['P1', 'P2', 'P3', 'P4', 'P5']) mine.add(String((await join(server, w.code, name)).body.attendee));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let total = -1;
+    do {
+      const r = await call(server, 'GET', `/api/instructor/attendees?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, asInstructor);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const page = InstructorAttendeePageSchema.parse(r.body);
+      assert.ok(page.attendees.length <= 2);
+      seen.push(...page.attendees.map((a) => a.attendee));
+      total = page.total;
+      cursor = page.next;
+    } while (cursor);
+    assert.equal(new Set(seen).size, seen.length, 'no row twice');
+    assert.equal(seen.length, total);
+    for (const id of mine) assert.ok(seen.includes(id), id);
+    for (const bad of ['limit=0', 'limit=501', 'limit=x', 'cursor=%20nope']) {
+      assert.equal((await call(server, 'GET', `/api/instructor/attendees?${bad}`, undefined, asInstructor)).status, 400, bad);
+    }
+  });
+});
+
+/** A join sent from `from` (any 127/8 address): the budgets are per client address. */
+function joinFrom(server: RunningServer, from: string, code: string, name: string): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
+  const body = JSON.stringify({ code, name });
+  return new Promise((resolve, reject) => {
+    const url = new URL(server.url);
+    const req = request(
+      { host: url.hostname, port: url.port, path: '/api/join', method: 'POST', localAddress: from, headers: { 'Content-Type': 'application/json', Origin: server.url, 'Content-Length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('a budget of failed joins, per address and overall (issue 17 §2)', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server?.stop());
+
+  test('20 wrong codes from one address, then 429 with Retry-After, the right code included; another address still joins', async () => {
+    const w = await openWorkshop(server);
+    const from = '127.0.3.1';
+    for (let i = 0; i < 20; i++) assert.equal((await joinFrom(server, from, 'ZZZZZZZZ', 'Guess')).status, 404);
+    const refused = await joinFrom(server, from, 'ZZZZZZZZ', 'Guess');
+    assert.equal(refused.status, 429, refused.body);
+    assert.ok(Number(refused.retryAfter) >= 1, `Retry-After: ${refused.retryAfter}`);
+    assert.match(refused.body, /wrong workshop codes.*\d+ seconds?/);
+    assert.equal((await joinFrom(server, from, w.code, 'Ana')).status, 429, 'while limited no code is checked');
+    assert.equal((await joinFrom(server, '127.0.3.2', w.code, 'Ana')).status, 201);
+  });
+
+  test('many addresses together meet the overall budget: 429 for everyone once 300 guesses failed', async () => {
+    let failed = 0;
+    let overall: { status: number; body: string } | null = null;
+    for (let a = 1; a <= 40 && !overall; a++) {
+      for (let i = 0; i < 20 && !overall; i++) {
+        const r = await joinFrom(server, `127.0.4.${a}`, 'ZZZZZZZZ', 'Guess');
+        if (r.status === 404) failed++;
+        else overall = r;
+      }
+    }
+    assert.ok(overall, `no overall limit after ${failed} failed joins`);
+    assert.equal(overall.status, 429);
+    assert.match(overall.body, /this server/);
+    // The test above spent 20 of the 300; whatever refilled meanwhile only adds to this count.
+    assert.ok(failed + 20 >= 300, `${failed} failed joins (and 20 before) until the overall limit`);
   });
 });
 
 describe('no join, no shell (REQUIRE_JOIN=1, local driver)', () => {
+  const rows = () => {
+    const db = new Database(path.join(dataDir, 'labdeck.db'), { readonly: true });
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM attendees').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
   const dataDir = mkdtempSync(path.join(tmpdir(), 'labdeck-join-'));
   let server: RunningServer;
   before(async () => {
@@ -215,6 +353,20 @@ describe('no join, no shell (REQUIRE_JOIN=1, local driver)', () => {
     term.type('echo joi$((1+1))ned\r');
     await term.waitForOutput(/joi2ned/);
     term.close();
+  });
+
+  test('POST /api/me makes no attendee: 100 without a cookie, nor one whose browser has not joined (issue 17 §4)', async () => {
+    const before = rows();
+    for (let i = 0; i < 100; i++) {
+      const r = await call(server, 'POST', '/api/me', { name: `Ghost ${i}` });
+      assert.notEqual(r.status, 200);
+      assert.equal(r.cookie, null, 'no cookie minted');
+    }
+    const cookie = await server.newAttendee();
+    const unjoined = await call(server, 'POST', '/api/me', { name: 'Ghost' }, { Cookie: cookie });
+    assert.equal(unjoined.status, 403);
+    assert.match(String(unjoined.body.error), /join/i);
+    assert.equal(rows(), before);
   });
 
   test('a closed workshop gives no new shell either', async () => {

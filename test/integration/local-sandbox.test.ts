@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { pgrep } from '../support/procs.js';
 import { readyTerminal, startServer, INSTRUCTOR_TOKEN, type RunningServer } from '../support/server.js';
+import { InstructorAttendeePageSchema } from '../../common/api.js';
 
 let server: RunningServer;
 before(async () => {
@@ -24,7 +25,7 @@ test('instructor reset kills background processes, empties the workspace, and th
   term.type('pwd\r');
   const home = (await term.waitForOutput(/[\r\n](\/\S+local-[0-9a-f]+)\r\n/))[1]!;
 
-  const me = (await (await server.instructor('/api/instructor/attendees')).json()) as { attendee: string; connected: boolean }[];
+  const me = InstructorAttendeePageSchema.parse(await (await server.instructor('/api/instructor/attendees?limit=500')).json()).attendees;
   const attendee = me.find((a) => a.connected)!.attendee;
   const from = term.messages.length;
   const res = await server.instructor(`/api/sandboxes/${attendee}/reset`, 'POST');
@@ -54,7 +55,7 @@ test('npm run reset resets an attendee from the command line', async () => {
   const { term } = await readyTerminal(server);
   term.type('touch cli-was-here; echo to$((1+1))uched\r');
   await term.waitForOutput(/to2uched/);
-  const list = (await (await server.instructor('/api/instructor/attendees')).json()) as { attendee: string; connected: boolean }[];
+  const list = InstructorAttendeePageSchema.parse(await (await server.instructor('/api/instructor/attendees?limit=500')).json()).attendees;
   const attendee = list.filter((a) => a.connected).at(-1)!.attendee;
   const from = term.messages.length;
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'server/admin/reset-cli.ts', attendee, '--url', server.url], {

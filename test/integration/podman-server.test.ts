@@ -9,6 +9,7 @@ import path from 'node:path';
 import { podman } from '../../server/sandbox/podman/cli.js';
 import { removeWorkshop } from '../support/podman.js';
 import { readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
+import { InstructorAttendeePageSchema } from '../../common/api.js';
 
 const workshop = `t-srv-${process.pid}-${Date.now() % 100000}`;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'labdeck-podman-srv-'));
@@ -30,7 +31,7 @@ async function settle(expected: number): Promise<string[]> {
 }
 
 async function attendeeOf(s: RunningServer): Promise<string> {
-  const list = (await (await s.instructor('/api/instructor/attendees')).json()) as { attendee: string; connected: boolean }[];
+  const list = InstructorAttendeePageSchema.parse(await (await s.instructor('/api/instructor/attendees?limit=500')).json()).attendees;
   return list.find((a) => a.connected)!.attendee;
 }
 
@@ -74,7 +75,7 @@ test('a sandbox that dies is reported, and recreate gives a working one', async 
   term.type('echo a$((2+2))live\r');
   await term.waitForOutput(/a4live/, 20_000);
   const attendee = await attendeeOf(server!);
-  const list = (await (await server!.instructor('/api/instructor/attendees')).json()) as { attendee: string; sandbox: { id: string } | null }[];
+  const list = InstructorAttendeePageSchema.parse(await (await server!.instructor('/api/instructor/attendees?limit=500')).json()).attendees;
   const sandboxId = list.find((a) => a.attendee === attendee)!.sandbox!.id;
   await podman(['rm', '-f', '-t', '0', sandboxId]);
   const lost = await term.waitForMessage('sandbox-lost', 30_000);

@@ -96,7 +96,8 @@ interface Call {
 async function post(server: RunningServer, route: string, body: unknown, cookie?: string, headers: Record<string, string> = {}): Promise<Call> {
   const res = await fetch(server.url + route, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(cookie ? { Cookie: cookie } : {}), ...headers },
+    // As the browser sends it: JSON, with the page's Origin (a write without one is refused: issue 18 §7).
+    headers: { 'Content-Type': 'application/json', Origin: server.url, ...(cookie ? { Cookie: cookie } : {}), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -106,7 +107,7 @@ async function post(server: RunningServer, route: string, body: unknown, cookie?
 async function snippet(server: RunningServer, cookie: string, block: string, onLine: (m: { type: string; data?: string }) => Promise<void> | void) {
   const res = await fetch(server.url + '/api/snippet', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Cookie: cookie },
+    headers: { 'Content-Type': 'application/json', Origin: server.url, Cookie: cookie },
     body: JSON.stringify({ lab: LAB, block }),
   });
   assert.equal(res.status, 200);
@@ -242,7 +243,7 @@ function suite(driver: 'local' | 'podman'): void {
       const ctl = new AbortController();
       const res = await fetch(server.url + '/api/snippet', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Cookie: cookie },
+        headers: { 'Content-Type': 'application/json', Origin: server.url, Cookie: cookie },
         body: JSON.stringify({ lab: LAB, block: 'py-long' }),
         signal: ctl.signal,
       });

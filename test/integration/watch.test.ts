@@ -44,7 +44,8 @@ async function settle(term: TermClient, marker: string): Promise<void> {
 async function call(server: RunningServer, method: string, route: string, body?: unknown, headers: Record<string, string> = asInstructor): Promise<Response> {
   return fetch(server.url + route, {
     method,
-    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    // As the browser sends a write: JSON, with the page's Origin (one without is refused: issue 18 §7).
+    headers: { ...(body !== undefined ? { 'Content-Type': 'application/json', Origin: server.url } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }

@@ -17,9 +17,10 @@ export interface RawAnswer {
   hung: boolean;
 }
 
-export function rawRequest(port: number, request: string | Buffer, ms = 10_000): Promise<RawAnswer> {
+/** `localAddress`: the loopback address to send from (any of 127/8), for tests of per-address budgets. */
+export function rawRequest(port: number, request: string | Buffer, ms = 10_000, localAddress?: string): Promise<RawAnswer> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
     let data = Buffer.alloc(0);
     let done = false;
     const finish = (closed: boolean, hung = false) => {

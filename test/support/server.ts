@@ -41,7 +41,7 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 180 s:\n${out}`)), 180_000);
     const check = () => {
-      const m = /labdeck is ready:\s+(http:\/\/\S+)/.exec(out);
+      const m = /labdeck is ready:\s+(https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -59,7 +59,9 @@ export async function startServer(env: Record<string, string> = {}, opts: { data
     dataDir,
     log: () => out,
     instructor(path: string, method = 'GET') {
-      return fetch(url + path, { method, headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}` } });
+      // A write is JSON, like every write of the API (issue 18 §7); the token needs no Origin.
+      const write = method !== 'GET' && method !== 'HEAD';
+      return fetch(url + path, { method, headers: { Authorization: `Bearer ${INSTRUCTOR_TOKEN}`, ...(write ? { 'Content-Type': 'application/json' } : {}) }, body: write ? '{}' : undefined });
     },
     async newAttendee() {
       const res = await fetch(url + '/api/me');

@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CodeBlock } from '@/common/lab-model';
-import { teachApi } from './teachApi';
+import { api as teachApi } from '@/app/lib/api';
 import styles from './teach.module.css';
 
 /** Output kept on the page; a snippet that prints more shows its last part. */

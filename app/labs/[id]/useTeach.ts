@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Lab } from '@/common/lab-model';
-import { teachApi } from './teachApi';
+import { api as teachApi } from '@/app/lib/api';
 
 export type CheckState = { kind: 'idle' } | { kind: 'running' } | { kind: 'done'; passed: boolean; message: string } | { kind: 'error'; message: string };
 /** `done` may carry what the setup left out (e.g. an asset it could not copy): shown, not a failure. */
