@@ -29,11 +29,11 @@ before(async () => {
   writeFileSync(path.join(labsDir, 'pics', 'img', 'evil.svg'), SVG);
   // A file outside LABS_DIR, and a lab image that is a symlink to it.
   writeFileSync(path.join(tmp, 'outside.png'), PNG);
-  symlinkSync(path.join(tmp, 'outside.png'), path.join(labsDir, 'pics', 'img', 'link.png'));
-  writeFileSync(
-    path.join(labsDir, 'pics', 'pics.md'),
-    '---\ntitle: Pics\n---\n\n# One\n\n![dot](img/dot.png) ![svg](img/evil.svg) ![link](img/link.png)\n',
-  );
+  writeFileSync(path.join(labsDir, 'pics', 'pics.md'), '---\ntitle: Pics\n---\n\n# One\n\n![dot](img/dot.png) ![svg](img/evil.svg)\n');
+  // A lab that shows an image linked out of its folder does not load at all (server/labs/confine.ts).
+  mkdirSync(path.join(labsDir, 'linked', 'img'), { recursive: true });
+  symlinkSync(path.join(tmp, 'outside.png'), path.join(labsDir, 'linked', 'img', 'link.png'));
+  writeFileSync(path.join(labsDir, 'linked', 'linked.md'), '---\ntitle: Linked\n---\n\n# One\n\n![link](img/link.png)\n');
   // A top-level deck: its folder is all of LABS_DIR, yet it may serve only what it shows.
   mkdirSync(path.join(labsDir, 'top-img'));
   writeFileSync(path.join(labsDir, 'top-img', 'a.png'), PNG);
@@ -186,9 +186,9 @@ describe('lab assets', () => {
     assert.doesNotMatch(csp, /script-src/);
   });
 
-  test('a symlink out of the lab folder is 404', async () => {
-    const r = await get('/labs/pics/assets/img/link.png');
-    assert.equal(r.status, 404);
+  test('a lab showing a symlink out of its folder does not load: its image and the lab are 404', async () => {
+    assert.equal((await get('/labs/linked/assets/img/link.png')).status, 404);
+    assert.equal((await get('/api/labs/linked')).status, 404);
   });
 
   test('only the images the deck shows are served', async () => {
