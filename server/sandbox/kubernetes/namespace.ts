@@ -98,7 +98,9 @@ export async function probesFor(apiServer: string, podIp: string | null, namespa
     /* not a URL: taken as a host */
   }
   const ip = isIP(host) ? host : await lookup(host).then((a) => a.address, () => null);
-  if (ip) probes.push({ name: `the API server (${host})`, to: { ip } });
+  // A loopback address (a published or forwarded port on this machine) is the pod's own loopback
+  // from inside a pod: nothing a policy governs, and not where the pod would find the API server.
+  if (ip && !/^127\.|^::1$/.test(ip)) probes.push({ name: `the API server (${host})`, to: { ip } });
   if (podIp) probes.push({ name: 'another sandbox', to: { ip: podIp, pod: { namespaceLabels } } });
   return probes;
 }
