@@ -29,8 +29,12 @@ const skip = process.env.LABDECK_SKIP_KUBE === '1' ? 'LABDECK_SKIP_KUBE=1: kuber
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const SA = 'system:serviceaccount:labdeck:labdeck';
 const VERSION = (JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
-/** deploy/image/build.sh's image: what the Deployment runs (deploy/kustomization.yaml `images:`). */
-const SERVER_IMAGE = `localhost/labdeck-server:${VERSION}`;
+/** deploy/image/build.sh's image: what the Deployment runs (deploy/kustomization.yaml `images:`); LABDECK_SERVER_IMAGE as the script takes it. */
+const SERVER_IMAGE = process.env.LABDECK_SERVER_IMAGE ?? `localhost/labdeck-server:${VERSION}`;
+const SERVER_IMAGE_NAME = SERVER_IMAGE.slice(0, SERVER_IMAGE.lastIndexOf(':'));
+const SERVER_IMAGE_TAG = SERVER_IMAGE.slice(SERVER_IMAGE.lastIndexOf(':') + 1);
+/** sandbox/build.sh's image, loaded into the node for the pods (LABDECK_SANDBOX_IMAGE as the script takes it). */
+const SANDBOX_IMAGE = process.env.LABDECK_SANDBOX_IMAGE ?? 'localhost/labdeck-sandbox:latest';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('deploy/ on a real API server', { skip }, () => {
@@ -42,7 +46,7 @@ describe('deploy/ on a real API server', { skip }, () => {
     // Cached by its stamp (under a second when nothing changed; about 80 s when the app did).
     const build = spawnSync('bash', [path.join(repo, 'deploy/image/build.sh')], { encoding: 'utf8', timeout: 8 * 60_000 });
     assert.equal(build.status, 0, `deploy/image/build.sh failed:\n${build.stdout}${build.stderr}`);
-    node = await startKubeNode({ images: ['localhost/labdeck-sandbox:latest', SERVER_IMAGE], admissionPlugins: ['PodSecurityPolicy'] });
+    node = await startKubeNode({ images: [SANDBOX_IMAGE, SERVER_IMAGE], admissionPlugins: ['PodSecurityPolicy'] });
     const cp = await podman(['cp', path.join(repo, 'deploy'), `${node.name}:/tmp/deploy`]);
     assert.equal(cp.code, 0, cp.stderr);
   }, { timeout: 15 * 60_000 });
@@ -103,7 +107,7 @@ describe('deploy/ on a real API server', { skip }, () => {
       apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'labdeck-default' },
       spec: {
         automountServiceAccountToken: false,
-        containers: [{ name: 'c', image: 'localhost/labdeck-sandbox:latest', imagePullPolicy: 'Never', command: ['sleep', 'infinity'],
+        containers: [{ name: 'c', image: SANDBOX_IMAGE, imagePullPolicy: 'Never', command: ['sleep', 'infinity'],
           resources: { requests: { cpu: '10m', memory: '32Mi' } },
           securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, ...patch.container }],
         ...patch.spec,
@@ -154,7 +158,7 @@ describe('deploy/ on a real API server', { skip }, () => {
       'current-context': 'labdeck',
     }), { mode: 0o600 });
 
-    const driver = new KubernetesDriver({ workshop: 'default', kubeconfig, imagePullPolicy: 'Never', requests: { cpu: '10m', memory: '32Mi' } });
+    const driver = new KubernetesDriver({ workshop: 'default', kubeconfig, image: SANDBOX_IMAGE, imagePullPolicy: 'Never', requests: { cpu: '10m', memory: '32Mi' } });
     drivers.push(driver);
     const sb = await driver.create();
     const psp = await node.kubectl(['get', 'pod', '-n', 'labdeck-default', sb.id, '-o', 'jsonpath={.metadata.annotations.kubernetes\\.io/psp}']);
@@ -238,13 +242,13 @@ describe('deploy/ on a real API server', { skip }, () => {
         // `bases:`, not `resources:`: the kustomize in kubectl 1.20 (v2.0.3) takes a directory only there.
         bases: ['../deploy'],
         // An overlay's images: match the name the base has already set (deploy/kustomization.yaml).
-        images: [{ name: 'registry.example.org/labdeck-server', newName: SERVER_IMAGE.split(':')[0], newTag: VERSION }],
+        images: [{ name: 'registry.example.org/labdeck-server', newName: SERVER_IMAGE_NAME, newTag: SERVER_IMAGE_TAG }],
         patchesStrategicMerge: ['settings.yaml', 'deployment.yaml'],
       }));
       await writeFile(path.join(dir, 'settings.yaml'), YAML.stringify({
         apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'labdeck-settings', namespace: 'labdeck' },
         data: {
-          SANDBOX_IMAGE: 'localhost/labdeck-sandbox:latest', KUBE_IMAGE_PULL_POLICY: 'Never', POOL_SIZE: '1',
+          SANDBOX_IMAGE, KUBE_IMAGE_PULL_POLICY: 'Never', POOL_SIZE: '1',
           KUBE_CPU_REQUEST: '10m', KUBE_MEMORY_REQUEST: '32Mi', PUBLIC_URL: 'http://labdeck.test',
         },
       }));

@@ -23,7 +23,8 @@ import { applyWorkshop, removeStaleKubeNodes, startKubeNode, type KubeNode } fro
 
 const skip = process.env.LABDECK_SKIP_KUBE === '1' ? 'LABDECK_SKIP_KUBE=1: kubernetes driver tests skipped' : false;
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const SANDBOX_IMAGE = 'localhost/labdeck-sandbox:latest';
+/** sandbox/build.sh's image (LABDECK_SANDBOX_IMAGE names another tag, as the build script takes it). */
+const SANDBOX_IMAGE = process.env.LABDECK_SANDBOX_IMAGE ?? 'localhost/labdeck-sandbox:latest';
 const workshop = `t${process.pid}${randomBytes(3).toString('hex')}`;
 
 /** Poll `check` until it returns true, at most `ms`; fails the test with `what` otherwise. */
@@ -79,6 +80,7 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
   const options = () => ({
     workshop,
     kubeconfig: node.kubeconfig,
+    image: SANDBOX_IMAGE,
     imagePullPolicy: 'Never' as const,
     // Small requests: the test node has two busy cores and a control plane of its own.
     requests: { cpu: '10m', memory: '32Mi' },
