@@ -118,18 +118,20 @@ describe('deploy/ on a real API server', { skip }, () => {
     // Positive control: the same pod without the escalation is admitted, by labdeck-sandbox.
     const plain = await asServer(pod('plain', {}));
     assert.equal(plain.code, 0, plain.stderr);
-    const refused: Array<[string, { spec?: object; container?: object }]> = [
-      ['privileged', { container: { securityContext: { privileged: true } } }],
-      ['hostpath', { spec: { volumes: [{ name: 'root', hostPath: { path: '/' } }] }, container: { volumeMounts: [{ name: 'root', mountPath: '/host' }] } }],
-      ['hostpid', { spec: { hostPID: true } }],
-      ['hostnetwork', { spec: { hostNetwork: true } }],
-      ['sysadmin', { container: { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] } } } }],
-      ['escalation', { container: { securityContext: { allowPrivilegeEscalation: true } } }],
+    // Each refused for its own reason, named by the policy (`PodSecurityPolicy: unable to admit pod: [<field>: …]`).
+    const refused: Array<[string, { spec?: object; container?: object }, RegExp]> = [
+      ['privileged', { container: { securityContext: { privileged: true } } }, /securityContext\.privileged: Invalid value: true/],
+      ['hostpath', { spec: { volumes: [{ name: 'root', hostPath: { path: '/' } }] }, container: { volumeMounts: [{ name: 'root', mountPath: '/host' }] } }, /"hostPath": hostPath volumes are not allowed/],
+      ['hostpid', { spec: { hostPID: true } }, /hostPID: Invalid value: true/],
+      ['hostnetwork', { spec: { hostNetwork: true } }, /hostNetwork: Invalid value: true/],
+      ['sysadmin', { container: { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] } } } }, /capabilities\.add: Invalid value: "SYS_ADMIN"/],
+      ['escalation', { container: { securityContext: { allowPrivilegeEscalation: true } } }, /allowPrivilegeEscalation: Invalid value: true/],
     ];
-    for (const [name, patch] of refused) {
+    for (const [name, patch, why] of refused) {
       const r = await asServer(pod(name, patch));
       assert.notEqual(r.code, 0, `${name} pod admitted in labdeck-default`);
-      assert.match(r.stderr, /unable to validate against any pod security policy/, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, /is forbidden: PodSecurityPolicy: unable to admit pod/, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, why, `${name}: ${r.stderr}`);
     }
     // PodSecurityPolicy also asks who creates the pod: a cluster-admin may use every policy, so its own
     // privileged pod passes (Pod Security Admission's namespace label would refuse it: docs).
@@ -281,6 +283,9 @@ describe('deploy/ on a real API server', { skip }, () => {
       if (r.code !== 0) assert.fail(`the Deployment did not become Ready: ${r.stdout}${r.stderr}\n${await diagnose()}`);
     };
     await ready();
+    // Admitted under PodSecurityPolicy by the server's own policy (non-root, no capability).
+    const serverPsp = await node.kubectl(['-n', 'labdeck', 'get', 'pods', '-l', 'app.kubernetes.io/component=server', '-o', 'jsonpath={.items[*].metadata.annotations.kubernetes\\.io/psp}']);
+    assert.equal(serverPsp.stdout, 'labdeck-server');
 
     // Through the Service, with kubectl port-forward from this host (the node has no kube-proxy): kubectl
     // resolves svc/labdeck by its selector and named target port. The Host is PUBLIC_URL's, as an Ingress

@@ -132,12 +132,6 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
     };
     // The image goes into containerd while the control plane starts (both take tens of seconds).
     await until('containerd', async () => (await podman(['exec', name, 'ctr', 'version'])).code === 0);
-    if (opts.admissionPlugins?.length) {
-      // An image built before the variable existed would ignore it, and the test would prove nothing.
-      const flag = `--enable-admission-plugins=NodeRestriction,${opts.admissionPlugins.join(',')}`;
-      const m = await podman(['exec', name, 'grep', '-c', '--', flag, '/etc/kubernetes/manifests/kube-apiserver.yaml']);
-      if (m.stdout.trim() !== '1') throw new Error(`${KUBE_NODE_IMAGE} does not take LABDECK_NODE_ADMISSION_PLUGINS (its API server lacks ${flag}): rebuild it with \`npm run kube:build\``);
-    }
     const loading = (async () => {
       if (!opts.images?.length) return null;
       const t = performance.now();
@@ -153,6 +147,13 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
       return r.stdout.trim() === 'True';
     });
     const readySeconds = (performance.now() - started) / 1000;
+    if (opts.admissionPlugins?.length) {
+      // An image built before the variable existed would ignore it, and the test would prove nothing.
+      // (The entrypoint writes the flag before it starts kubelet, so it is there once the node is Ready.)
+      const flag = `--enable-admission-plugins=NodeRestriction,${opts.admissionPlugins.join(',')}`;
+      const m = await podman(['exec', name, 'grep', '-c', '--', flag, '/etc/kubernetes/manifests/kube-apiserver.yaml']);
+      if (m.stdout.trim() !== '1') throw new Error(`${KUBE_NODE_IMAGE} does not take LABDECK_NODE_ADMISSION_PLUGINS (its API server lacks ${flag}): rebuild it with \`npm run kube:build\``);
+    }
     // The API server's certificate names 127.0.0.1 (kube/node/files/usr/local/bin/labdeck-node-pki).
     const admin = await podman(['exec', name, 'cat', '/etc/kubernetes/admin.conf']);
     if (admin.code !== 0) throw new Error(`read admin.conf: ${admin.stderr}`);
