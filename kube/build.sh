@@ -22,19 +22,19 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
+# shellcheck disable=SC2034  # read by phase (scripts/lib/image-build.sh, through lib.sh)
+BUILD_STEPS=8
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$here/lib.sh"
 image=${LABDECK_KUBE_IMAGE:-localhost/labdeck-kind-node:v$KUBE_VERSION}
 cache=${LABDECK_KUBE_CACHE:-$repo/.cache/kube}
 rebuild=${LABDECK_REBUILD:-0}
 export CONTAINERS_CONF=$repo/sandbox/containers.conf
-steps=8
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
-stamp_of() { sha256sum | cut -c1-16; }
 
 # ---------------------------------------------------------------------------------------------------
-phase 1 $steps "checking host"
+phase 1 "checking host"
 [[ $(id -u) == 0 ]] || die "must run as root (mmdebstrap --mode=root, rootful podman)"
 missing=()
 while read -r pkg; do
@@ -42,6 +42,7 @@ while read -r pkg; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done <"$here/packages.txt"
 (( ${#missing[@]} == 0 )) || die "missing Debian packages: apt-get install ${missing[*]}"
+mirror=$(debian_mirror) || die "no Debian mirror to build from (above)"
 
 # The recipe: every input this script reads, except the artefacts it makes from them (the source
 # download, the binaries, the rootfs). The source is pinned by version (lib.sh); a Debian security
@@ -49,17 +50,17 @@ done <"$here/packages.txt"
 recipe=$( {
   cd "$repo"
   find kube/build.sh kube/lib.sh kube/packages.txt kube/fetch-source.sh kube/build-binaries.sh kube/images \
-    kube/node scripts/lib/debian-mirror.sh scripts/lib/debian-rootfs.sh -type f -print0 \
+    kube/node scripts/lib/debian-mirror.sh scripts/lib/debian-rootfs.sh scripts/lib/image-build.sh -type f -print0 \
     | LC_ALL=C sort -z | xargs -0 sha256sum
   find kube/node/files -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %a %F'
   /usr/lib/go-1.19/bin/go version
   dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev
   sha256sum /bin/busybox
-  echo "mirror=$(debian_mirror)"
+  echo "mirror=$mirror"
 } | stamp_of)
-have_recipe=$(podman image inspect --format '{{index .Labels "labdeck.recipe"}}' "$image" 2>/dev/null || true)
+have_recipe=$(image_label "$image" labdeck.recipe)
 if [[ $rebuild != 1 && $have_recipe == "$recipe" ]]; then
-  phase 2 $steps "node image up to date: $image (recipe $recipe); steps 2-6 skipped"
+  phase 2 "node image up to date: $image (recipe $recipe); steps 2-6 skipped"
   reused=1
 else
   reused=0
@@ -67,7 +68,7 @@ fi
 
 if ((!reused)); then
 # ---------------------------------------------------------------------------------------------------
-phase 2 $steps "Kubernetes $KUBE_VERSION source from Debian"
+phase 2 "Kubernetes $KUBE_VERSION source from Debian"
 dsc=$("$here/fetch-source.sh" "$cache")
 echo "  $(basename "$dsc")"
 # The .dsc names the sha256 of every file of the source package: it is the source's checksum.
@@ -80,9 +81,9 @@ bin=$cache/bin/$bin_key
 
 # ---------------------------------------------------------------------------------------------------
 if [[ $rebuild != 1 && -f $bin/.done ]]; then
-  phase 3 $steps "Kubernetes binaries up to date ($bin)"
+  phase 3 "Kubernetes binaries up to date ($bin)"
 else
-  phase 3 $steps "building Kubernetes binaries: cold build: about 13 minutes on 2 cores (log: $cache/binaries.log)"
+  phase 3 "building Kubernetes binaries: cold build: about 13 minutes on 2 cores (log: $cache/binaries.log)"
   rm -rf "$bin"
   GOCACHE=$cache/go-cache "$here/build-binaries.sh" "$dsc" "$bin" "$cache/work" >"$cache/binaries.log" 2>&1 &
   builder=$!
@@ -107,21 +108,10 @@ fi
 rootfs=$cache/rootfs.tar
 rootfs_stamp=$( {
   cat "$here/node/build-rootfs.sh" "$here/node/packages.txt" "$repo"/scripts/lib/debian-{mirror,rootfs}.sh
-  echo "mirror=$(debian_mirror)"
+  echo "mirror=$mirror"
 } | stamp_of)
-if [[ $rebuild != 1 && -f $rootfs && $(cat "$cache/rootfs.stamp" 2>/dev/null) == "$rootfs_stamp" ]]; then
-  phase 4 $steps "node rootfs up to date ($(du -h "$rootfs" | cut -f1))"
-else
-  phase 4 $steps "building node rootfs with mmdebstrap (about 80 s; log: $cache/rootfs.log)"
-  rm -f "$cache/rootfs.stamp"
-  if ! "$here/node/build-rootfs.sh" "$rootfs.tmp" "$cache" >"$cache/rootfs.log" 2>&1; then
-    tail -n 30 "$cache/rootfs.log" >&2
-    die "rootfs build failed (full log: $cache/rootfs.log)"
-  fi
-  mv "$rootfs.tmp" "$rootfs"
-  echo "$rootfs_stamp" >"$cache/rootfs.stamp"
-  echo "  rootfs: $(du -h "$rootfs" | cut -f1)"
-fi
+# About 80 s (the debs cached in $cache/debs).
+cached_rootfs 4 "$rootfs" "$rootfs_stamp" "$cache/rootfs.log" "$here/node/build-rootfs.sh" "$cache"
 
 # ---------------------------------------------------------------------------------------------------
 images=$cache/images
@@ -131,9 +121,9 @@ images_stamp=$( {
   sha256sum /bin/busybox
 } | stamp_of)
 if [[ $rebuild != 1 && $(cat "$images/.stamp" 2>/dev/null) == "$images_stamp" ]]; then
-  phase 5 $steps "node's images up to date"
+  phase 5 "node's images up to date"
 else
-  phase 5 $steps "building the node's images (pause, busybox, etcd, control plane)"
+  phase 5 "building the node's images (pause, busybox, etcd, control plane)"
   "$here/images/build-images.sh" "$bin" "$rootfs" "$images" "$cache/images-work"
   echo "$images_stamp" >"$images/.stamp"
 fi
@@ -148,14 +138,13 @@ done
 # ---------------------------------------------------------------------------------------------------
 stamp=$( {
   echo "$images_stamp"
-  cat "$here/build.sh" "$here/node/Containerfile"
+  cat "$here/build.sh" "$repo/scripts/lib/image-build.sh" "$here/node/Containerfile"
   (cd "$here/node/files" && find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n %a %F %N' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat)
 } | stamp_of)
-have=$(podman image inspect --format '{{index .Labels "labdeck.stamp"}}' "$image" 2>/dev/null || true)
-if [[ $rebuild != 1 && $have == "$stamp" ]]; then
-  phase 6 $steps "node image up to date: $image (stamp $stamp)"
+if [[ $rebuild != 1 && $(image_label "$image" labdeck.stamp) == "$stamp" ]]; then
+  phase 6 "node image up to date: $image (stamp $stamp)"
 else
-  phase 6 $steps "podman build $image"
+  phase 6 "podman build $image"
   ctx=$cache/context
   rm -rf "$ctx"
   mkdir -p "$ctx/bin"
@@ -165,14 +154,8 @@ else
   cp -a "$images" "$ctx/images"
   rm -f "$ctx/images/.stamp"
   cp -a "$here/node/files" "$ctx/files"
-  old_id=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-  podman build --quiet --layers=false --build-arg "LABDECK_STAMP=$stamp" --build-arg "LABDECK_RECIPE=$recipe" -t "$image" "$ctx" \
-    >"$cache/podman-build.log" 2>&1 || { cat "$cache/podman-build.log" >&2; die "podman build failed"; }
+  podman_build "$image" "$ctx" "$cache/podman-build.log" --build-arg "LABDECK_STAMP=$stamp" --build-arg "LABDECK_RECIPE=$recipe"
   rm -rf "$ctx"
-  new_id=$(podman image inspect --format '{{.Id}}' "$image")
-  if [[ -n $old_id && $old_id != "$new_id" ]]; then
-    podman rmi "$old_id" >/dev/null 2>&1 || echo "  (previous image $old_id still in use; left in place)"
-  fi
 fi
 
 fi # reused
@@ -188,9 +171,9 @@ shared() { podman --root "$store" --runroot "/run/labdeck-kind-images" "$@"; }
 want_id=$(podman image inspect --format '{{.Id}}' "$image")
 have_id=$(shared image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 if [[ $rebuild != 1 && $have_id == "$want_id" ]]; then
-  phase 7 $steps "shared with privileged sandboxes: volume $volume up to date"
+  phase 7 "shared with privileged sandboxes: volume $volume up to date"
 else
-  phase 7 $steps "sharing $image with privileged sandboxes (volume $volume, one copy per host)"
+  phase 7 "sharing $image with privileged sandboxes (volume $volume, one copy per host)"
   podman push --quiet "$image" "containers-storage:[overlay@$store+/run/labdeck-kind-images]$image" >/dev/null \
     || die "could not copy $image into the volume $volume ($store)"
   # Older node images in the store: a privileged sandbox's node may run on their layers (the store
@@ -208,7 +191,7 @@ umount "$store/overlay" 2>/dev/null || true
 rm -rf "/run/labdeck-kind-images"
 
 # ---------------------------------------------------------------------------------------------------
-phase 8 $steps "smoke test"
+phase 8 "smoke test"
 podman run --rm --network none --entrypoint /bin/bash "$image" -c '
   set -e
   kubelet --version
@@ -217,6 +200,4 @@ podman run --rm --network none --entrypoint /bin/bash "$image" -c '
   etcd --version | head -1
   ls /usr/share/labdeck/images/*.tar >/dev/null
 ' | sed 's/^/  /' || die "smoke test failed: the node image lacks its binaries"
-size=$(podman image inspect --format '{{.Size}}' "$image")
-printf '[%s/%s 100%%] %s (%s MB) in %s; run it: see docs/kubernetes-offline.md\n' \
-  "$steps" "$steps" "$image" "$(( size / 1000000 ))" "$(elapsed)"
+done_line "$image ($(image_mb "$image") MB); run it: see docs/kubernetes-offline.md"

@@ -19,7 +19,8 @@ if [[ ! -x $kind ]]; then
   mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$dir/sources.list.d" "$dir/debs"
   dir=$(cd "$dir" && pwd)
   kind=$dir/root/usr/bin/kind
-  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$(debian_mirror)" "$suite" \
+  mirror=$(debian_mirror) || die "no Debian mirror to fetch kind from (above)"
+  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' "$mirror" "$suite" \
     >"$dir/sources.list"
   apt_opts=(
     -o "Dir::Etc::SourceList=$dir/sources.list"

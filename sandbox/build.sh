@@ -28,10 +28,12 @@ CRICTL_SHA256=${CRICTL_SHA256:-f050b71d3a73a91a4e0990b90143ed04dcd100cc66f953736
 NERDCTL_VERSION=${NERDCTL_VERSION:-2.3.5}
 NERDCTL_SHA256=${NERDCTL_SHA256:-de3206aeb7cbd5f20f5fb1f55c1e3bf2db1be567812a8a3f5e65eba2488347ee}
 
-t0=$(date +%s.%N)
-elapsed() { printf '%.1fs' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
-phase() { printf '[%s/5 %3s%%] %s (%s)\n' "$1" "$(( ($1 - 1) * 100 / 5 ))" "$2" "$(elapsed)"; }
-die() { echo "sandbox build: $*" >&2; exit 1; }
+# elapsed, phase, die, stamps, cached_rootfs, podman_build: one copy for the three image builds.
+BUILD_NAME="sandbox build" BUILD_STEPS=5
+# shellcheck source=SCRIPTDIR/../scripts/lib/image-build.sh
+source "$repo/scripts/lib/image-build.sh"
+# shellcheck source=SCRIPTDIR/../scripts/lib/debian-mirror.sh
+source "$repo/scripts/lib/debian-mirror.sh"
 
 # ---------------------------------------------------------------------------------------------------
 phase 1 "checking host and inputs"
@@ -43,18 +45,19 @@ done
 hn=$(ulimit -Hn); hu=$(ulimit -Hu)
 [[ $hn == unlimited || $hn -ge 20000 ]] || die "hard nofile limit $hn < 20000: lower default_ulimits in sandbox/containers.conf"
 [[ $hu == unlimited || $hu -ge 4096 ]] || die "hard nproc limit $hu < 4096: lower default_ulimits in sandbox/containers.conf"
+mirror=$(debian_mirror) || die "no Debian mirror to build from (above)"
 
 kubectl_sum=none
 if command -v kubectl >/dev/null 2>&1; then
   k=$(readlink -f "$(command -v kubectl)"); [[ -x ${k}.1.32 ]] && k=${k}.1.32
   kubectl_sum=$(sha256sum "${LABDECK_KUBECTL:-$k}" | cut -d' ' -f1)
 fi
-# rootfs stamp: what build-rootfs.sh reads. Image stamp: that plus this script, the Containerfile,
-# and the tool pins.
+# rootfs stamp: what build-rootfs.sh reads, and the mirror it reads from. Image stamp: that plus this
+# script, the build library, the Containerfile, and the tool pins.
 rootfs_stamp=$( {
   cat "$here/build-rootfs.sh" "$repo"/scripts/lib/debian-{mirror,rootfs}.sh "$here/packages.txt" "$here"/inner/*
-  echo "kubectl=$kubectl_sum mirror=${LABDECK_DEBIAN_MIRROR:-}"
-} | sha256sum | cut -c1-16)
+  echo "kubectl=$kubectl_sum mirror=$mirror"
+} | stamp_of)
 tools_wanted=${LABDECK_SANDBOX_TOOLS:-1}
 # The image stamp names the optional tools that go INTO the image (verified downloads in the cache),
 # not whether downloads were wanted: an offline build and a LABDECK_SANDBOX_TOOLS=0 build make the same
@@ -63,9 +66,9 @@ tools_wanted=${LABDECK_SANDBOX_TOOLS:-1}
 image_stamp() {
   {
     echo "$rootfs_stamp"
-    cat "$here/build.sh" "$here/Containerfile" "$repo/kube/offline-kind"
+    cat "$here/build.sh" "$repo/scripts/lib/image-build.sh" "$here/Containerfile" "$repo/kube/offline-kind"
     echo "tools=$*"
-  } | sha256sum | cut -c1-16
+  } | stamp_of
 }
 cached_tools=()
 if [[ $tools_wanted != 0 ]]; then
@@ -75,30 +78,16 @@ if [[ $tools_wanted != 0 ]]; then
 fi
 stamp=$(image_stamp "${cached_tools[@]}")
 
-if [[ ${LABDECK_REBUILD:-0} != 1 ]]; then
-  have=$(podman image inspect --format '{{index .Labels "labdeck.stamp"}}' "$image" 2>/dev/null || true)
-  if [[ $have == "$stamp" ]]; then
-    echo "image up to date: $image (stamp $stamp, $(elapsed))"
-    exit 0
-  fi
+if ! rebuilding && [[ $(image_label "$image" labdeck.stamp) == "$stamp" ]]; then
+  echo "image up to date: $image (stamp $stamp, $(elapsed))"
+  exit 0
 fi
 
 # ---------------------------------------------------------------------------------------------------
 mkdir -p "$cache/context/tools/usr/local/bin"
 rootfs=$cache/rootfs.tar
-if [[ ${LABDECK_REBUILD:-0} != 1 && -f $rootfs && $(cat "$cache/rootfs.stamp" 2>/dev/null) == "$rootfs_stamp" ]]; then
-  phase 2 "rootfs up to date ($(du -h "$rootfs" | cut -f1))"
-else
-  phase 2 "building rootfs with mmdebstrap (about a minute; log: $cache/rootfs.log)"
-  rm -f "$cache/rootfs.stamp"
-  if ! "$here/build-rootfs.sh" "$rootfs.tmp" "$cache" >"$cache/rootfs.log" 2>&1; then
-    tail -n 30 "$cache/rootfs.log" >&2
-    die "rootfs build failed (full log: $cache/rootfs.log)"
-  fi
-  mv "$rootfs.tmp" "$rootfs"
-  echo "$rootfs_stamp" >"$cache/rootfs.stamp"
-  echo "  rootfs: $(du -h "$rootfs" | cut -f1)"
-fi
+# About a minute (the debs cached in $cache/debs).
+cached_rootfs 2 "$rootfs" "$rootfs_stamp" "$cache/rootfs.log" "$here/build-rootfs.sh" "$cache"
 
 # ---------------------------------------------------------------------------------------------------
 phase 3 "optional tools (kind, crictl, nerdctl)"
@@ -153,15 +142,8 @@ phase 4 "podman build $image"
 ctx=$cache/context
 cp "$here/Containerfile" "$ctx/Containerfile"
 ln -f "$rootfs" "$ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$ctx/rootfs.tar"
-old_id=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-podman build --quiet --layers=false \
-  --build-arg "LABDECK_STAMP=$stamp" \
-  --build-arg "LABDECK_TOOLS=${installed[*]:-}" \
-  -t "$image" "$ctx" >"$cache/podman-build.log" 2>&1 || { cat "$cache/podman-build.log" >&2; die "podman build failed"; }
-new_id=$(podman image inspect --format '{{.Id}}' "$image")
-if [[ -n $old_id && $old_id != "$new_id" ]]; then
-  podman rmi "$old_id" >/dev/null 2>&1 || echo "  (previous image $old_id still in use; left in place)"
-fi
+podman_build "$image" "$ctx" "$cache/podman-build.log" \
+  --build-arg "LABDECK_STAMP=$stamp" --build-arg "LABDECK_TOOLS=${installed[*]:-}"
 
 # ---------------------------------------------------------------------------------------------------
 phase 5 "smoke test"
@@ -173,5 +155,4 @@ podman run --rm --network none "$image" bash -c '
   jq --version >/dev/null; git --version >/dev/null; socat -V >/dev/null; ping -V >/dev/null
 ' | sed 's/^/  /' || die "smoke test failed: the image does not have its tools"
 
-size=$(podman image inspect --format '{{.Size}}' "$image")
-printf '[5/5 100%%] built %s (%s MB, stamp %s) in %s\n' "$image" "$(( size / 1000000 ))" "$stamp" "$(elapsed)"
+done_line "built $image ($(image_mb "$image") MB, stamp $stamp)"

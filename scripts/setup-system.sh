@@ -82,7 +82,7 @@ fi
 # Every isolated sandbox is the same host uid (one user-namespace mapping), and runc gives each
 # container and each `podman exec` a kernel session keyring charged to that uid. The kernel's default
 # quota (200 keys per user) ran out with a few dozen sandboxes: "unable to create session key: disk
-# quota exceeded". server/sandbox/host-check.ts checks the same bounds. Like the /dev/fuse mode, a
+# quota exceeded". server/sandbox/podman/host-check.ts checks the same bounds. Like the /dev/fuse mode, a
 # sysctl does not outlive a reboot here, so this runs every time.
 want_keys=20000 want_bytes=2000000
 keys=$(cat /proc/sys/kernel/keys/maxkeys) bytes=$(cat /proc/sys/kernel/keys/maxbytes)

@@ -1,6 +1,6 @@
 /**
  * `npm test`'s smoke test of the host, run after setup-system.sh and the image build and before any
- * test: the podman host checks that `npm run doctor` also runs (server/sandbox/host-check.ts: catatonit,
+ * test: the podman host checks that `npm run doctor` also runs (server/sandbox/podman/host-check.ts: catatonit,
  * /dev/fuse, a real `--init` container, a nested container inside an isolated sandbox made by
  * PodmanDriver itself), plus a Chromium launch the way the end-to-end tests launch it. One line per
  * check; a failure names what is missing and the fix, and the exit code is 1. A few seconds.
@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { chromium } from '@playwright/test';
 import { PODMAN_DEFAULTS, PodmanDriver } from '../server/sandbox/podman/driver.js';
-import { type HostCheck, formatCheck, hostChecks } from '../server/sandbox/host-check.js';
+import { type HostCheck, formatCheck, hostChecks } from '../server/sandbox/podman/host-check.js';
 
 // The config creates a data dir for the e2e server unless one is given; the smoke starts no server.
 process.env.LABDECK_E2E_DATA_DIR ??= '';

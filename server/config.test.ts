@@ -6,9 +6,9 @@ test('defaults bind to loopback with the local sandbox', () => {
   const c = loadConfig({}, '/srv/labdeck', []);
   assert.equal(c.host, '127.0.0.1');
   assert.equal(c.port, 3000);
-  assert.equal(c.sandbox, 'local');
   assert.equal(c.labsDir, '/srv/labdeck/labs');
-  assert.deepEqual(c.podman, { image: 'localhost/labdeck-sandbox:latest', pidsLimit: 512, memory: '1g', cpus: 1 });
+  assert.deepEqual(c.sandbox, { kind: 'local', image: 'localhost/labdeck-sandbox:latest', memory: '1g', cpus: 1 });
+  assert.deepEqual(c.podman, { isolation: 'isolated', pidsLimit: 512 });
   assert.deepEqual(c.allowedHosts, []);
   assert.ok(isLoopback(c.host));
 });
@@ -68,7 +68,7 @@ test('several bad values are all named at once', () => {
 
 test('good values are parsed', () => {
   const c = loadConfig({ SANDBOX: 'podman', SANDBOX_CPUS: '0.5', SANDBOX_MEMORY: '512M', POOL_SIZE: '0', PORT: '0' }, '/x', []);
-  assert.deepEqual(c.podman, { image: 'localhost/labdeck-sandbox:latest', pidsLimit: 512, memory: '512m', cpus: 0.5 });
+  assert.deepEqual(c.sandbox, { kind: 'podman', image: 'localhost/labdeck-sandbox:latest', memory: '512m', cpus: 0.5 });
   assert.equal(c.poolSize, 0);
   assert.equal(c.port, 0);
 });

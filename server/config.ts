@@ -22,8 +22,6 @@ export interface Config {
   dev: boolean;
   labsDir: string;
   dataDir: string;
-  sandbox: SandboxKind;
-  isolation: Isolation;
   workshop: string;
   poolSize: number;
   graceMs: number;
@@ -45,15 +43,21 @@ export interface Config {
   /** Issue 10: the warning before a workshop closes, and the time a prepared sandbox's smoke test may take. */
   closeWarningMs: number;
   prepareCheckMs: number;
-  podman: { image: string; pidsLimit: number; memory: string; cpus: number };
-  /** SANDBOX=kubernetes (docs/kubernetes-driver.md); image, memory and cpus are `podman`'s, shared. */
+  /**
+   * The driver (SANDBOX) and what every container driver reads: the image and each sandbox's memory
+   * and CPUs (podman's limits, kubernetes' pod limits). Engine-only settings stay under the engine's
+   * name (issue 18 §10).
+   */
+  sandbox: { kind: SandboxKind; image: string; memory: string; cpus: number };
+  /** SANDBOX=podman only. */
+  podman: { isolation: Isolation; pidsLimit: number };
+  /** SANDBOX=kubernetes (docs/kubernetes-driver.md). */
   kubernetes: {
     /** A kubeconfig file (KUBECONFIG); null: the in-cluster service account. */
     kubeconfig: string | null;
     namespacePrefix: string;
     runtimeClass: string | null;
     imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-    maxPods: number;
     requests: { cpu: string; memory: string };
   };
 }
@@ -186,7 +190,11 @@ const EnvSchema = z.object({
     .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, 'expected a RuntimeClass name, like kata or sysbox-runc')
     .optional(),
   KUBE_IMAGE_PULL_POLICY: oneOf(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
-  KUBE_MAX_PODS: whole(1, 10_000).default(250),
+  // Issue 17 §8: the namespace's quota is an object of deploy/ that the server only reads.
+  KUBE_MAX_PODS: z
+    .string()
+    .refine(() => false, 'the sandbox namespace\'s ResourceQuota is deploy/workshop.yaml\'s now (the server only reads it): set `pods` there')
+    .optional(),
   KUBE_CPU_REQUEST: kubeQuantity.default('250m'),
   KUBE_MEMORY_REQUEST: kubeQuantity.default('256Mi'),
 });
@@ -224,8 +232,6 @@ export function loadConfig(env: Env = process.env, root = process.cwd(), argv: s
     dev: argv.includes('--dev'),
     labsDir: path.resolve(root, e.LABS_DIR),
     dataDir: path.resolve(root, e.LABDECK_DATA_DIR),
-    sandbox: e.SANDBOX,
-    isolation: e.SANDBOX_ISOLATION,
     workshop: e.WORKSHOP,
     poolSize: e.POOL_SIZE ?? (e.SANDBOX === 'local' ? 1 : 2),
     graceMs: e.GRACE_SECONDS * 1000,
@@ -242,13 +248,13 @@ export function loadConfig(env: Env = process.env, root = process.cwd(), argv: s
     ringBytes: e.SCREEN_RING_BYTES,
     closeWarningMs: e.CLOSE_WARNING_SECONDS * 1000,
     prepareCheckMs: e.PREPARE_CHECK_SECONDS * 1000,
-    podman: { image: e.SANDBOX_IMAGE, pidsLimit: e.SANDBOX_PIDS, memory: e.SANDBOX_MEMORY, cpus: e.SANDBOX_CPUS },
+    sandbox: { kind: e.SANDBOX, image: e.SANDBOX_IMAGE, memory: e.SANDBOX_MEMORY, cpus: e.SANDBOX_CPUS },
+    podman: { isolation: e.SANDBOX_ISOLATION, pidsLimit: e.SANDBOX_PIDS },
     kubernetes: {
       kubeconfig: e.KUBECONFIG ? path.resolve(root, e.KUBECONFIG) : null,
       namespacePrefix: e.KUBE_NAMESPACE_PREFIX,
       runtimeClass: e.KUBE_RUNTIME_CLASS ?? null,
       imagePullPolicy: e.KUBE_IMAGE_PULL_POLICY,
-      maxPods: e.KUBE_MAX_PODS,
       requests: { cpu: e.KUBE_CPU_REQUEST, memory: e.KUBE_MEMORY_REQUEST },
     },
   };

@@ -238,7 +238,7 @@ function announce(log: Logger, config: Config, url: string, token: string, drive
     '',
   ];
   console.log(lines.join('\n'));
-  if (config.sandbox === 'local' && !isLoopback(config.host)) {
+  if (config.sandbox.kind === 'local' && !isLoopback(config.host)) {
     // Only reachable with ALLOW_LOCAL_ON_NETWORK=1 (config.ts refuses it otherwise): say it loudly, every start.
     const banner = '!'.repeat(100);
     console.error(

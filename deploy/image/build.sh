@@ -23,10 +23,13 @@ image=${LABDECK_SERVER_IMAGE:-localhost/labdeck-server:$version}
 cache=${LABDECK_CACHE:-$repo/.cache/server-image}
 export CONTAINERS_CONF="$repo/sandbox/containers.conf"
 
-t0=$(date +%s.%N)
-elapsed() { printf '%.1fs' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
-phase() { printf '[%s/5 %3s%%] %s (%s)\n' "$1" "$(( ($1 - 1) * 100 / 5 ))" "$2" "$(elapsed)"; }
-die() { echo "server image build: $*" >&2; exit 1; }
+# elapsed, phase, die, stamps, cached_rootfs, podman_build: one copy for the three image builds.
+BUILD_NAME="server image build" BUILD_STEPS=5
+# shellcheck source=SCRIPTDIR/../../scripts/lib/image-build.sh
+source "$repo/scripts/lib/image-build.sh"
+# debian_rootfs, debian_packages, debian_mirror: the mmdebstrap call shared with sandbox/ and kube/.
+# shellcheck source=SCRIPTDIR/../../scripts/lib/debian-rootfs.sh
+source "$repo/scripts/lib/debian-rootfs.sh"
 
 # ---------------------------------------------------------------------------------------------------
 phase 1 "checking host and inputs"
@@ -40,6 +43,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 grep -qx "VERSION_CODENAME=bookworm" /etc/os-release \
   || die "the host is not Debian bookworm: the native modules built here would not match the image's glibc"
 [[ -d $repo/node_modules/node-pty && -d $repo/node_modules/better-sqlite3 ]] || die "node_modules is missing: run npm ci first"
+mirror=$(debian_mirror) || die "no Debian mirror to build from (above)"
 
 # The app's files as the image gets them: the server and its wire contract, the UI's sources (start.mjs
 # hashes every file of app/ and common/, tests too, to know that .next is fresh), the labs, and the files node and Next read at start.
@@ -51,47 +55,29 @@ app_files() {
 }
 rootfs_stamp=$( {
   cat "$here/build.sh" "$here/packages.txt" "$repo"/scripts/lib/debian-{mirror,rootfs}.sh
-  echo "mirror=${LABDECK_DEBIAN_MIRROR:-}"
-} | sha256sum | cut -c1-16)
+  echo "mirror=$mirror"
+} | stamp_of)
 stamp=$( {
   echo "$rootfs_stamp"
-  cat "$here/Containerfile"
+  cat "$here/Containerfile" "$repo/scripts/lib/image-build.sh"
   sha256sum "$node_bin" "$repo/node_modules/.package-lock.json" | cut -d' ' -f1
   app_files | LC_ALL=C sort | (cd "$repo" && xargs -d '\n' sha256sum)
-} | sha256sum | cut -c1-16)
+} | stamp_of)
 
-if [[ ${LABDECK_REBUILD:-0} != 1 ]]; then
-  have=$(podman image inspect --format '{{index .Labels "labdeck.stamp"}}' "$image" 2>/dev/null || true)
-  if [[ $have == "$stamp" ]]; then
-    echo "image up to date: $image (stamp $stamp, $(elapsed))"
-    exit 0
-  fi
+if ! rebuilding && [[ $(image_label "$image" labdeck.stamp) == "$stamp" ]]; then
+  echo "image up to date: $image (stamp $stamp, $(elapsed))"
+  exit 0
 fi
 
 # ---------------------------------------------------------------------------------------------------
 mkdir -p "$cache"
 rootfs=$cache/rootfs.tar
-if [[ ${LABDECK_REBUILD:-0} != 1 && -f $rootfs && $(cat "$cache/rootfs.stamp" 2>/dev/null) == "$rootfs_stamp" ]]; then
-  phase 2 "rootfs up to date ($(du -h "$rootfs" | cut -f1))"
-else
-  phase 2 "building rootfs with mmdebstrap (log: $cache/rootfs.log)"
-  rm -f "$cache/rootfs.stamp"
-  # shellcheck source=SCRIPTDIR/../../scripts/lib/debian-rootfs.sh
-  source "$repo/scripts/lib/debian-rootfs.sh"
-  # "$1" in the hooks is the chroot, expanded by mmdebstrap's shell, not this one.
-  # shellcheck disable=SC2016
-  if ! debian_rootfs "$rootfs.tmp" "$cache" "$(debian_packages "$here/packages.txt")" \
-    --customize-hook='chroot "$1" groupadd --gid 10001 labdeck' \
-    --customize-hook='chroot "$1" useradd --uid 10001 --gid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin labdeck' \
-    --customize-hook='install -d -m 0700 -o 10001 -g 10001 "$1"/data' \
-    >"$cache/rootfs.log" 2>&1; then
-    tail -n 30 "$cache/rootfs.log" >&2
-    die "rootfs build failed (full log: $cache/rootfs.log)"
-  fi
-  mv "$rootfs.tmp" "$rootfs"
-  echo "$rootfs_stamp" >"$cache/rootfs.stamp"
-  echo "  rootfs: $(du -h "$rootfs" | cut -f1)"
-fi
+# "$1" in the hooks is the chroot, expanded by mmdebstrap's shell, not this one.
+# shellcheck disable=SC2016
+cached_rootfs 2 "$rootfs" "$rootfs_stamp" "$cache/rootfs.log" debian_rootfs "$cache" "$(debian_packages "$here/packages.txt")" \
+  --customize-hook='chroot "$1" groupadd --gid 10001 labdeck' \
+  --customize-hook='chroot "$1" useradd --uid 10001 --gid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin labdeck' \
+  --customize-hook='install -d -m 0700 -o 10001 -g 10001 "$1"/data'
 
 # ---------------------------------------------------------------------------------------------------
 phase 3 "the app: web UI build, sources, production node_modules"
@@ -112,14 +98,7 @@ phase 4 "podman build $image"
 cp "$here/Containerfile" "$ctx/Containerfile"
 ln -f "$rootfs" "$ctx/rootfs.tar" 2>/dev/null || cp "$rootfs" "$ctx/rootfs.tar"
 cp "$node_bin" "$ctx/node"
-old_id=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-podman build --quiet --layers=false \
-  --build-arg "LABDECK_STAMP=$stamp" --build-arg "LABDECK_VERSION=$version" \
-  -t "$image" "$ctx" >"$cache/podman-build.log" 2>&1 || { cat "$cache/podman-build.log" >&2; die "podman build failed"; }
-new_id=$(podman image inspect --format '{{.Id}}' "$image")
-if [[ -n $old_id && $old_id != "$new_id" ]]; then
-  podman rmi "$old_id" >/dev/null 2>&1 || echo "  (previous image $old_id still in use; left in place)"
-fi
+podman_build "$image" "$ctx" "$cache/podman-build.log" --build-arg "LABDECK_STAMP=$stamp" --build-arg "LABDECK_VERSION=$version"
 rm -rf "$ctx"
 
 # ---------------------------------------------------------------------------------------------------
@@ -136,5 +115,4 @@ podman run --rm --network none --entrypoint /bin/sh "$image" -c '
   touch /data/.w && rm /data/.w
 ' | sed 's/^/  /' || die "smoke test failed (above)"
 
-size=$(podman image inspect --format '{{.Size}}' "$image")
-printf '[5/5 100%%] built %s (%s MB, stamp %s) in %s\n' "$image" "$(( size / 1000000 ))" "$stamp" "$(elapsed)"
+done_line "built $image ($(image_mb "$image") MB, stamp $stamp)"

@@ -15,7 +15,7 @@ work=${4:?usage: build-images.sh BIN_DIR ROOTFS.tar OUT_DIR WORK_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib.sh
 source "$here/../lib.sh"
-# Names that say where the images come from; kind's node has k8s.gcr.io/... names for the same roles.
+# Names that say where the images come from; kind's node has the upstream registry's names for the same roles.
 prefix=localhost/labdeck
 rm -rf "$work" "$out"
 mkdir -p "$work" "$out"

@@ -1,20 +1,18 @@
-# Sourced by sandbox/build-rootfs.sh and kube/lib.sh (never run): the Debian mirror both offline image
-# builds fetch from.
+# shellcheck shell=bash
+# Sourced by the offline image builds (never run): the Debian mirror they fetch from.
 
-# The mirror the host's apt already uses (the only one reachable on an offline workshop host), or
-# LABDECK_DEBIAN_MIRROR.
+# debian_mirror: LABDECK_DEBIAN_MIRROR, or the Debian mirror this host's apt already uses (the only one
+# an offline workshop host reaches), as apt itself reads its sources (`apt-get indextargets`: every
+# format and file apt accepts). With neither, it says so and fails: no mirror is guessed (issue 18 §12).
 debian_mirror() {
   if [[ -n ${LABDECK_DEBIAN_MIRROR:-} ]]; then echo "${LABDECK_DEBIAN_MIRROR%/}"; return; fi
-  local f uri
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' "$f")
-    if [[ -n $uri ]]; then echo "${uri%/}"; return; fi
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f ]] || continue
-    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' "$f")
-    if [[ -n $uri ]]; then echo "${uri%/}"; return; fi
-  done
-  echo http://deb.debian.org/debian
+  local uri
+  # shellcheck disable=SC2016  # $(…) here is apt's format, not the shell's
+  uri=$(apt-get indextargets --no-release-info --format '$(TARGET_OF) $(RELEASE) $(REPO_URI)' 2>/dev/null \
+    | awk '$1 == "deb" && $2 !~ /-security$/ && $3 ~ /\/debian\/?$/ { print $3; exit }')
+  if [[ -z $uri ]]; then
+    echo "no Debian mirror: this host's apt sources name none (apt-get indextargets) and LABDECK_DEBIAN_MIRROR is not set; set it to the Debian mirror this machine may use (its URL ends in /debian)" >&2
+    return 1
+  fi
+  echo "${uri%/}"
 }

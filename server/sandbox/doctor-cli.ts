@@ -1,32 +1,30 @@
 /**
- * `npm run doctor [lab-id]`: with SANDBOX=podman, first the host checks that `npm test`'s smoke test
- * also runs (host-check.ts: catatonit, /dev/fuse, a real `--init` container, a nested container in a
- * sandbox), each failure with its fix; exit 1 if one fails. Then it creates a sandbox with the
- * configured driver (SANDBOX=local|podman), and lists for each tool the labs need its version or
- * "missing" with the line that installs it, and whether the sandbox's container engine can start a
- * container. Exit 1 when a required tool is missing.
+ * `npm run doctor [lab-id]`: first the configured driver's own checks of its host or cluster, each
+ * failure with its fix (`SandboxDriver.checks()`: podman's are the host checks that `npm test`'s smoke
+ * test also runs, podman/host-check.ts; kubernetes' are the sandbox namespace's objects that deploy/
+ * makes); exit 1 if one fails. Then it creates a sandbox with that driver, and lists for each tool the
+ * labs need its version or "missing" with the line that installs it, and whether the sandbox's
+ * container engine can start a container. Exit 1 when a required tool is missing.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ToolRequirement } from '../../common/lab-model.js';
-import { type Config, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { loadLabs } from '../labs/loader.js';
-import type { SandboxDriver } from './driver.js';
+import { formatCheck, type SandboxDriver } from './driver.js';
 import { createDriver } from './select.js';
 import { preflight } from './preflight.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The podman host checks, printed one line each; false when one fails (a sandbox could not start). */
-async function hostReady(driver: SandboxDriver, config: Config): Promise<boolean> {
-  // Loaded only for podman, like the driver itself (select.ts).
-  const [{ PodmanDriver }, { formatCheck, hostChecks }] = await Promise.all([import('./podman/driver.js'), import('./host-check.js')]);
-  if (!(driver instanceof PodmanDriver)) return true;
-  console.log(`doctor: checking this host for the podman driver (${config.isolation})…`);
-  const checks = await hostChecks(driver, { image: config.podman.image, isolation: config.isolation });
+/** The driver's own checks, printed one line each; false when one fails (a sandbox could not start). */
+async function driverReady(driver: SandboxDriver): Promise<boolean> {
+  if (!driver.checks) return true;
+  console.log(`doctor: checking what the ${driver.info.name} driver needs (${driver.info.isolation})…`);
+  const checks = await driver.checks();
   for (const c of checks) console.log(`  ${formatCheck(c)}`);
   const bad = checks.filter((c) => !c.ok).length;
-  if (bad) console.log(`doctor: ${bad} host problem(s): fix them first, then run doctor again`);
+  if (bad) console.log(`doctor: ${bad} problem(s): fix them first, then run doctor again`);
   return bad === 0;
 }
 
@@ -48,7 +46,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const driver = await createDriver(config);
-  if (config.sandbox === 'podman' && !(await hostReady(driver, config))) {
+  if (!(await driverReady(driver))) {
     await driver.close();
     return 1;
   }

@@ -85,8 +85,32 @@ export interface DriverInfo {
   warnings: string[];
 }
 
+/**
+ * One thing a driver needs of the host or cluster it runs on, checked (issue 18 §10: `npm run doctor`
+ * asks the driver, and knows no engine).
+ */
+export interface DriverCheck {
+  /** What was checked, e.g. `catatonit` or `NetworkPolicy labdeck-sandbox-egress`. */
+  name: string;
+  ok: boolean;
+  /** What was found: a version, a path, or what is wrong. One line. */
+  detail: string;
+  /** The command or file that fixes a failure. */
+  fix?: string;
+}
+
+/** One line per check: `✓ name: detail` or `✗ name: detail — fix: …`. */
+export function formatCheck(c: DriverCheck): string {
+  return c.ok ? `✓ ${c.name}: ${c.detail}` : `✗ ${c.name}: ${c.detail}${c.fix ? ` — fix: ${c.fix}` : ''}`;
+}
+
 export interface SandboxDriver {
   readonly info: DriverInfo;
+  /**
+   * What this engine needs of the host or cluster, checked now, each failure with its fix: `npm run
+   * doctor` prints them before it creates a sandbox. Drivers with nothing to check leave it out.
+   */
+  checks?(): Promise<DriverCheck[]>;
   /** Create and start a new, unassigned sandbox. */
   create(onProgress?: ProgressListener): Promise<Sandbox>;
   /**

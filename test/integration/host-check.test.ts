@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { podman } from '../../server/sandbox/podman/cli.js';
 import { PODMAN_DEFAULTS, PodmanDriver } from '../../server/sandbox/podman/driver.js';
-import { checkInitContainer, checkNestedContainer, formatCheck, hostChecks } from '../../server/sandbox/host-check.js';
+import { checkInitContainer, checkNestedContainer, formatCheck, hostChecks } from '../../server/sandbox/podman/host-check.js';
 
 const skip = process.env.LABDECK_SKIP_PODMAN === '1' ? 'LABDECK_SKIP_PODMAN=1: podman host checks skipped' : false;
 const workshop = `hc${process.pid}${randomBytes(3).toString('hex')}`;

@@ -19,11 +19,13 @@ import { podman } from '../../server/sandbox/podman/cli.js';
 import { SandboxPool } from '../../server/sandbox/pool.js';
 import { assignmentStore } from '../../server/store/assignments.js';
 import { openDatabase } from '../../server/store/open.js';
-import { removeStaleKubeNodes, startKubeNode, type KubeNode } from '../support/kube.js';
+import { SANDBOX_CAPABILITIES } from '../../server/sandbox/kubernetes/manifests.js';
+import { applyWorkshop, removeStaleKubeNodes, startKubeNode, type KubeNode } from '../support/kube.js';
 
 const skip = process.env.LABDECK_SKIP_KUBE === '1' ? 'LABDECK_SKIP_KUBE=1: kubernetes driver tests skipped' : false;
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-const SANDBOX_IMAGE = 'localhost/labdeck-sandbox:latest';
+/** sandbox/build.sh's image (LABDECK_SANDBOX_IMAGE names another tag, as the build script takes it). */
+const SANDBOX_IMAGE = process.env.LABDECK_SANDBOX_IMAGE ?? 'localhost/labdeck-sandbox:latest';
 const workshop = `t${process.pid}${randomBytes(3).toString('hex')}`;
 
 /** Poll `check` until it returns true, at most `ms`; fails the test with `what` otherwise. */
@@ -79,11 +81,11 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
   const options = () => ({
     workshop,
     kubeconfig: node.kubeconfig,
+    image: SANDBOX_IMAGE,
     imagePullPolicy: 'Never' as const,
     // Small requests: the test node has two busy cores and a control plane of its own.
     requests: { cpu: '10m', memory: '32Mi' },
     limits: { cpu: '1', memory: '512Mi' },
-    maxPods: 12,
   });
   const newDriver = (): KubernetesDriver => {
     const d = new KubernetesDriver(options());
@@ -104,6 +106,8 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
     node = await startKubeNode({ images: [SANDBOX_IMAGE] });
     console.log(`kube node ${node.name}: Ready after ${node.figures.readySeconds.toFixed(1)} s; ${SANDBOX_IMAGE} loaded in ${node.figures.imageLoadSeconds?.toFixed(1)} s`);
     driver = newDriver();
+    // The operator's part (issue 17 §8): deploy/workshop.yaml for this workshop's namespace.
+    await applyWorkshop(node, driver.namespace, workshop);
   }, { timeout: 10 * 60_000 });
 
   afterEach(() => {
@@ -115,7 +119,7 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
     await node?.stop();
   }, { timeout: 5 * 60_000 });
 
-  test('create: a running pod in the workshop namespace, with its quota, limit range and network policy', async () => {
+  test('create: a running pod in the workshop namespace, counted by its quota; no credentials; doctor finds the namespace complete', async () => {
     const sb = await driver.create();
     try {
       assert.equal(await sb.health(), 'running');
@@ -129,15 +133,57 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
       // No credentials of the cluster inside the sandbox.
       const token = await sb.exec(['test', '-e', '/var/run/secrets/kubernetes.io/serviceaccount/token']);
       assert.equal(token.code, 1, 'a service account token is mounted in the sandbox');
-      for (const [kind, name] of [['resourcequota', 'labdeck-sandboxes'], ['limitrange', 'labdeck-sandbox-bounds'], ['networkpolicy', 'labdeck-no-ingress']] as const) {
-        const r = await node.kubectl(['get', kind, '-n', driver.namespace, name, '-o', 'name']);
-        assert.equal(r.code, 0, `${kind}/${name} missing: ${r.stderr}`);
-      }
       const quota = await node.kubectl(['get', 'resourcequota', '-n', driver.namespace, 'labdeck-sandboxes', '-o', 'jsonpath={.status.hard.pods} {.status.used.pods}']);
-      assert.match(quota.stdout, /^12 [1-9]/, `quota counts the sandbox: ${quota.stdout}`);
+      assert.match(quota.stdout, /^250 [1-9]/, `quota counts the sandbox: ${quota.stdout}`);
+      // doctor's view: every object there, and the policies deny the metadata service and this sandbox
+      // to another (the API server is reached here on a published loopback port: not probed).
+      const checks = await driver.checks();
+      assert.deepEqual(checks.filter((c) => !c.ok), [], JSON.stringify(checks));
+      assert.ok(checks.some((c) => c.name.startsWith('egress to another sandbox')), JSON.stringify(checks));
     } finally {
       await driver.destroy(sb);
     }
+  });
+
+  test('securityContext (issue 17 §8): no new privileges, seccomp on, only the sandbox capabilities; what a lab does as root still works', async () => {
+    const sb = await driver.create();
+    try {
+      const status = await ok(sb, "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status");
+      const bits = { CHOWN: 0, DAC_OVERRIDE: 1, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7, NET_BIND_SERVICE: 10 } as const;
+      const mask = SANDBOX_CAPABILITIES.reduce((m, c) => m | (1n << BigInt(bits[c])), 0n).toString(16).padStart(16, '0');
+      assert.match(status, new RegExp(`^CapEff:\\s+${mask}$`, 'm'), status);
+      assert.match(status, new RegExp(`^CapBnd:\\s+${mask}$`, 'm'), status);
+      assert.match(status, /^NoNewPrivs:\s+1$/m, status);
+      assert.match(status, /^Seccomp:\s+2$/m, status);
+      // Kept: files owned by another user, running as another user, ping without NET_RAW.
+      assert.equal(await ok(sb, 'touch /tmp/f && chown 1234:1234 /tmp/f && stat -c %u:%g /tmp/f'), '1234:1234\n');
+      assert.equal(await ok(sb, 'su -s /bin/sh nobody -c "id -u"'), '65534\n');
+      assert.match(await ok(sb, 'ping -c 1 -W 2 127.0.0.1'), /1 received/);
+      // Dropped: device nodes, raw sockets (MKNOD, NET_RAW).
+      const mknod = await sb.exec(['mknod', '/tmp/null2', 'c', '1', '3']);
+      assert.notEqual(mknod.code, 0, 'mknod worked without MKNOD');
+      assert.match(mknod.stderr, /Operation not permitted/);
+      const raw = await sb.exec(['python3', '-c', 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)']);
+      assert.match(raw.stderr, /PermissionError|Operation not permitted/, `a raw socket opened: ${raw.code} ${raw.stderr}`);
+    } finally {
+      await driver.destroy(sb);
+    }
+  });
+
+  test('a namespace without what deploy/workshop.yaml makes: create() refuses, naming every missing object, and makes nothing', async () => {
+    const bare = new KubernetesDriver({ ...options(), workshop: `${workshop}b` });
+    drivers.push(bare);
+    const made = await node.kubectl(['create', 'namespace', bare.namespace]);
+    assert.equal(made.code, 0, made.stderr);
+    await assert.rejects(bare.create(), /namespace .*b lacks ResourceQuota labdeck-sandboxes .*; LimitRange labdeck-sandbox-bounds .*; NetworkPolicy labdeck-no-ingress .*; NetworkPolicy labdeck-sandbox-egress .*deploy\/workshop.yaml/);
+    const failed = (await bare.checks()).filter((c) => !c.ok).map((c) => c.name);
+    assert.ok(failed.includes('Pod Security') && failed.includes('NetworkPolicy labdeck-sandbox-egress'), failed.join(', '));
+    const listed = await node.kubectl(['get', 'pods,resourcequotas,limitranges,networkpolicies', '-n', bare.namespace, '-o', 'name']);
+    assert.equal(listed.stdout.trim(), '', `the driver created ${listed.stdout}`);
+    // Once the operator applies it, the same driver goes on (prepare() is retried after a failure).
+    await applyWorkshop(node, bare.namespace, `${workshop}b`);
+    const sb = await bare.create();
+    await bare.destroy(sb);
   });
 
   test('attach: typed keys reach bash in the pod and its output comes back; resize; env', async () => {

@@ -9,9 +9,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 import { podman, podmanEnv } from '../../server/sandbox/podman/cli.js';
 
 export const KUBE_NODE_IMAGE = process.env.LABDECK_KUBE_IMAGE ?? 'localhost/labdeck-kind-node:v1.20.2';
@@ -37,6 +39,11 @@ export interface KubeNodeOptions {
   images?: string[];
   /** Deadline for Ready; default 240 s (35 s is typical on 2 busy cores: docs/kubernetes-offline.md). */
   readyTimeoutMs?: number;
+  /**
+   * Admission plugins the API server gets beside NodeRestriction (the node's
+   * LABDECK_NODE_ADMISSION_PLUGINS): `PodSecurityPolicy` proves deploy/psp/ on Kubernetes 1.20.
+   */
+  admissionPlugins?: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -104,6 +111,7 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
         '--publish', '127.0.0.1::6443',
         '--ulimit', 'nofile=20000:20000', '--ulimit', 'nproc=8192:8192',
         '--tmpfs', '/tmp', '--tmpfs', '/run', '--volume', '/var',
+        ...(opts.admissionPlugins?.length ? ['--env', `LABDECK_NODE_ADMISSION_PLUGINS=${opts.admissionPlugins.join(',')}`] : []),
         KUBE_NODE_IMAGE,
       ],
       { timeoutMs: 60_000 },
@@ -139,6 +147,13 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
       return r.stdout.trim() === 'True';
     });
     const readySeconds = (performance.now() - started) / 1000;
+    if (opts.admissionPlugins?.length) {
+      // An image built before the variable existed would ignore it, and the test would prove nothing.
+      // (The entrypoint writes the flag before it starts kubelet, so it is there once the node is Ready.)
+      const flag = `--enable-admission-plugins=NodeRestriction,${opts.admissionPlugins.join(',')}`;
+      const m = await podman(['exec', name, 'grep', '-c', '--', flag, '/etc/kubernetes/manifests/kube-apiserver.yaml']);
+      if (m.stdout.trim() !== '1') throw new Error(`${KUBE_NODE_IMAGE} does not take LABDECK_NODE_ADMISSION_PLUGINS (its API server lacks ${flag}): rebuild it with \`npm run kube:build\``);
+    }
     // The API server's certificate names 127.0.0.1 (kube/node/files/usr/local/bin/labdeck-node-pki).
     const admin = await podman(['exec', name, 'cat', '/etc/kubernetes/admin.conf']);
     if (admin.code !== 0) throw new Error(`read admin.conf: ${admin.stderr}`);
@@ -150,6 +165,30 @@ export async function startKubeNode(opts: KubeNodeOptions = {}): Promise<KubeNod
     await stop();
     throw err;
   }
+}
+
+const DEPLOY_WORKSHOP = fileURLToPath(new URL('../../deploy/workshop.yaml', import.meta.url));
+
+/**
+ * deploy/workshop.yaml's objects for another workshop, as an operator copies the file: every
+ * `labdeck-default` becomes `namespace`, the namespace's `labdeck.workshop` label `workshop`. As
+ * JSON, for `kubectl apply -f -`. The server needs these before it can make a sandbox (issue 17 §8).
+ */
+export async function workshopObjects(namespace: string, workshop: string): Promise<string> {
+  const rename = (v: unknown): unknown => {
+    if (v === 'labdeck-default') return namespace;
+    if (Array.isArray(v)) return v.map(rename);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'labdeck.workshop' ? workshop : rename(x)]));
+    return v;
+  };
+  const docs = YAML.parseAllDocuments(await readFile(DEPLOY_WORKSHOP, 'utf8')).map((d) => rename(d.toJS()));
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs.filter(Boolean) });
+}
+
+/** Apply deploy/workshop.yaml for `workshop` in `namespace` on the node (admin credentials). */
+export async function applyWorkshop(node: KubeNode, namespace: string, workshop: string): Promise<void> {
+  const r = await node.kubectl(['apply', '-f', '-'], await workshopObjects(namespace, workshop));
+  if (r.code !== 0) throw new Error(`apply deploy/workshop.yaml for ${namespace}: ${r.stderr}`);
 }
 
 /** Remove every test node a killed earlier run of this prefix left behind. */

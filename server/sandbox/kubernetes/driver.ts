@@ -1,9 +1,10 @@
 /**
  * The `kubernetes` driver: one pod per sandbox, in one namespace per workshop, from the labdeck sandbox
  * image; shells and checks over the API server's exec endpoint (no kubectl). One concern per file:
- * manifests.ts (the objects), channel.ts (an exec socket), exec-shell.ts (a Shell over it), sandbox.ts
- * (one pod), and this driver (namespace set-up, create, adopt, destroy). docs/kubernetes-driver.md
- * has the design, the RBAC it needs and what was measured.
+ * manifests.ts (the pod), namespace.ts (the namespace the operator made, read and checked),
+ * network-policy.ts (what its policies allow), channel.ts (an exec socket), exec-shell.ts (a Shell over
+ * it), sandbox.ts (one pod), and this driver (create, adopt, destroy). docs/kubernetes-driver.md has
+ * the design, the RBAC it needs and what was measured.
  *
  * Which attendee has which sandbox is the store's fact (docs/architecture.md#the-sandbox-assignment),
  * so pods carry the workshop's label, never an attendee's: adopt() lists this workshop's pods and the
@@ -18,18 +19,9 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Config } from '../../config.js';
-import type { DriverInfo, ProgressListener, Sandbox, SandboxDriver } from '../driver.js';
-import {
-  cpuQuantity,
-  memoryQuantity,
-  LABEL_WORKSHOP,
-  limitRangeObject,
-  namespaceObject,
-  networkPolicyObject,
-  podObject,
-  quotaObject,
-  type WorkshopSpec,
-} from './manifests.js';
+import type { DriverCheck, DriverInfo, ProgressListener, Sandbox, SandboxDriver } from '../driver.js';
+import { cpuQuantity, memoryQuantity, LABEL_WORKSHOP, podObject, type WorkshopSpec } from './manifests.js';
+import { missingError, namespaceChecks, probesFor, readNamespaceFacts } from './namespace.js';
 import { KubernetesSandbox, api, errorText, podHealth } from './sandbox.js';
 
 export interface KubernetesDriverOptions {
@@ -44,7 +36,6 @@ export interface KubernetesDriverOptions {
   /** Per-sandbox limits and requests as Kubernetes quantities. */
   limits?: WorkshopSpec['limits'];
   requests?: WorkshopSpec['requests'];
-  maxPods?: number;
   /** A RuntimeClass (e.g. `sysbox-runc`, `kata`) for workshops that run nested containers; null for the cluster's default. */
   runtimeClass?: string | null;
   /** How long a new pod may take to run (image pull, scheduling). */
@@ -57,25 +48,23 @@ export const KUBERNETES_DEFAULTS = {
   imagePullPolicy: 'IfNotPresent' as const,
   limits: { cpu: '1', memory: '1Gi' },
   requests: { cpu: '250m', memory: '256Mi' },
-  maxPods: 250,
   runtimeClass: null,
   startTimeoutMs: 120_000,
 };
 
 const WORKSHOP_RE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
-/** The driver the server's settings describe (select.ts): SANDBOX_IMAGE, _MEMORY and _CPUS are shared with podman. */
+/** The driver the server's settings describe (select.ts): SANDBOX_IMAGE, _MEMORY and _CPUS are config.sandbox's, shared with podman. */
 export function kubernetesDriverFor(config: Config): KubernetesDriver {
   const k = config.kubernetes;
   return new KubernetesDriver({
     workshop: config.workshop,
     kubeconfig: k.kubeconfig,
     namespacePrefix: k.namespacePrefix,
-    image: config.podman.image,
+    image: config.sandbox.image,
     imagePullPolicy: k.imagePullPolicy,
-    limits: { cpu: cpuQuantity(config.podman.cpus), memory: memoryQuantity(config.podman.memory) },
+    limits: { cpu: cpuQuantity(config.sandbox.cpus), memory: memoryQuantity(config.sandbox.memory) },
     requests: k.requests,
-    maxPods: k.maxPods,
     runtimeClass: k.runtimeClass,
   });
 }
@@ -109,7 +98,7 @@ export class KubernetesDriver implements SandboxDriver {
   private readonly net: NetworkingV1Api;
   private readonly startTimeoutMs: number;
   private readonly sandboxes = new Map<string, KubernetesSandbox>();
-  /** The namespace and its policy objects, made once per driver (create() awaits it). */
+  /** The namespace and its policy objects, checked once per driver (create() awaits it). */
   private prepared: Promise<void> | null = null;
 
   constructor(options: KubernetesDriverOptions) {
@@ -119,7 +108,6 @@ export class KubernetesDriver implements SandboxDriver {
     const o = { ...KUBERNETES_DEFAULTS, ...options };
     this.namespace = `${o.namespacePrefix}${o.workshop}`;
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(this.namespace)) throw new Error(`namespace ${JSON.stringify(this.namespace)} is not a valid name`);
-    if (!Number.isInteger(o.maxPods) || o.maxPods < 1) throw new Error('maxPods must be a whole number >= 1');
     this.spec = {
       workshop: o.workshop,
       namespace: this.namespace,
@@ -127,7 +115,6 @@ export class KubernetesDriver implements SandboxDriver {
       imagePullPolicy: o.imagePullPolicy,
       limits: o.limits,
       requests: o.requests,
-      maxPods: o.maxPods,
       runtimeClass: o.runtimeClass,
     };
     this.startTimeoutMs = o.startTimeoutMs;
@@ -141,30 +128,22 @@ export class KubernetesDriver implements SandboxDriver {
     };
   }
 
-  /** The objects this driver sends, for the deploy/ test and the docs. */
+  /** The pod this driver sends (podObject's input), for the tests. */
   get workshopSpec(): WorkshopSpec {
     return this.spec;
   }
 
   /**
-   * Make sure the namespace, its quota, limit range and network policy exist: each is read first and
-   * created only when missing, so that a server whose namespace the operator made (deploy/: no
-   * cluster-wide rights) never needs the right to create namespaces.
+   * Check, once, that the operator's namespace holds what deploy/workshop.yaml makes (namespace.ts):
+   * the server never creates or changes it (issue 17 §8), so a missing object fails every create()
+   * with its name until it is applied. Then wait for the namespace's default ServiceAccount, which the
+   * controller-manager makes a moment after the namespace (a pod created before it is refused).
    */
   private prepare(): Promise<void> {
     this.prepared ??= (async () => {
       const ns = this.namespace;
-      const name = (o: { metadata?: { name?: string } }): string => o.metadata?.name ?? '';
-      const nsObject = namespaceObject(this.spec);
-      await ensure(() => this.core.readNamespace({ name: ns }), () => this.core.createNamespace({ body: nsObject }));
-      const quota = quotaObject(this.spec);
-      await ensure(() => this.core.readNamespacedResourceQuota({ name: name(quota), namespace: ns }), () => this.core.createNamespacedResourceQuota({ namespace: ns, body: quota }));
-      const limits = limitRangeObject(this.spec);
-      await ensure(() => this.core.readNamespacedLimitRange({ name: name(limits), namespace: ns }), () => this.core.createNamespacedLimitRange({ namespace: ns, body: limits }));
-      const policy = networkPolicyObject(this.spec);
-      await ensure(() => this.net.readNamespacedNetworkPolicy({ name: name(policy), namespace: ns }), () => this.net.createNamespacedNetworkPolicy({ namespace: ns, body: policy }));
-      // The controller-manager creates the namespace's default ServiceAccount a moment after the
-      // namespace; a pod created before that is refused.
+      const missing = missingError(await readNamespaceFacts(this.core, this.net, ns));
+      if (missing) throw missing;
       const end = Date.now() + 30_000;
       for (;;) {
         try {
@@ -180,6 +159,27 @@ export class KubernetesDriver implements SandboxDriver {
       throw new Error(`prepare namespace ${this.namespace}: ${errorText(err)}`);
     });
     return this.prepared;
+  }
+
+  /**
+   * `npm run doctor`: the namespace's objects and Pod Security label, and whether its NetworkPolicies
+   * deny a sandbox the cloud metadata service, the API server (as this server reaches it) and another
+   * sandbox (namespace.ts).
+   */
+  async checks(): Promise<DriverCheck[]> {
+    let facts;
+    try {
+      facts = await readNamespaceFacts(this.core, this.net, this.namespace);
+    } catch (err) {
+      return [{ name: `namespace ${this.namespace}`, ok: false, detail: errorText(err) }];
+    }
+    let podIp: string | null = null;
+    if (facts.labels) {
+      const pods = await api('list pods', this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL_WORKSHOP}=${this.spec.workshop}` })).catch(() => null);
+      podIp = pods?.items.find((p) => p.status?.podIP)?.status?.podIP ?? null;
+    }
+    const server = this.kc.getCurrentCluster()?.server ?? '';
+    return namespaceChecks(facts, await probesFor(server, podIp, facts.labels ?? {}));
   }
 
   async create(onProgress?: ProgressListener): Promise<Sandbox> {
@@ -289,21 +289,6 @@ export class KubernetesDriver implements SandboxDriver {
   async close(): Promise<void> {
     for (const s of this.sandboxes.values()) for (const shell of s.shells) shell.kill();
     this.sandboxes.clear();
-  }
-}
-
-/** Read; create when the read says 404; another server creating it meanwhile (409) is fine. */
-async function ensure(read: () => Promise<unknown>, create: () => Promise<unknown>): Promise<void> {
-  try {
-    await api('read', read());
-    return;
-  } catch (err) {
-    if (!(err instanceof ApiException && err.code === 404)) throw err;
-  }
-  try {
-    await api('create', create());
-  } catch (err) {
-    if (!(err instanceof ApiException && err.code === 409)) throw err;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The kubernetes driver's pure parts: the objects it sends, quantities, exit statuses, pod health, the
- * shell command, its settings. What the cluster does with them is test/integration/kubernetes-driver.test.ts.
+ * The kubernetes driver's pure parts: the pod it sends, quantities, exit statuses, pod health, the
+ * shell command, its settings. What the cluster does with them is test/integration/kubernetes-driver.test.ts;
+ * deploy/'s objects are kubernetes-deploy.test.ts's (and namespace.test.ts's).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from '../../config.js';
 import { exitCodeOf } from './channel.js';
 import { loadKubeConfig } from './driver.js';
-import { cpuQuantity, memoryQuantity, podObject, quotaObject, timesQuantity, type WorkshopSpec } from './manifests.js';
+import { cpuQuantity, memoryQuantity, PING_GROUP_RANGE, podObject, SANDBOX_CAPABILITIES, type WorkshopSpec } from './manifests.js';
 import { api, podHealth, shellCommand } from './sandbox.js';
 
 const spec: WorkshopSpec = {
@@ -18,17 +19,28 @@ const spec: WorkshopSpec = {
   imagePullPolicy: 'IfNotPresent',
   limits: { cpu: '1', memory: '1Gi' },
   requests: { cpu: '250m', memory: '256Mi' },
-  maxPods: 200,
   runtimeClass: null,
 };
 
-test('quantities: podman sizes and CPU counts as Kubernetes quantities; scaled for the quota', () => {
+test('quantities: podman sizes and CPU counts as Kubernetes quantities', () => {
   for (const [from, to] of [['1g', '1Gi'], ['512m', '512Mi'], ['64K', '64Ki'], ['1048576', '1048576'], ['7b', '7']] as const) assert.equal(memoryQuantity(from), to);
   assert.throws(() => memoryQuantity('1.5g'), /not a memory size/);
   assert.deepEqual([cpuQuantity(1), cpuQuantity(2), cpuQuantity(0.5), cpuQuantity(0.0001)], ['1', '2', '500m', '1m']);
-  assert.deepEqual([timesQuantity('250m', 200), timesQuantity('1Gi', 200), timesQuantity('0.5', 3)], ['50000m', '200Gi', '1.500']);
-  assert.throws(() => timesQuantity('lots', 2), /not a Kubernetes quantity/);
-  assert.deepEqual(quotaObject(spec).spec?.hard, { pods: '200', 'requests.cpu': '50000m', 'requests.memory': '51200Mi', 'limits.cpu': '200', 'limits.memory': '200Gi' });
+});
+
+/** Pod Security Standards' baseline: the only capabilities a container may add (kubernetes.io, "Pod Security Standards"). */
+const BASELINE_CAPABILITIES = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'];
+
+test('pod security context (issue 17 §8): no escalation, RuntimeDefault seccomp, every capability dropped but the sandbox list, no host namespaces', () => {
+  const pod = podObject(spec, 'sandbox-1');
+  const c = pod.spec!.containers[0]!;
+  assert.deepEqual(c.securityContext, { privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: [...SANDBOX_CAPABILITIES] } });
+  assert.deepEqual(pod.spec?.securityContext, { seccompProfile: { type: 'RuntimeDefault' }, sysctls: [PING_GROUP_RANGE] });
+  assert.deepEqual([pod.spec?.hostNetwork, pod.spec?.hostPID, pod.spec?.hostIPC], [false, false, false]);
+  assert.equal(pod.spec?.volumes, undefined, 'no volume at all, so no hostPath');
+  // Within what baseline admits, and without the ones dropped on purpose (manifests.ts says why).
+  for (const cap of SANDBOX_CAPABILITIES) assert.ok(BASELINE_CAPABILITIES.includes(cap), `${cap} is beyond baseline`);
+  for (const cap of ['NET_RAW', 'MKNOD', 'SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE']) assert.ok(!(SANDBOX_CAPABILITIES as readonly string[]).includes(cap), cap);
 });
 
 test('pod: no cluster credentials, no service links, not restarted in place, runtime class only when set', () => {
@@ -66,7 +78,7 @@ test('shell command: environment passed as env arguments, bad names refused', ()
 
 test('settings: SANDBOX=kubernetes and its variables; bad values name the variable', () => {
   const c = loadConfig({ SANDBOX: 'kubernetes', KUBECONFIG: 'kc.yaml', KUBE_RUNTIME_CLASS: 'kata' }, '/srv', []);
-  assert.equal(c.sandbox, 'kubernetes');
+  assert.equal(c.sandbox.kind, 'kubernetes');
   assert.equal(c.requireJoin, true);
   assert.equal(c.poolSize, 2);
   assert.deepEqual(c.kubernetes, {
@@ -74,9 +86,11 @@ test('settings: SANDBOX=kubernetes and its variables; bad values name the variab
     namespacePrefix: 'labdeck-',
     runtimeClass: 'kata',
     imagePullPolicy: 'IfNotPresent',
-    maxPods: 250,
     requests: { cpu: '250m', memory: '256Mi' },
   });
+  assert.deepEqual(c.sandbox, { kind: 'kubernetes', image: 'localhost/labdeck-sandbox:latest', memory: '1g', cpus: 1 });
+  // The quota is deploy/workshop.yaml's now: a setting that no longer does anything stops the start.
+  assert.throws(() => loadConfig({ KUBE_MAX_PODS: '12' }, '/srv', []), (e: unknown) => e instanceof ConfigError && /KUBE_MAX_PODS=12: .*deploy\/workshop.yaml/.test(e.message));
   assert.equal(loadConfig({ SANDBOX: 'kubernetes' }, '/srv', []).kubernetes.kubeconfig, null);
   assert.throws(() => loadConfig({ KUBE_MEMORY_REQUEST: 'lots' }, '/srv', []), (e: unknown) => e instanceof ConfigError && /KUBE_MEMORY_REQUEST=lots/.test(e.message));
   assert.throws(() => loadConfig({ KUBE_RUNTIME_CLASS: 'Kata!' }, '/srv', []), /KUBE_RUNTIME_CLASS/);

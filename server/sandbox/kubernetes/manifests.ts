@@ -1,16 +1,38 @@
 /**
- * The Kubernetes objects of a workshop, as plain data: its namespace, the namespace's ResourceQuota,
- * LimitRange and NetworkPolicy, and one attendee's pod. Pure functions, so the unit tests and the
- * deploy/ dry-run test see exactly what the driver sends.
+ * The one object the driver makes, as plain data: an attendee's pod. Everything else in the workshop's
+ * namespace (the namespace with its Pod Security labels, ResourceQuota, LimitRange, NetworkPolicies,
+ * the server's Role) is deploy/workshop.yaml's: the operator applies it, the server only reads it
+ * (issue 17 §8: a server that could write its own policy could open it up). namespace.ts checks it.
+ * Pure functions, so the unit tests see exactly what the driver sends.
  */
-import type { V1LimitRange, V1Namespace, V1NetworkPolicy, V1Pod, V1ResourceQuota } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 
-/** Every object the driver creates carries these; adopt() and the tests' clean-up select by them. */
+/** Every pod the driver creates carries these; adopt() and the tests' clean-up select by them. */
 export const LABEL_WORKSHOP = 'labdeck.workshop';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'labdeck';
 /** The one container of a sandbox pod: exec names it. */
 export const SANDBOX_CONTAINER = 'sandbox';
+
+/**
+ * The capabilities a sandbox's root keeps; every other one is dropped (issue 17 §8). What a lab does as
+ * root in its pod: install packages and own files (CHOWN, DAC_OVERRIDE, FOWNER, FSETID), run things as
+ * another user (SETUID, SETGID: `su`, apt's `_apt`), signal processes of other users (KILL: also what
+ * stop() and the shell sweep need), serve on a port below 1024 (NET_BIND_SERVICE). Dropped from the
+ * runtime's default set: NET_RAW (raw sockets: spoofed packets to other pods; `ping` works without it,
+ * through ICMP datagram sockets, see PING_GROUP_RANGE), MKNOD, SETFCAP, SETPCAP, SYS_CHROOT,
+ * AUDIT_WRITE. All of these are in Pod Security's baseline list; restricted allows none but
+ * NET_BIND_SERVICE (docs/kubernetes-driver.md says what restricted breaks).
+ */
+export const SANDBOX_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'SETUID', 'SETGID', 'KILL', 'NET_BIND_SERVICE'] as const;
+
+/**
+ * `ping` without NET_RAW: the sandbox image strips ping's file capability (sandbox/build-rootfs.sh) so
+ * it falls back to ICMP datagram sockets, which the kernel allows to the groups in this range. A "safe"
+ * sysctl (namespaced to the pod's network): allowed by baseline and restricted, and by PodSecurityPolicy
+ * without listing it.
+ */
+export const PING_GROUP_RANGE = { name: 'net.ipv4.ping_group_range', value: '0 2147483647' };
 
 export interface WorkshopSpec {
   workshop: string;
@@ -20,17 +42,11 @@ export interface WorkshopSpec {
   /** Per sandbox, as Kubernetes quantities (`1Gi`, `500m`). */
   limits: { cpu: string; memory: string };
   requests: { cpu: string; memory: string };
-  /** Sandbox pods the namespace may hold at once (the ResourceQuota's `pods`). */
-  maxPods: number;
   runtimeClass: string | null;
 }
 
 function meta(spec: WorkshopSpec, name: string): { name: string; labels: Record<string, string> } {
   return { name, labels: { [LABEL_WORKSHOP]: spec.workshop, [LABEL_MANAGED_BY]: MANAGED_BY } };
-}
-
-export function namespaceObject(spec: WorkshopSpec): V1Namespace {
-  return { apiVersion: 'v1', kind: 'Namespace', metadata: meta(spec, spec.namespace) };
 }
 
 /** podman's `--memory` form (`1g`, `512m`, bytes) as a Kubernetes quantity (`1Gi`, `512Mi`). */
@@ -47,62 +63,14 @@ export function cpuQuantity(cpus: number): string {
   return Number.isInteger(cpus) ? String(cpus) : `${Math.max(1, Math.round(cpus * 1000))}m`;
 }
 
-/** Scale a quantity like `1Gi` or `500m` by a whole number, keeping its unit. */
-export function timesQuantity(quantity: string, n: number): string {
-  const m = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(quantity);
-  if (!m) throw new Error(`not a Kubernetes quantity: ${quantity}`);
-  const value = Number(m[1]) * n;
-  return `${Number.isInteger(value) ? value : value.toFixed(3)}${m[2]}`;
-}
-
 /**
- * The namespace can never hold more than `maxPods` sandboxes, nor more than that many sandboxes' worth
- * of CPU and memory: a runaway pool or a bug cannot take the cluster down with it.
+ * One attendee's sandbox. Its security context is what deploy/workshop.yaml's Pod Security level
+ * (baseline) and deploy/psp/'s PodSecurityPolicy (Kubernetes up to 1.24) admit, and no more than a lab
+ * needs: no privilege escalation (setuid binaries gain nothing), the runtime's default seccomp filter,
+ * SANDBOX_CAPABILITIES only, no host namespaces, no service account token. Nested containers (podman
+ * in the pod) need more than this allows: a RuntimeClass such as sysbox-runc (KUBE_RUNTIME_CLASS), never
+ * `privileged`.
  */
-export function quotaObject(spec: WorkshopSpec): V1ResourceQuota {
-  return {
-    apiVersion: 'v1',
-    kind: 'ResourceQuota',
-    metadata: meta(spec, 'labdeck-sandboxes'),
-    spec: {
-      hard: {
-        pods: String(spec.maxPods),
-        'requests.cpu': timesQuantity(spec.requests.cpu, spec.maxPods),
-        'requests.memory': timesQuantity(spec.requests.memory, spec.maxPods),
-        'limits.cpu': timesQuantity(spec.limits.cpu, spec.maxPods),
-        'limits.memory': timesQuantity(spec.limits.memory, spec.maxPods),
-      },
-    },
-  };
-}
-
-/** Any container in the namespace (an attendee's `kubectl run` too, if RBAC ever allowed it) gets the sandbox's bounds. */
-export function limitRangeObject(spec: WorkshopSpec): V1LimitRange {
-  return {
-    apiVersion: 'v1',
-    kind: 'LimitRange',
-    metadata: meta(spec, 'labdeck-sandbox-bounds'),
-    spec: {
-      limits: [{ type: 'Container', _default: { ...spec.limits }, defaultRequest: { ...spec.requests }, max: { ...spec.limits } }],
-    },
-  };
-}
-
-/**
- * No ingress to any pod of the namespace: an attendee's pod cannot open a connection to another's (nor
- * can anything else in the cluster). Egress stays open (labs download things). Enforced only by a CNI
- * plugin that implements NetworkPolicy (Calico, Cilium, kube-router…); the offline node's `bridge`
- * plugin accepts the object and enforces nothing (docs/kubernetes-driver.md).
- */
-export function networkPolicyObject(spec: WorkshopSpec): V1NetworkPolicy {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta(spec, 'labdeck-no-ingress'),
-    spec: { podSelector: {}, policyTypes: ['Ingress'] },
-  };
-}
-
 export function podObject(spec: WorkshopSpec, name: string): V1Pod {
   return {
     apiVersion: 'v1',
@@ -110,6 +78,10 @@ export function podObject(spec: WorkshopSpec, name: string): V1Pod {
     metadata: meta(spec, name),
     spec: {
       hostname: 'sandbox',
+      // No host namespaces (the defaults, written out so that a reader and the tests see them).
+      hostNetwork: false,
+      hostPID: false,
+      hostIPC: false,
       // The pause container becomes PID 1 and reaps the attendee's orphans (podman's --init).
       shareProcessNamespace: true,
       // No credentials of the cluster inside an attendee's pod, and no list of the namespace's services.
@@ -120,13 +92,21 @@ export function podObject(spec: WorkshopSpec, name: string): V1Pod {
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 0,
       ...(spec.runtimeClass ? { runtimeClassName: spec.runtimeClass } : {}),
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' }, sysctls: [{ ...PING_GROUP_RANGE }] },
       containers: [
         {
           name: SANDBOX_CONTAINER,
           image: spec.image,
           imagePullPolicy: spec.imagePullPolicy,
+          // The pod's main process; the attendee's shell is started by exec (sandbox.ts). Issue 19's
+          // in-sandbox agent changes this line, and only this one.
           command: ['sleep', 'infinity'],
           workingDir: '/root',
+          securityContext: {
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'], add: [...SANDBOX_CAPABILITIES] },
+          },
           resources: { limits: { ...spec.limits }, requests: { ...spec.requests } },
         },
       ],

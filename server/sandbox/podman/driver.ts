@@ -14,8 +14,9 @@
  * (docs/architecture.md#the-sandbox-assignment). adopt() only finds this workshop's containers by label.
  */
 import { randomBytes } from 'node:crypto';
-import type { DriverInfo, ProgressListener, Sandbox, SandboxDriver } from '../driver.js';
+import type { DriverCheck, DriverInfo, ProgressListener, Sandbox, SandboxDriver } from '../driver.js';
 import { podman, podmanOk } from './cli.js';
+import { hostChecks } from './host-check.js';
 import { ensureDevicesParent, ensureSandboxIsolation, pickSandboxSubnet } from './isolation.js';
 import { runFlags, type PodmanIsolation } from './run-flags.js';
 import { PodmanSandbox } from './sandbox.js';
@@ -93,6 +94,11 @@ export class PodmanDriver implements SandboxDriver {
   runFlags(): string[] {
     const { pidsLimit, memory, cpus, isolation } = this.opts;
     return runFlags({ isolation, pidsLimit, memory, cpus, devicesParent: this.underLabdeckParent });
+  }
+
+  /** `npm run doctor`: the host checks (host-check.ts), the live ones with a sandbox of this driver. */
+  checks(): Promise<DriverCheck[]> {
+    return hostChecks(this, { image: this.opts.image, isolation: this.opts.isolation });
   }
 
   async create(onProgress?: ProgressListener): Promise<Sandbox> {

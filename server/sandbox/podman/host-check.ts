@@ -1,5 +1,5 @@
 /**
- * Host checks for the podman driver: what a host must have before a sandbox can start, each failure
+ * Host checks for the podman driver (PodmanDriver.checks()): what a host must have before a sandbox can start, each failure
  * named with the command that fixes it. Shared by `npm run doctor` (a workshop host) and the smoke test
  * that `npm test` runs before any test (scripts/smoke-system.ts), so both print the same lines.
  *
@@ -11,18 +11,11 @@
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { PodmanDriver } from './podman/driver.js';
-import { podman } from './podman/cli.js';
+import type { DriverCheck, SandboxDriver } from '../driver.js';
+import { podman } from './cli.js';
 
-export interface HostCheck {
-  /** What was checked, e.g. `catatonit` or `nested container`. */
-  name: string;
-  ok: boolean;
-  /** What was found: a version, a path, or what is wrong. One line. */
-  detail: string;
-  /** The command or package that fixes a failure. */
-  fix?: string;
-}
+export { formatCheck } from '../driver.js';
+export type HostCheck = DriverCheck;
 
 /**
  * podman's default `init_path`: the binary that `--init` runs as PID 1 (catatonit, from Debian's
@@ -40,11 +33,6 @@ const HOST_COMMANDS: { name: string; pkg: string; why: string }[] = [
   { name: 'conmon', pkg: 'conmon', why: 'podman\'s container monitor' },
   { name: 'iptables', pkg: 'iptables', why: 'labdeck\'s isolation rule between sandboxes' },
 ];
-
-/** One line per check: `✓ name: detail` or `✗ name: detail — fix: …`. */
-export function formatCheck(c: HostCheck): string {
-  return c.ok ? `✓ ${c.name}: ${c.detail}` : `✗ ${c.name}: ${c.detail}${c.fix ? ` — fix: ${c.fix}` : ''}`;
-}
 
 async function isExecutable(file: string): Promise<boolean> {
   try {
@@ -205,7 +193,7 @@ export async function checkInitContainer(image: string, opts: { initPath?: strin
  * a nested container from an image imported from the sandbox's own files (no registry), which makes
  * nested podman mount fuse-overlayfs. The sandbox is destroyed on every path.
  */
-export async function checkNestedContainer(driver: PodmanDriver): Promise<HostCheck> {
+export async function checkNestedContainer(driver: SandboxDriver): Promise<HostCheck> {
   const name = `nested container in an ${driver.info.isolation}`;
   const started = performance.now();
   let sandbox;
@@ -231,7 +219,7 @@ export async function checkNestedContainer(driver: PodmanDriver): Promise<HostCh
  * Every check, cheapest first. The live ones run only when the static ones pass: with catatonit or
  * /dev/fuse missing they can only fail for the reason already printed, so each problem is named once.
  */
-export async function hostChecks(driver: PodmanDriver, opts: { image: string; isolation: 'isolated' | 'privileged' }): Promise<HostCheck[]> {
+export async function hostChecks(driver: SandboxDriver, opts: { image: string; isolation: 'isolated' | 'privileged' }): Promise<HostCheck[]> {
   const checks = await staticHostChecks({ isolation: opts.isolation });
   if (checks.some((c) => !c.ok)) return checks;
   const init = await checkInitContainer(opts.image);
