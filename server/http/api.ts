@@ -168,14 +168,15 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
 
 async function instructorApi(res: ServerResponse, p: string, method: string, deps: ApiDeps): Promise<boolean> {
   if (p === '/api/instructor/attendees' && method === 'GET') {
-    // The live session, where there is one, is fresher than the store.
+    // The live session, where there is one, says whether a browser is attached and how its sandbox is;
+    // where the attendee is in a lab is the store's (issue 18 bug 2: the session keeps no copy).
     const out = deps.store.attendees().map((r): InstructorAttendee => {
       const s = deps.sessions.get(r.attendee);
       return {
         attendee: r.attendee,
         name: r.name,
-        labId: s?.labId ?? r.labId,
-        step: s?.step ?? r.step,
+        labId: r.labId,
+        step: r.step,
         runs: r.runs,
         connected: s?.connected ?? false,
         sandbox: s?.sandboxInfo ?? (r.sandboxId ? { id: r.sandboxId, driver: r.driver, health: 'unknown (not connected)' } : null),
