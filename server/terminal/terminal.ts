@@ -116,7 +116,7 @@ export class Terminal {
     this.client_?.sendJson(msg);
   }
 
-  /** A browser said hello: it drives this terminal now. Returns the one it replaced (told and closed). */
+  /** A browser said hello: it drives this terminal now; the one it replaces is told and closed (4001). */
   connect(client: ClientLink, size: TermSize): void {
     const previous = this.client_;
     if (previous && previous !== client) {

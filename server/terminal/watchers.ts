@@ -27,7 +27,7 @@ export interface WatchLink {
   close(code: number, reason: string): void;
 }
 
-/** What the set needs from its session. */
+/** What the set needs from its terminal (terminal.ts). */
 export interface WatchedShell {
   /** The live shell's retained output and size, or null while there is none. */
   screen(): { bytes: Buffer; size: TermSize } | null;
