@@ -9,6 +9,7 @@
  * frame is one JSON object with a string-literal `type`, validated on both sides.
  */
 import { z } from 'zod';
+import { FRAME_ERROR_CODES } from './frame';
 
 export const CLASS_PATH = '/ws/class';
 
@@ -72,8 +73,8 @@ export const classServerMessage = z.discriminatedUnion('type', [
   /** Rows added or changed since the last frame, and ids gone from the workshop. */
   z.object({ type: z.literal('update'), rows: z.array(ClassRowSchema), removed: z.array(z.string()), at: z.number() }),
   z.object({ type: z.literal('settings'), settings: StuckSettingsSchema }),
-  /** A frame the server refused; the socket stays open (closed after too many). */
-  z.object({ type: z.literal('error'), code: z.enum(['bad-json', 'bad-message', 'too-large']), message: z.string() }),
+  /** A frame the server refused; the socket stays open unless `fatal` (closed after too many: `too-many-errors`). */
+  z.object({ type: z.literal('error'), code: z.enum(FRAME_ERROR_CODES), message: z.string(), fatal: z.boolean().optional() }),
 ]);
 export type ClassServerMessage = z.infer<typeof classServerMessage>;
 
@@ -92,29 +93,3 @@ export const classClientMessage = z.discriminatedUnion('type', [
 ]);
 export type ClassClientMessage = z.infer<typeof classClientMessage>;
 
-export type ClassParse<T> = { ok: true; message: T } | { ok: false; code: 'bad-json' | 'bad-message' | 'too-large'; message: string };
-
-function parseWith<T>(schema: z.ZodType<T>, text: string, maxBytes: number): ClassParse<T> {
-  if (text.length > maxBytes) return { ok: false, code: 'too-large', message: `frames are at most ${maxBytes} bytes` };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { ok: false, code: 'bad-json', message: 'not JSON' };
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    return { ok: false, code: 'bad-message', message: `${first?.path.join('.') || 'frame'}: ${first?.message ?? 'invalid'}` };
-  }
-  return { ok: true, message: parsed.data };
-}
-
-export function parseClassClientMessage(text: string): ClassParse<ClassClientMessage> {
-  return parseWith(classClientMessage, text, MAX_CLASS_FRAME_BYTES);
-}
-
-/** The page's side: a frame from the server (big: a snapshot of 1000 rows). */
-export function parseClassServerMessage(text: string): ClassParse<ClassServerMessage> {
-  return parseWith(classServerMessage, text, 16 * 1024 * 1024);
-}

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK_EVERY_BYTES, HIGH_WATERMARK, LOW_WATERMARK, MAX_CLIENT_FRAME_BYTES, clampSize, parseClientMessage, parseServerMessage } from './protocol.js';
+import { MAX_SERVER_FRAME_BYTES, parseFrame } from './frame.js';
+import { ACK_EVERY_BYTES, HIGH_WATERMARK, LOW_WATERMARK, MAX_CLIENT_FRAME_BYTES, clampSize, clientMessage, serverMessage } from './protocol.js';
+
+const parseClient = (text: string) => parseFrame(clientMessage, text, MAX_CLIENT_FRAME_BYTES);
+const parseServer = (text: string) => parseFrame(serverMessage, text, MAX_SERVER_FRAME_BYTES);
 
 test('flow-control invariant: ack step < low < high watermark', () => {
   assert.ok(ACK_EVERY_BYTES < LOW_WATERMARK && LOW_WATERMARK < HIGH_WATERMARK);
@@ -29,13 +33,9 @@ const cases: Array<[string, string, string | null]> = [
 ];
 
 for (const [name, frame, code] of cases) {
-  test(`parseClientMessage: ${name}`, () => {
-    const r = parseClientMessage(frame);
-    if (code === null) assert.equal(r.ok, true, JSON.stringify(r.error));
-    else {
-      assert.equal(r.ok, false);
-      assert.equal(r.error?.code, code);
-    }
+  test(`a client frame: ${name}`, () => {
+    const r = parseClient(frame);
+    assert.equal(r.ok ? null : r.code, code, r.ok ? '' : r.error);
   });
 }
 
@@ -66,11 +66,12 @@ const serverCases: Array<[string, unknown, boolean]> = [
 ];
 
 for (const [name, msg, ok] of serverCases) {
-  test(`parseServerMessage: ${name}`, () => {
-    assert.equal(parseServerMessage(JSON.stringify(msg)).ok, ok);
+  test(`a server frame: ${name}`, () => {
+    assert.equal(parseServer(JSON.stringify(msg)).ok, ok);
   });
 }
 
-test('parseServerMessage: not JSON is an error, not a throw', () => {
-  assert.equal(parseServerMessage('{').ok, false);
+test('a server frame that is not JSON is an error, not a throw', () => {
+  const r = parseServer('{');
+  assert.equal(r.ok ? 'ok' : r.code, 'bad-json');
 });

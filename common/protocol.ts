@@ -8,6 +8,7 @@
  *  - Binary frames client → server are rejected (keystrokes travel as `input` JSON so they can be validated).
  */
 import { z } from 'zod';
+import { FRAME_ERROR_CODES } from './frame'; // no `.js`: the browser bundler (Turbopack) does not map it to the .ts file
 
 export const PROTOCOL_VERSION = 1;
 
@@ -80,12 +81,15 @@ export type ClientMessage = z.infer<typeof clientMessage>;
 
 /** Why a frame was rejected or an action failed; the `code` of an `error` message. */
 export const errorCode = z.enum([
-  'bad-json',
-  'bad-message',
-  'too-large',
-  'binary-not-accepted',
+  /** A refused frame (common/frame.ts): bad-json, bad-message, too-large, binary-not-accepted, too-many-errors. */
+  ...FRAME_ERROR_CODES,
   'not-ready',
   'unknown-block',
+  /**
+   * A `progress` frame naming a lab this server has not loaded, or a step that lab does not have
+   * (issue 17 §5): nothing is stored.
+   */
+  'unknown-step',
   'spawn-failed',
   /** A limit of this server was reached (sessions, connections per attendee); `fatal` says whether retrying helps. */
   'limit',
@@ -98,7 +102,6 @@ export const errorCode = z.enum([
   'input-overflow',
   /** No `hello` within the deadline after the socket opened. */
   'hello-timeout',
-  'too-many-errors',
   /** No join, no shell (REQUIRE_JOIN=1): this browser has not joined an open workshop; the page links to /join. */
   'join-required',
 ]);
@@ -106,7 +109,7 @@ export type ErrorCode = z.infer<typeof errorCode>;
 
 /**
  * Server → client text frames. Not `.strict()`: a page loaded from an older build keeps working when a
- * newer server adds a field; an unknown `type` is still rejected (parseServerMessage returns an error).
+ * newer server adds a field; an unknown `type` is still rejected (parseFrame returns an error).
  */
 export const serverMessage = z.discriminatedUnion('type', [
   /** Sandbox start progress; `fraction` in [0, 1]. */
@@ -182,51 +185,6 @@ export const serverMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), code: errorCode, message: z.string(), fatal: z.boolean().optional() }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
-
-export interface ParseResult {
-  ok: boolean;
-  message?: ClientMessage;
-  error?: { code: ErrorCode; message: string };
-}
-
-/** Parse and validate one text frame from a client. Never throws. */
-export function parseClientMessage(text: string): ParseResult {
-  if (text.length > MAX_CLIENT_FRAME_BYTES) {
-    return { ok: false, error: { code: 'too-large', message: `frame of ${text.length} chars exceeds ${MAX_CLIENT_FRAME_BYTES}` } };
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { ok: false, error: { code: 'bad-json', message: 'frame is not valid JSON' } };
-  }
-  const parsed = clientMessage.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
-    return { ok: false, error: { code: 'bad-message', message: `invalid message${where}: ${issue?.message ?? 'unknown'}` } };
-  }
-  return { ok: true, message: parsed.data };
-}
-
-export type ServerParseResult = { ok: true; message: ServerMessage } | { ok: false; error: string };
-
-/** Parse and validate one text frame from the server (the browser, the tests and the bench). Never throws. */
-export function parseServerMessage(text: string): ServerParseResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { ok: false, error: 'frame is not valid JSON' };
-  }
-  const parsed = serverMessage.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
-    return { ok: false, error: `invalid server message${where}: ${issue?.message ?? 'unknown'}` };
-  }
-  return { ok: true, message: parsed.data };
-}
 
 /** Clamp a validated size into the bounds above. */
 export function clampSize(cols: number, rows: number): { cols: number; rows: number } {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK_EVERY_BYTES, HIGH_WATERMARK, INPUT_CHUNK_CHARS, parseClientMessage, type ServerMessage } from './protocol.js';
+import { parseFrame } from './frame.js';
+import { ACK_EVERY_BYTES, HIGH_WATERMARK, INPUT_CHUNK_CHARS, MAX_CLIENT_FRAME_BYTES, clientMessage, type ServerMessage } from './protocol.js';
 import { TerminalClient, chunks, type SocketLike } from './terminal-client.js';
 
 /** A WebSocket stand-in: records what is sent; the test plays the server's frames. */
@@ -38,7 +39,7 @@ test('hello and input frames are valid client messages; a paste is split below t
   s.open();
   c.input('y'.repeat(INPUT_CHUNK_CHARS * 2 + 1));
   assert.equal(s.sent.length, 4);
-  for (const f of s.sent) assert.equal(parseClientMessage(f).ok, true, f.slice(0, 80));
+  for (const f of s.sent) assert.equal(parseFrame(clientMessage, f, MAX_CLIENT_FRAME_BYTES).ok, true, f.slice(0, 80));
   assert.deepEqual(JSON.parse(s.sent[0]!), { type: 'hello', version: 1, cols: 100, rows: 30, resume: true });
 });
 
@@ -63,7 +64,7 @@ test('autoAck acks on receipt; an ack never exceeds what the server accepts', ()
   s.open();
   s.frame(new Uint8Array(HIGH_WATERMARK * 4 + ACK_EVERY_BYTES));
   assert.deepEqual(s.acks, [HIGH_WATERMARK * 4, ACK_EVERY_BYTES]);
-  for (const f of s.sent) assert.equal(parseClientMessage(f).ok, true);
+  for (const f of s.sent) assert.equal(parseFrame(clientMessage, f, MAX_CLIENT_FRAME_BYTES).ok, true);
   c.autoAck = false;
   s.frame(new Uint8Array(ACK_EVERY_BYTES));
   assert.equal(s.acks.length, 2);

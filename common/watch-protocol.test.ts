@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MAX_SERVER_FRAME_BYTES, parseFrame } from './frame.js';
 import { MAX_CLIENT_FRAME_BYTES } from './protocol.js';
-import { parseWatchClientMessage, parseWatchServerMessage, watchPath } from './watch-protocol.js';
+import { MAX_WATCH_FRAME_BYTES, watchClientMessage, watchPath, watchServerMessage } from './watch-protocol.js';
+
+const parseWatchClientMessage = (text: string) => parseFrame(watchClientMessage, text, MAX_WATCH_FRAME_BYTES);
+const parseWatchServerMessage = (text: string) => parseFrame(watchServerMessage, text, MAX_SERVER_FRAME_BYTES);
 
 const cases: Array<[string, string, string | null]> = [
   ['input', '{"type":"input","data":"ls\\r"}', null],
@@ -16,17 +20,19 @@ const cases: Array<[string, string, string | null]> = [
 ];
 
 for (const [name, frame, code] of cases) {
-  test(`parseWatchClientMessage: ${name}`, () => {
+  test(`a watcher's frame: ${name}`, () => {
     const r = parseWatchClientMessage(frame);
     if (code === null) assert.equal(r.ok, true);
     else assert.equal(r.ok ? 'ok' : r.code, code);
   });
 }
 
-test('parseWatchServerMessage: known frames pass, unknown types and codes do not', () => {
+test('server frames on the watch socket: known frames pass, unknown types and codes do not', () => {
   assert.equal(parseWatchServerMessage('{"type":"screen","data":"x","cols":80,"rows":24,"skipped":0}').ok, true);
   assert.equal(parseWatchServerMessage('{"type":"control","state":"granted","mine":true}').ok, true);
   assert.equal(parseWatchServerMessage('{"type":"control","state":"none","mine":false,"ended":"declined"}').ok, true);
+  assert.equal(parseWatchServerMessage('{"type":"control","state":"none","mine":false,"ended":"attendee-left"}').ok, true);
+  assert.equal(parseWatchServerMessage('{"type":"control","state":"none","mine":false,"ended":"stolen"}').ok, false);
   assert.equal(parseWatchServerMessage('{"type":"error","code":"not-in-control","message":"m"}').ok, true);
   assert.equal(parseWatchServerMessage('{"type":"error","code":"nope","message":"m"}').ok, false);
   assert.equal(parseWatchServerMessage('{"type":"eval"}').ok, false);

@@ -9,6 +9,7 @@
  * is authenticated like every instructor socket (common/instructor-socket.ts).
  */
 import { z } from 'zod';
+import { FRAME_ERROR_CODES } from './frame';
 import { INPUT_CHUNK_CHARS, MAX_CLIENT_FRAME_BYTES } from './protocol';
 
 export const WATCH_PATH = '/ws/watch';
@@ -25,11 +26,12 @@ export const watchClientMessage = z.discriminatedUnion('type', [
 ]);
 export type WatchClientMessage = z.infer<typeof watchClientMessage>;
 
+/** Largest text frame the server reads from a watcher: as on the terminal socket. */
+export const MAX_WATCH_FRAME_BYTES = MAX_CLIENT_FRAME_BYTES;
+
 export const watchErrorCode = z.enum([
-  'bad-json',
-  'bad-message',
-  'too-large',
-  'binary-not-accepted',
+  /** A refused frame (common/frame.ts). */
+  ...FRAME_ERROR_CODES,
   /** Keys sent while the attendee has not granted control to this watcher: nothing was typed. */
   'not-in-control',
   /** Another watcher has asked for, or holds, control. */
@@ -41,7 +43,6 @@ export const watchErrorCode = z.enum([
   /** The shell is not ready, or does not read its input; as on the terminal socket. */
   'not-ready',
   'input-overflow',
-  'too-many-errors',
 ]);
 export type WatchErrorCode = z.infer<typeof watchErrorCode>;
 
@@ -59,13 +60,15 @@ export const watchServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('resize'), ...size }),
   /**
    * Who may type: `none`, `requested` (by this watcher or `other`), `granted` (to this watcher or
-   * `other`). `declined` is set once, when the attendee declined or took control back.
+   * `other`). `ended` is set once, when control or a request ended: the attendee declined or took
+   * control back, the watcher released it, or the attendee's browser went away (`attendee-left`, issue
+   * 17 §6: a lent keyboard never outlives the attendee; they must consent again).
    */
   z.object({
     type: z.literal('control'),
     state: z.enum(['none', 'requested', 'granted']),
     mine: z.boolean(),
-    ended: z.enum(['declined', 'taken-back', 'released']).optional(),
+    ended: z.enum(['declined', 'taken-back', 'released', 'attendee-left']).optional(),
   }),
   /** Whether the attendee's own browser is attached right now (their shell lives on without it for a while). */
   z.object({ type: z.literal('attendee'), online: z.boolean() }),
@@ -75,35 +78,6 @@ export const watchServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), code: watchErrorCode, message: z.string(), fatal: z.boolean().optional() }),
 ]);
 export type WatchServerMessage = z.infer<typeof watchServerMessage>;
-
-export type WatchParse<T> = { ok: true; message: T } | { ok: false; code: 'bad-json' | 'bad-message' | 'too-large'; error: string };
-
-/** Parse a watcher's text frame. Never throws. */
-export function parseWatchClientMessage(text: string): WatchParse<WatchClientMessage> {
-  if (text.length > MAX_CLIENT_FRAME_BYTES) return { ok: false, code: 'too-large', error: `frame of ${text.length} chars exceeds ${MAX_CLIENT_FRAME_BYTES}` };
-  return parseWith(watchClientMessage, text);
-}
-
-/** Parse a server text frame on the watch socket (the dashboard, the tests). Never throws. */
-export function parseWatchServerMessage(text: string): WatchParse<WatchServerMessage> {
-  return parseWith(watchServerMessage, text);
-}
-
-function parseWith<S extends z.ZodType>(schema: S, text: string): WatchParse<z.infer<S>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { ok: false, code: 'bad-json', error: 'frame is not valid JSON' };
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
-    return { ok: false, code: 'bad-message', error: `invalid message${where}: ${issue?.message ?? 'unknown'}` };
-  }
-  return { ok: true, message: parsed.data };
-}
 
 /** The watch socket's URL path and query for one attendee. */
 export function watchPath(attendee: string): string {

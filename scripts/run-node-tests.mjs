@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs node:test files written in TypeScript (through tsx): `unit` = *.test.ts beside the code in
-// common/ and server/; `integration` = test/integration/*.test.ts. Extra arguments filter by path.
+// common/, server/ and app/ (the page's pure state: connection reducers); `integration` = test/integration/*.test.ts. Extra arguments filter by path.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [kind = 'unit', ...filters] = process.argv.slice(2);
-const dirs = kind === 'integration' ? ['test/integration'] : ['common', 'server', 'bench'];
+const dirs = kind === 'integration' ? ['test/integration'] : ['common', 'server', 'app', 'bench'];
 
 function* walk(dir) {
   let names;

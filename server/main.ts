@@ -8,9 +8,6 @@ import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
-import { TERMINAL_PATH } from '../common/protocol.js';
-import { WATCH_PATH } from '../common/watch-protocol.js';
-import { CLASS_PATH } from '../common/class-protocol.js';
 import { ConfigError, isLoopback, isWildcard, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/index.js';
@@ -25,6 +22,8 @@ import { TerminalGateway } from './terminal/gateway.js';
 import { WatchGateway } from './terminal/watch.js';
 import { Presenter } from './workshop/presenter.js';
 import { refusal, WORKSHOP_RULES } from './workshop/states.js';
+import { closingCountdown, pendingMessages, presenterStep } from './terminal/announcements.js';
+import { SocketServer } from './sockets/socket-server.js';
 import { Auth, mintsSession } from './http/auth.js';
 import { handleApi } from './http/api.js';
 import { FailureBudget } from './http/rate-limit.js';
@@ -79,17 +78,24 @@ export async function main(): Promise<void> {
   const sessions: SessionManager = new SessionManager(
     {
       pool,
-      driverInfo: driver.info,
       findBlock: (labId, blockId) => labs.findBlock(labId, blockId),
+      stepCount: (labId) => labs.lab(labId)?.steps.length ?? null,
       store: { ...progress, sandboxOf: (a) => assignments.sandboxOf(a) },
-      messages,
       log,
       graceMs: config.graceMs,
-      ringBytes: config.ringBytes,
-      beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
-      presenter: (attendee) => presenter.forAttendee(attendee),
+      terminal: {
+        driverInfo: driver.info,
+        ringBytes: config.ringBytes,
+        shellEnv: shellEnv(),
+        announcements: [pendingMessages(messages), presenterStep({ forAttendee: (a) => presenter.forAttendee(a) }), closingCountdown((a) => control.statusOf(a))],
+      },
+      dismiss: (attendee, id) => messages.dismissMessage(attendee, id),
+      reset: {
+        labOf: (a) => progress.whereIs(a)?.labId ?? workshops.workshopOf(a)?.labId ?? null,
+        beforeReset: (attendee, labId, sandbox): Promise<void> => teach.beforeReset(attendee, labId, sandbox),
+        recordReset: (attendee, by) => progress.recordReset(attendee, by),
+      },
       workshop: (attendee) => control.statusOf(attendee),
-      shellEnv: shellEnv(),
       followSandbox: (attendee, sandbox) =>
         new ExitStatusFollower(
           sandbox,
@@ -115,11 +121,10 @@ export async function main(): Promise<void> {
   const teach: TeachRuntime = new TeachRuntime({ labs, sandboxOf: (a): Sandbox | null => sessions.get(a)?.currentSandbox ?? null, store: progress, log });
   const gateway = new TerminalGateway(auth, sessions, log, {
     maxBadFrames: 50,
-    pingEveryMs: 30_000,
     // A member of a closed workshop gets no shell even in solo mode; a paused one's session says so itself.
     refuseShell: (attendee) => joinRefusal(workshops.workshopOf(attendee), config.requireJoin),
   });
-  const watch = new WatchGateway(auth, sessions, log, { pingEveryMs: 30_000 });
+  const watch = new WatchGateway(auth, sessions, log);
 
   const classSocket = new ClassSocket({
     auth,
@@ -129,6 +134,8 @@ export async function main(): Promise<void> {
     stepTitles: (labId) => labs.lab(labId)?.steps.map((s) => s.title) ?? [],
     log,
   });
+  const sockets = new SocketServer(log, { pingEveryMs: 30_000, originAllowed: (req) => auth.originAllowed(req) });
+  for (const endpoint of [gateway, watch, classSocket]) sockets.add(endpoint);
 
   const httpStore = { ...workshops, ...messages, ...reads };
 
@@ -172,9 +179,7 @@ export async function main(): Promise<void> {
           log.warn('upgrade refused', { why: admitted.why, host: (req.headers.host ?? '').slice(0, 200), addr: req.socket.remoteAddress ?? '' });
           return refuseUpgrade(socket, admitted.status, admitted.why);
         }
-        if (admitted.url.pathname === TERMINAL_PATH) return gateway.handleUpgrade(req, socket, head);
-        if (admitted.url.pathname === WATCH_PATH) return watch.handleUpgrade(req, socket, head, admitted.url);
-        if (admitted.url.pathname === CLASS_PATH) return classSocket.handleUpgrade(req, admitted.url, socket, head);
+        if (sockets.handleUpgrade(req, socket, head, admitted.url)) return;
         if (nextUpgrade) return nextUpgrade(req, socket, head);
         return refuseUpgrade(socket, 404, 'Not Found');
       },
@@ -200,9 +205,8 @@ export async function main(): Promise<void> {
     log.info(`${signal}: shutting down`);
     control.dispose();
     sessions.shutdown('The server is restarting; you will be reconnected.');
-    gateway.close();
-    watch.close();
     classSocket.close();
+    sockets.close();
     server.close();
     server.closeAllConnections();
     const deadline = setTimeout(() => process.exit(1), 8000);

@@ -1,11 +1,18 @@
 /**
- * The dashboard's side of the watch socket (common/watch-protocol.ts): one instance per watched
- * attendee. Plain TypeScript, no React, like the attendee's terminalConnection.ts: the pane subscribes
- * through `subscribe`/`getSnapshot`, and the xterm plugs in as a sink. No reconnect: a watch that
- * ended says why, and the instructor clicks Watch again.
+ * The dashboard's side of the watch socket: one instance per watched attendee. The protocol is the
+ * one watch client (common/watch-client.ts, the tests' too); what a frame does to the pane is
+ * watchState.ts's pure `reduceWatch`; a connection lost without the server's word (a restart, the
+ * network) is tried again with the shared backoff (common/reconnect.ts), a few times. Plain TypeScript,
+ * no React, like the attendee's terminalConnection.ts: the pane subscribes through
+ * `subscribe`/`getSnapshot`, and the xterm plugs in as a sink.
  */
 import { instructorProtocols } from '@/common/instructor-socket';
-import { parseWatchServerMessage, watchPath, type WatchClientMessage, type WatchServerMessage } from '@/common/watch-protocol';
+import { Reconnector } from '@/common/reconnect';
+import { WatchClient } from '@/common/watch-client';
+import { watchPath } from '@/common/watch-protocol';
+import { INITIAL_WATCH, NO_CONTROL, reduceWatch, retriesAfter, watchClosed, type WatchEffect, type WatchSnapshot } from './watchState';
+
+export type { Control, WatchSnapshot } from './watchState';
 
 export interface WatchSink {
   /** Clear the terminal, size it as the attendee's, and write the restored screen. */
@@ -14,27 +21,19 @@ export interface WatchSink {
   write(data: Uint8Array): void;
 }
 
-export type Control = Extract<WatchServerMessage, { type: 'control' }>;
-
-export interface WatchSnapshot {
-  phase: 'connecting' | 'watching' | 'closed';
-  /** Whether the attendee's own browser is attached. */
-  online: boolean | null;
-  control: Control;
-  /** The server's last error sentence (a refused key, busy control), or why the watch ended. */
-  message: string | null;
-  /** Bytes skipped the last time this dashboard fell behind (a fresh screen replaced them). */
-  skipped: number;
-}
-
-const INITIAL: WatchSnapshot = { phase: 'connecting', online: null, control: { type: 'control', state: 'none', mine: false }, message: null, skipped: 0 };
+/** Attempts in a row before a lost watch gives up (about a minute and a half with the backoff). */
+const MAX_RETRIES = 8;
+const RECONNECTING = 'The watch connection was lost; reconnecting…';
 
 export class WatchConnection {
-  private ws: WebSocket | null = null;
+  private conn: WatchClient | null = null;
   private sink: WatchSink | null = null;
   /** Output that arrived before the terminal was ready, bounded: the next screen replaces it anyway. */
   private early: Array<{ kind: 'screen'; data: string; cols: number; rows: number } | { kind: 'out'; data: Uint8Array }> = [];
-  private snapshot: WatchSnapshot = INITIAL;
+  private snapshot: WatchSnapshot = INITIAL_WATCH;
+  /** Reached `watching` at least once: a lost connection is worth retrying. */
+  private watched = false;
+  private readonly retry = new Reconnector(() => this.connect());
   private readonly listeners = new Set<() => void>();
   private disposed = false;
 
@@ -51,25 +50,8 @@ export class WatchConnection {
   getSnapshot = (): WatchSnapshot => this.snapshot;
 
   open(): void {
-    if (this.ws || this.disposed) return;
-    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${scheme}//${window.location.host}${watchPath(this.attendee)}`, instructorProtocols(this.token));
-    ws.binaryType = 'arraybuffer';
-    ws.onmessage = (ev: MessageEvent) => {
-      if (typeof ev.data === 'string') {
-        const parsed = parseWatchServerMessage(ev.data);
-        if (parsed.ok) this.onMessage(parsed.message);
-        return;
-      }
-      if (ev.data instanceof ArrayBuffer) this.output(new Uint8Array(ev.data));
-    };
-    ws.onclose = (ev) => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      const why = this.snapshot.message ?? (ev.code === 1006 ? 'The watch connection was refused or lost (is the token still valid?).' : `The watch ended (${ev.reason || ev.code}).`);
-      this.update({ phase: 'closed', message: why, control: INITIAL.control });
-    };
-    this.ws = ws;
+    if (this.conn || this.disposed) return;
+    this.connect();
   }
 
   attachSink(sink: WatchSink): void {
@@ -87,51 +69,55 @@ export class WatchConnection {
 
   /** Ask the attendee for control (their page prompts), or give it back. */
   control(action: 'request' | 'release'): void {
-    this.send({ type: 'control', action });
+    this.conn?.control(action);
   }
 
   /** Keys: the server types them only while the attendee has granted control to this watcher. */
   input(data: string): void {
-    if (this.snapshot.control.state === 'granted' && this.snapshot.control.mine) this.send({ type: 'input', data });
+    if (this.snapshot.control.state === 'granted' && this.snapshot.control.mine) this.conn?.input(data);
   }
 
   dispose(): void {
     this.disposed = true;
-    const ws = this.ws;
-    this.ws = null;
-    if (ws) {
-      ws.onmessage = ws.onclose = null;
-      ws.close();
-    }
+    this.retry.stop();
+    this.conn?.abandon();
+    this.conn = null;
     this.listeners.clear();
     this.sink = null;
   }
 
-  private onMessage(msg: WatchServerMessage): void {
-    switch (msg.type) {
-      case 'screen':
-        this.update({ phase: 'watching', skipped: msg.skipped });
-        if (this.sink) this.sink.screen(msg.data, msg.cols, msg.rows);
-        else this.early = [{ kind: 'screen', data: msg.data, cols: msg.cols, rows: msg.rows }];
-        return;
-      case 'resize':
-        this.sink?.resize(msg.cols, msg.rows);
-        return;
-      case 'control':
-        this.update({ control: msg, message: msg.ended ? ENDED[msg.ended] : this.snapshot.control.state === msg.state ? this.snapshot.message : null });
-        return;
-      case 'attendee':
-        this.update({ online: msg.online });
-        return;
-      case 'ended':
-        this.update({ message: `The attendee's session ended: ${msg.reason}.` });
-        return;
-      case 'error':
-        this.update({ message: msg.message });
-        return;
-      case 'pong':
-        return;
-    }
+  private connect(): void {
+    if (this.disposed) return;
+    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${window.location.host}${watchPath(this.attendee)}`, instructorProtocols(this.token));
+    ws.binaryType = 'arraybuffer';
+    const conn: WatchClient = new WatchClient(ws, {
+      onOutput: (data) => this.output(data),
+      onMessage: (msg) => {
+        const { snap, effects } = reduceWatch(this.snapshot, msg);
+        if (snap.phase === 'watching') this.watched = true;
+        if (msg.type === 'screen') this.retry.succeeded();
+        this.update(snap.message === RECONNECTING ? { ...snap, message: null } : snap);
+        for (const e of effects) this.perform(e);
+      },
+      onClose: (ev) => {
+        if (this.conn !== conn) return;
+        this.conn = null;
+        if (retriesAfter(ev, this.watched) && this.retry.backoff.attempts < MAX_RETRIES && this.retry.schedule() !== null) {
+          this.update({ ...this.snapshot, phase: 'connecting', control: NO_CONTROL, message: RECONNECTING });
+          return;
+        }
+        const lost = this.snapshot.message === RECONNECTING ? { ...this.snapshot, message: 'The watch connection was lost and did not come back: click Watch again.' } : this.snapshot;
+        this.update(watchClosed(lost, ev));
+      },
+    });
+    this.conn = conn;
+  }
+
+  private perform(e: WatchEffect): void {
+    if (e.kind === 'resize') return this.sink?.resize(e.cols, e.rows);
+    if (this.sink) this.sink.screen(e.data, e.cols, e.rows);
+    else this.early = [{ kind: 'screen', data: e.data, cols: e.cols, rows: e.rows }];
   }
 
   private output(data: Uint8Array): void {
@@ -139,19 +125,9 @@ export class WatchConnection {
     else if (this.early.length < 64) this.early.push({ kind: 'out', data });
   }
 
-  private send(msg: WatchClientMessage): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
-  }
-
-  private update(patch: Partial<WatchSnapshot>): void {
+  private update(snap: WatchSnapshot): void {
     if (this.disposed) return;
-    this.snapshot = { ...this.snapshot, ...patch };
+    this.snapshot = snap;
     for (const l of this.listeners) l();
   }
 }
-
-const ENDED: Record<NonNullable<Control['ended']>, string> = {
-  declined: 'The attendee declined: you are watching, read-only.',
-  'taken-back': 'The attendee took control back: you are watching, read-only.',
-  released: 'Control released: you are watching, read-only.',
-};

@@ -7,11 +7,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { CLASS_PATH, parseClassServerMessage, type ClassRow, type ClassServerMessage } from '../../common/class-protocol.js';
+import { ClassClient } from '../../common/class-client.js';
+import { CLASS_PATH, type ClassRow, type ClassServerMessage } from '../../common/class-protocol.js';
 import { instructorProtocols } from '../../common/instructor-socket.js';
 import { Auth } from '../http/auth.js';
 import { HostGuard } from '../http/host-guard.js';
 import { createLogger } from '../log.js';
+import { SocketServer } from '../sockets/socket-server.js';
 import { openStore, type Store } from '../store/index.js';
 import { WORKSHOP_RULES } from '../workshop/states.js';
 import { ClassSocket, type ClassSocketOptions } from './class-socket.js';
@@ -21,43 +23,63 @@ let server: http.Server;
 let port = 0;
 let store: Store;
 let classSocket: ClassSocket;
+let sockets: SocketServer;
 // The tick is what snapshots a drained socket when nothing else is written (production: 1 s).
 const opts: Partial<ClassSocketOptions> = { minIntervalMs: 5, tickMs: 200, maxBufferedBytes: 16 * 1024 };
 
 before(async () => {
   store = openStore(':memory:', WORKSHOP_RULES);
   const auth = new Auth(Buffer.from('s'.repeat(32)), TOKEN, new HostGuard([], '127.0.0.1', () => port), false);
-  classSocket = new ClassSocket({ auth, store: { ...store.reads, ...store.workshops, ...store.events }, session: () => undefined, stepCount: () => 10, stepTitles: () => [], log: createLogger(true) }, opts);
+  const log = createLogger(true);
+  classSocket = new ClassSocket({ auth, store: { ...store.reads, ...store.workshops, ...store.events }, session: () => undefined, stepCount: () => 10, stepTitles: () => [], log }, opts);
+  sockets = new SocketServer(log, { pingEveryMs: 30_000, originAllowed: (req) => auth.originAllowed(req) });
+  sockets.add(classSocket);
   server = http.createServer((_req, res) => res.end());
-  server.on('upgrade', (req, socket, head) => classSocket.handleUpgrade(req, new URL(req.url ?? '/', 'http://x'), socket, head));
+  server.on('upgrade', (req, socket, head) => {
+    if (!sockets.handleUpgrade(req, socket, head, new URL(req.url ?? '/', 'http://x'))) socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
 
 after(() => {
   classSocket.close();
+  sockets.close();
   server.close();
   store.close();
 });
 
-function watch(workshop: string): { ws: WebSocket; frames: ClassServerMessage[]; rows: Map<string, ClassRow>; until<T>(pred: () => T | null | undefined | false, what: string): Promise<T> } {
+interface Watching {
+  ws: WebSocket;
+  frames: ClassServerMessage[];
+  /** Text frames that were not valid class frames: asserted empty by the test, never inside a socket handler. */
+  invalid: string[];
+  /** The roster as the one fold (applyClassFrame) builds it. */
+  row(id: string): ClassRow | undefined;
+  until<T>(pred: () => T | null | undefined | false, what: string): Promise<T>;
+}
+
+function watch(workshop: string): Watching {
   const url = `ws://127.0.0.1:${port}${CLASS_PATH}?workshop=${workshop}`;
   const ws = new WebSocket(url, instructorProtocols(TOKEN), { headers: { Origin: `http://127.0.0.1:${port}` } });
   const frames: ClassServerMessage[] = [];
-  const rows = new Map<string, ClassRow>();
+  const invalid: string[] = [];
   let wake = () => {};
-  ws.on('message', (raw: Buffer) => {
-    const p = parseClassServerMessage(raw.toString('utf8'));
-    assert.ok(p.ok);
-    frames.push(p.message);
-    if (p.message.type === 'snapshot') rows.clear();
-    if (p.message.type === 'snapshot' || p.message.type === 'update') for (const r of p.message.rows) rows.set(r.id, r);
-    wake();
+  const client = new ClassClient(ws, {
+    onFrame: (frame) => {
+      frames.push(frame);
+      wake();
+    },
+    onInvalid: (error) => {
+      invalid.push(error);
+      wake();
+    },
   });
   return {
     ws,
     frames,
-    rows,
+    invalid,
+    row: (id) => client.roster.rows.find((r) => r.id === id),
     async until(pred, what) {
       const deadline = Date.now() + 15_000;
       for (;;) {
@@ -89,9 +111,10 @@ test('a burst of writes is coalesced: 200 Run clicks arrive as a few updates, no
   await c.until(() => c.frames.find((f) => f.type === 'snapshot'), 'the snapshot');
   store.progress.recordProgress(members[0]!, 'lab', 0);
   for (let i = 0; i < 200; i++) store.progress.recordRun(members[0]!, 'lab', `b${i}`);
-  await c.until(() => c.rows.get(members[0]!)?.runs === 200, '200 runs');
+  await c.until(() => c.row(members[0]!)?.runs === 200, '200 runs');
   const updates = c.frames.filter((f) => f.type === 'update').length;
   assert.ok(updates <= 2, `${updates} updates for one burst`);
+  assert.deepEqual(c.invalid, []);
   c.ws.close();
 });
 
@@ -123,7 +146,23 @@ test('an instructor socket that stops reading: frames are skipped, never queued;
   tcp.resume();
   const last = round % 10;
   store.progress.recordProgress(members[0]!, 'lab', last === 9 ? 8 : 9); // one more write, so a flush notices the drained socket
-  await c.until(() => members.slice(1).every((m) => c.rows.get(m)?.step === last) && c.rows.get(members[0]!)?.step === (last === 9 ? 8 : 9), 'every row up to date');
+  await c.until(() => members.slice(1).every((m) => c.row(m)?.step === last) && c.row(members[0]!)?.step === (last === 9 ? 8 : 9), 'every row up to date');
   assert.ok(classSocket.stats.snapshots > before.snapshots, 'the stale socket got a snapshot');
+  assert.deepEqual(c.invalid, []);
+  c.ws.close();
+});
+
+test('a member who moves to another workshop leaves the roster: the update names them in `removed`, and the fold drops them', async () => {
+  const { id, members } = workshopOf(2);
+  const [stays, moves] = members as [string, string];
+  const c = watch(id);
+  await c.until(() => c.frames.find((f) => f.type === 'snapshot'), 'the snapshot');
+  assert.ok(c.row(moves), 'both members are on the roster first');
+  const other = store.workshops.createWorkshop({ labId: 'lab', title: 'Other', maxAttendees: 10 });
+  assert.equal(store.workshops.join(moves, other.id, 'Moved').ok, true);
+  await c.until(() => c.frames.find((f) => f.type === 'update' && f.removed.includes(moves)), 'the removal pushed');
+  assert.equal(c.row(moves), undefined, 'gone from the roster');
+  assert.equal(c.row(stays)?.id, stays, 'the other member stays');
+  assert.deepEqual(c.invalid, []);
   c.ws.close();
 });

@@ -2,9 +2,10 @@
  * The class view's WebSocket (`/ws/class?workshop=<id>`; common/class-protocol.ts, docs/protocol.md
  * "The class socket"): the instructor's live roster of one workshop, pushed, never polled.
  *
- * Checked before the upgrade: the Origin (one of the server's own, as for the terminal), the bearer
- * token in the subprotocol (401 without it; the answer is INSTRUCTOR_PROTOCOL, never the token), and
- * the workshop (404). Then a `snapshot`, and `update`s with the rows that changed:
+ * One endpoint of the SocketServer (server/sockets/): checked before the upgrade are the Origin (there),
+ * the bearer token in the subprotocol (401 without it; the answer is INSTRUCTOR_PROTOCOL, never the
+ * token), and the workshop (404); once open, the per-socket rules of server/sockets/endpoint.ts apply.
+ * Then a `snapshot`, and `update`s with the rows that changed:
  *  - a store write (store.onChange) marks its workshop dirty; a dirty workshop is recomputed at most
  *    every `minIntervalMs` (coalescing a burst of Run clicks into one frame);
  *  - every `tickMs` each watched workshop is recomputed anyway, which catches what no write announces
@@ -14,20 +15,20 @@
  *    gets one fresh snapshot. So a slow instructor never makes the server hold a queue of updates.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { INSTRUCTOR_PROTOCOL } from '../../common/instructor-socket.js';
-import { parseClassClientMessage, type ClassServerMessage, type StuckSettings } from '../../common/class-protocol.js';
+import { CLASS_PATH, MAX_CLASS_FRAME_BYTES, classClientMessage, type ClassClientMessage, type ClassServerMessage, type StuckSettings } from '../../common/class-protocol.js';
 import type { Auth } from '../http/auth.js';
-import { refuseUpgrade } from '../http/boundary.js';
 import type { Logger } from '../log.js';
 import type { EventLog } from '../store/events.js';
 import type { StoredWorkshop, Workshops } from '../store/workshops.js';
+import { EndpointSocket, ruleStats, type RuleStats, type SocketRules } from '../sockets/endpoint.js';
+import type { Endpoint, Refusal, UpgradeStats } from '../sockets/socket-server.js';
 import { classRow, rosterRows, type RosterDeps } from './roster.js';
 import { stuckSettingsOr } from './stuck.js';
 
 export interface ClassSocketDeps extends RosterDeps {
-  auth: Pick<Auth, 'originAllowed' | 'instructorSocket'>;
+  auth: Pick<Auth, 'instructorSocket'>;
   store: RosterDeps['store'] & Pick<Workshops, 'workshop' | 'workshopOf' | 'setStuckSettings'> & Pick<EventLog, 'onChange'>;
   stepTitles(labId: string): string[];
   log: Logger;
@@ -42,22 +43,26 @@ export interface ClassSocketOptions {
   maxBufferedBytes: number;
   /** Refused frames a socket may send before it is closed. */
   maxBadFrames: number;
-  pingEveryMs: number;
 }
 
-export const CLASS_SOCKET_DEFAULTS: ClassSocketOptions = { tickMs: 1000, minIntervalMs: 250, maxBufferedBytes: 256 * 1024, maxBadFrames: 20, pingEveryMs: 30_000 };
+export const CLASS_SOCKET_DEFAULTS: ClassSocketOptions = { tickMs: 1000, minIntervalMs: 250, maxBufferedBytes: 256 * 1024, maxBadFrames: 20 };
+
+/**
+ * Unsent bytes at which a socket is terminated (the per-socket rule): never reached by one that is
+ * merely slow, since it is skipped long before (`maxBufferedBytes` plus one snapshot).
+ */
+const TERMINATE_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 interface Watcher {
-  ws: WebSocket;
+  sock: EndpointSocket<ClassClientMessage, ClassServerMessage>;
   /** Missed an update while it was not reading: it gets a snapshot next. */
   stale: boolean;
-  alive: boolean;
 }
 
 interface Room {
   workshop: string;
   watchers: Set<Watcher>;
-  /** Each row as last sent (JSON), by attendee: updates carry the rows that differ. */
+  /** Each row as every watcher has it (JSON), by attendee: updates carry the rows that differ, and the ids gone. */
   sent: Map<string, string>;
   /** The stuck rule as last sent (JSON): a change, from this socket or the HTTP API, is sent at the next flush. */
   settings: string;
@@ -75,27 +80,26 @@ export interface ClassSocketStats {
   maxBuffered: number;
 }
 
-export class ClassSocket {
+export class ClassSocket implements Endpoint {
+  readonly path = CLASS_PATH;
+  readonly name = 'class';
+  readonly protocol = INSTRUCTOR_PROTOCOL;
+  readonly maxPayload = 64 * 1024;
+  readonly upgrades: UpgradeStats = { connections: 0, rejectedUpgrades: 0 };
+  readonly ruleStats: RuleStats = ruleStats();
   readonly stats: ClassSocketStats = { skipped: 0, snapshots: 0, updates: 0, maxBuffered: 0 };
-  private readonly wss: WebSocketServer;
   private readonly rooms = new Map<string, Room>();
   private readonly ticker: NodeJS.Timeout;
-  private readonly pinger: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private readonly opts: ClassSocketOptions;
+  private readonly rules: SocketRules;
 
   constructor(
     private readonly deps: ClassSocketDeps,
     opts: Partial<ClassSocketOptions> = {},
   ) {
     this.opts = { ...CLASS_SOCKET_DEFAULTS, ...opts };
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: 64 * 1024,
-      perMessageDeflate: false,
-      // The bearer offer carries the token: the answer names only the protocol, never echoes it.
-      handleProtocols: (offered) => (offered.has(INSTRUCTOR_PROTOCOL) ? INSTRUCTOR_PROTOCOL : false),
-    });
+    this.rules = { maxFrameBytes: MAX_CLASS_FRAME_BYTES, maxPayload: this.maxPayload, maxBadFrames: this.opts.maxBadFrames, maxBufferedBytes: TERMINATE_BUFFERED_BYTES };
     this.unsubscribe = deps.store.onChange((attendee) => {
       const w = deps.store.workshopOf(attendee);
       if (w) this.dirty(w.id);
@@ -104,44 +108,23 @@ export class ClassSocket {
       for (const room of this.rooms.values()) this.flush(room);
     }, this.opts.tickMs);
     this.ticker.unref();
-    this.pinger = setInterval(() => {
-      for (const room of this.rooms.values()) {
-        for (const w of room.watchers) {
-          if (!w.alive) {
-            w.ws.terminate();
-            continue;
-          }
-          w.alive = false;
-          w.ws.ping();
-        }
-      }
-    }, this.opts.pingEveryMs);
-    this.pinger.unref();
   }
 
-  /** An upgrade already routed to CLASS_PATH. */
-  handleUpgrade(req: IncomingMessage, url: URL, socket: Duplex, head: Buffer): void {
-    const reject = (status: number, why: string, retryAfterS?: number) => {
-      this.deps.log.warn('class socket upgrade rejected', { why, origin: (req.headers.origin ?? '').slice(0, 200), addr: req.socket.remoteAddress ?? '' });
-      refuseUpgrade(socket, status, why, retryAfterS);
-    };
-    if (!this.deps.auth.originAllowed(req)) return reject(403, 'Forbidden origin');
+  admit(req: IncomingMessage, url: URL): Refusal | ((ws: WebSocket) => void) {
     // The token under the budget of wrong tokens shared with the HTTP routes (auth.ts, issue 17 §8).
     const token = this.deps.auth.instructorSocket(req);
-    if (!token.ok) return reject(token.status, token.status === 429 ? 'Too many wrong instructor tokens' : 'instructor token required', token.retryAfterS);
+    if (!token.ok) return token;
     const w = this.deps.store.workshop(url.searchParams.get('workshop') ?? '');
-    if (!w) return reject(404, 'no such workshop');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, w));
+    if (!w) return { status: 404, why: 'no such workshop' };
+    return (ws) => this.onConnection(ws, w);
   }
 
+  /** Server shutdown: no more flushes (the SocketServer closes the sockets). */
   close(): void {
     clearInterval(this.ticker);
-    clearInterval(this.pinger);
     this.unsubscribe();
     for (const room of this.rooms.values()) if (room.timer) clearTimeout(room.timer);
     this.rooms.clear();
-    for (const ws of this.wss.clients) ws.terminate();
-    this.wss.close();
   }
 
   private onConnection(ws: WebSocket, w: StoredWorkshop): void {
@@ -150,33 +133,35 @@ export class ClassSocket {
       room = { workshop: w.id, watchers: new Set(), sent: new Map(), settings: JSON.stringify(stuckSettingsOr(this.deps.store.stuckSettings(w.id))), lastFlush: 0, timer: null };
       this.rooms.set(w.id, room);
     }
-    const watcher: Watcher = { ws, stale: false, alive: true };
-    room.watchers.add(watcher);
-    ws.on('pong', () => (watcher.alive = true));
-    ws.on('error', (err) => this.deps.log.warn('class socket error', { workshop: w.id, err: String(err) }));
-    ws.on('close', () => {
-      const r = this.rooms.get(w.id);
-      if (!r) return;
-      r.watchers.delete(watcher);
-      if (r.watchers.size === 0) {
-        if (r.timer) clearTimeout(r.timer);
-        this.rooms.delete(w.id);
-      }
-    });
-    let badFrames = 0;
-    ws.on('message', (raw: RawData, isBinary: boolean) => {
-      const parsed = isBinary ? ({ ok: false, code: 'bad-message', message: 'send JSON text frames' } as const) : parseClassClientMessage(rawToString(raw));
-      if (!parsed.ok) {
-        badFrames++;
-        if (badFrames > this.opts.maxBadFrames) return ws.close(4008, 'too many rejected frames');
-        return this.send(watcher, { type: 'error', code: parsed.code, message: parsed.message });
-      }
+    const sock = new EndpointSocket<ClassClientMessage, ClassServerMessage>(ws, this.rules, {
+      name: this.name,
+      fields: { workshop: w.id },
+      log: this.deps.log,
+      stats: this.ruleStats,
+      schema: classClientMessage,
+      error: (code, message, fatal) => ({ type: 'error', code, message, ...(fatal ? { fatal } : {}) }),
       // The only message: the stuck rule. Kept with the workshop; the flush tells every watcher and applies it.
-      const current = stuckSettingsOr(this.deps.store.stuckSettings(w.id));
-      const settings: StuckSettings = { stuckAfterMs: parsed.message.stuckAfterMs ?? current.stuckAfterMs, failStreak: parsed.message.failStreak ?? current.failStreak };
-      this.deps.store.setStuckSettings(w.id, settings);
-      this.dirty(w.id);
+      onFrame: (msg) => {
+        const current = stuckSettingsOr(this.deps.store.stuckSettings(w.id));
+        const settings: StuckSettings = { stuckAfterMs: msg.stuckAfterMs ?? current.stuckAfterMs, failStreak: msg.failStreak ?? current.failStreak };
+        this.deps.store.setStuckSettings(w.id, settings);
+        this.dirty(w.id);
+      },
+      onClose: () => {
+        const r = this.rooms.get(w.id);
+        if (!r) return;
+        r.watchers.delete(watcher);
+        if (r.watchers.size === 0) {
+          if (r.timer) clearTimeout(r.timer);
+          this.rooms.delete(w.id);
+        }
+      },
     });
+    // `sent` must hold what every watcher has, or a row known only from a snapshot could never be
+    // announced as removed: bring the others and `sent` up to date first, then snapshot the same rows.
+    this.flush(room);
+    const watcher: Watcher = { sock, stale: false };
+    room.watchers.add(watcher);
     this.snapshot(watcher, w);
   }
 
@@ -233,7 +218,7 @@ export class ClassSocket {
     const removed = [...room.sent.keys()].filter((id) => !seen.has(id));
     for (const id of removed) room.sent.delete(id);
     for (const watcher of room.watchers) {
-      if (watcher.ws.bufferedAmount > this.opts.maxBufferedBytes) {
+      if (watcher.sock.bufferedAmount > this.opts.maxBufferedBytes) {
         watcher.stale = true;
         this.stats.skipped++;
         continue;
@@ -251,14 +236,8 @@ export class ClassSocket {
   }
 
   private send(watcher: Watcher, msg: ClassServerMessage): void {
-    if (watcher.ws.readyState !== watcher.ws.OPEN) return;
-    watcher.ws.send(JSON.stringify(msg));
-    this.stats.maxBuffered = Math.max(this.stats.maxBuffered, watcher.ws.bufferedAmount);
+    if (!watcher.sock.open) return;
+    watcher.sock.send(msg);
+    this.stats.maxBuffered = Math.max(this.stats.maxBuffered, watcher.sock.bufferedAmount);
   }
-}
-
-function rawToString(raw: RawData): string {
-  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
-  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8');
-  return raw.toString('utf8');
 }

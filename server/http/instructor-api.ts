@@ -69,8 +69,9 @@ function row(r: ReturnType<ApiDeps['store']['attendees']>[number], deps: ApiDeps
   return {
     attendee: r.attendee,
     name: r.name,
-    labId: s?.labId ?? r.labId,
-    step: s?.step ?? r.step,
+    // Where the attendee is in a lab is the store's alone (issue 18 bug 2: the session keeps no copy).
+    labId: r.labId,
+    step: r.step,
     runs: r.runs,
     connected: s?.connected ?? false,
     sandbox: s?.sandboxInfo ?? (r.sandboxId ? { id: r.sandboxId, driver: r.driver, health: 'unknown (not connected)' } : null),

@@ -117,7 +117,7 @@ function progressCsv(res: ServerResponse, w: StoredWorkshop, deps: ApiDeps): voi
   const steps = deps.labs.lab(w.labId)?.steps ?? [];
   const rows = deps.store.progressRows(w.id).map((m) => {
     const s = deps.sessions.get(m.attendee);
-    const step = s && s.labId === w.labId ? s.step : m.labId === w.labId ? m.step : null;
+    const step = m.labId === w.labId ? m.step : null;
     const lastSeen = s?.lastSeen ?? m.lastSeen;
     return [m.name, step === null ? '' : step + 1, step === null ? '' : (steps[step]?.title ?? ''), s?.connected ? 'yes' : 'no', new Date(lastSeen).toISOString(), m.runs, m.checksPassed].map(csvCell);
   });

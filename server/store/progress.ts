@@ -63,6 +63,8 @@ export interface Progress {
   recordReset(attendee: string, by: 'instructor' | 'attendee', now?: number): void;
   /** Per-step rows of one attendee, for tests and export. */
   stepProgress(attendee: string): StoredStepProgress[];
+  /** The lab and step the attendee last reported (null before any), or null for no such attendee. */
+  whereIs(attendee: string): { labId: string | null; step: number | null } | null;
 }
 
 export function progressStore(db: Db, log: EventLog): Progress {
@@ -144,5 +146,6 @@ export function progressStore(db: Db, log: EventLog): Progress {
       log.changed(attendee, true);
     },
     stepProgress: (attendee) => steps.all(attendee),
+    whereIs: (attendee) => whereAt.get(attendee) ?? null,
   };
 }

@@ -5,6 +5,7 @@ import type { CodeBlock } from '../../common/lab-model.js';
 import { FakeClient, FakeSandbox, type FakeShell, turn } from '../../test/support/fake-terminal.js';
 import type { Logger } from '../log.js';
 import { AttendeeSession, type SessionDeps, type SessionPool } from './session.js';
+import type { TerminalSettings } from './terminal.js';
 
 function block(id: string, run: string): CodeBlock {
   return { kind: 'code', id, lang: 'bash', attrs: ['+exec'], code: run, html: '', runnable: true, run, interrupt: false, copy: true, display: 'block', lineNumbers: false, line: 1 };
@@ -24,7 +25,9 @@ interface Setup {
   done: string[];
 }
 
-function setup(over: Partial<SessionDeps> = {}): Setup {
+type Over = Partial<Omit<SessionDeps, 'terminal'>> & { terminal?: Partial<TerminalSettings> };
+
+function setup({ terminal, ...over }: Over = {}): Setup {
   const sandbox = new FakeSandbox('sb-1');
   const released: unknown[] = [];
   const errors: string[] = [];
@@ -42,13 +45,13 @@ function setup(over: Partial<SessionDeps> = {}): Setup {
   const log: Logger = { info: () => undefined, warn: () => undefined, error: (m, f) => errors.push(`${m} ${JSON.stringify(f)}`) };
   const session = new AttendeeSession('alice', {
     pool,
-    driverInfo: { name: 'fake', isolation: 'none', warnings: [] },
     findBlock: (_lab, id) => BLOCKS[id],
+    stepCount: () => null,
     store: { recordProgress: () => undefined, recordRun: () => undefined, sandboxOf: () => null },
+    reset: { labOf: () => null, beforeReset: () => Promise.resolve(), recordReset: () => undefined },
     log,
     graceMs: 60_000,
-    ringBytes: 64 * 1024,
-    typing: { quietMs: 5, maxWaitMs: 50, tickMs: 1 },
+    terminal: { driverInfo: { name: 'fake', isolation: 'none', warnings: [] }, ringBytes: 64 * 1024, typing: { quietMs: 5, maxWaitMs: 50, tickMs: 1 }, ...terminal },
     onDone: (a) => done.push(a),
     ...over,
   });
@@ -170,7 +173,7 @@ test('flow control through the session: output past the high watermark pauses th
 });
 
 test('input past the bound is refused once with input-overflow; Ctrl-C still passes', async () => {
-  const s = setup({ limits: { inputBacklogBytes: 100 } });
+  const s = setup({ terminal: { limits: { inputBacklogBytes: 100 } } });
   const { client, shell } = await attached(s);
   shell.inputBacklog = 99;
   s.session.input(client, 'ab');

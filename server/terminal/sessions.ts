@@ -3,8 +3,10 @@
  * Also runs the periodic sandbox health check that tells attendees when their sandbox died.
  */
 import { FAIRNESS_DEFAULTS, OutputFairness, type FairnessOptions } from './fairness.js';
+import { resetSandbox, type ResetBy } from './reset.js';
 import { AttendeeSession, type SessionDeps } from './session.js';
 import { workshopAllows } from '../workshop/states.js';
+import { TokenBucket } from './token-bucket.js';
 
 export interface SessionManagerOptions {
   /** Most sessions this server holds at once; hellos beyond are refused with an error. */
@@ -27,11 +29,8 @@ export class SessionManager {
   private readonly sessions = new Map<string, AttendeeSession>();
   private readonly healthTimer: NodeJS.Timeout;
   private checking = false;
-  /** Token bucket for new sessions: `tokens` as of `tokensAt`. */
-  private tokens: number;
-  private tokensAt = Date.now();
-  private readonly rate: number;
-  private readonly burst: number;
+  /** New sessions, for everyone together. */
+  private readonly starts: TokenBucket;
   readonly fairness: OutputFairness;
 
   constructor(
@@ -40,9 +39,7 @@ export class SessionManager {
   ) {
     this.healthTimer = setInterval(() => void this.checkAll(), opts.healthEveryMs);
     this.healthTimer.unref();
-    this.rate = opts.newSessionsPerSecond ?? 10;
-    this.burst = opts.newSessionBurst ?? 40;
-    this.tokens = this.burst;
+    this.starts = new TokenBucket({ perSecond: opts.newSessionsPerSecond ?? 10, burst: opts.newSessionBurst ?? 40 });
     this.fairness = new OutputFairness({ ...FAIRNESS_DEFAULTS, ...opts.fairness });
   }
 
@@ -66,14 +63,10 @@ export class SessionManager {
     const existing = this.sessions.get(attendee);
     if (existing && existing.state !== 'closing' && existing.state !== 'done') return existing;
     if (this.sessions.size >= this.opts.maxSessions) return 'full';
-    const now = Date.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) / 1000) * this.rate);
-    this.tokensAt = now;
-    if (this.tokens < 1) return 'busy';
-    this.tokens -= 1;
+    if (!this.starts.take()) return 'busy';
     const session = new AttendeeSession(attendee, {
-      fairness: this.fairness,
       ...this.deps,
+      terminal: { fairness: this.fairness, ...this.deps.terminal },
       onDone: (a) => {
         if (this.sessions.get(a) === session) this.sessions.delete(a);
       },
@@ -82,19 +75,21 @@ export class SessionManager {
     return session;
   }
 
-  /** Reset an attendee's sandbox, whether or not they are connected right now. */
-  async reset(attendee: string, by: 'instructor' | 'attendee'): Promise<boolean> {
+  /**
+   * Reset an attendee's sandbox, whether or not they are connected right now: through their session,
+   * or, without one, the same path (reset.ts: the lab's reset script, the event, a fresh sandbox). False
+   * when they have neither a session nor a sandbox.
+   */
+  async reset(attendee: string, by: ResetBy): Promise<boolean> {
     const session = this.sessions.get(attendee);
     if (session) {
       await session.reset(by);
       return true;
     }
     const current = this.deps.pool.current(attendee);
-    if (current) {
-      await this.deps.pool.replace(current, attendee);
-      return true;
-    }
-    return false;
+    if (!current) return false;
+    await resetSandbox({ ...this.deps.reset, pool: this.deps.pool }, attendee, current, by);
+    return true;
   }
 
   /** Server shutdown: tell every browser, end shells, keep sandboxes for re-adoption. */

@@ -5,10 +5,11 @@
  */
 import type { Disposable, Shell, TermSize } from '../sandbox/driver.js';
 import type { TypingTarget } from './block-typer.js';
+import type { AdmissionTarget } from './input-admission.js';
 import { Lifecycle } from './lifecycle.js';
 import { ByteRing } from './screen.js';
 
-export class ShellRun implements TypingTarget {
+export class ShellRun implements TypingTarget, AdmissionTarget {
   readonly lifecycle: Lifecycle;
   readonly ring: ByteRing;
   private readonly subs: Disposable[] = [];
@@ -41,6 +42,16 @@ export class ShellRun implements TypingTarget {
 
   write(data: string): void {
     this.shell.write(data);
+  }
+
+  /** Bytes written to the pty that the program has not read yet (input-admission.ts bounds them). */
+  get inputBacklog(): number {
+    return this.shell.inputBacklog;
+  }
+
+  /** Drop what the program has not read (Ctrl-C). */
+  discardInput(): void {
+    this.shell.discardInput();
   }
 
   /** End the shell (`detach`: let go of it, leaving it running where the driver can); idempotent. */

@@ -146,3 +146,31 @@ test('at most MAX_WATCHERS_PER_ATTENDEE watchers; ending closes every one', () =
     assert.deepEqual(l.last('ended'), { type: 'ended', reason: 'grace period over' });
   }
 });
+
+test('issue 17 §6: control lent to a watcher ends when the attendee\'s browser goes; keys are refused until they accept again', async () => {
+  const s = setup();
+  const a = new Link();
+  s.set.add(a);
+  await screenOf(a);
+  s.set.controlRequest(a, 'request');
+  s.set.attendeeAnswer('accept');
+  s.set.input(a, 'while-there');
+  assert.deepEqual(s.typed, ['while-there']);
+
+  s.set.attendeeChanged(false);
+  assert.deepEqual(a.last('control'), { type: 'control', state: 'none', mine: false, ended: 'attendee-left' });
+  assert.equal(a.last('attendee')?.online, false);
+  s.set.input(a, 'unattended');
+  assert.equal(a.last('error')?.code, 'not-in-control');
+  assert.deepEqual(s.typed, ['while-there'], 'nothing typed into the unattended shell');
+
+  // Back: nothing is granted until the attendee accepts a new request.
+  s.set.attendeeChanged(true);
+  assert.equal(s.set.controlState, 'none');
+  s.set.attendeeAnswer('accept');
+  assert.equal(s.set.controlState, 'none', 'an accept without a request grants nothing');
+  s.set.controlRequest(a, 'request');
+  s.set.attendeeChanged(false);
+  assert.equal(s.set.controlState, 'none', 'a pending request ends too');
+  s.set.end('test');
+});

@@ -1,7 +1,7 @@
 /**
  * The instructors watching one attendee's terminal (issue 10, "Watch an attendee's terminal"): the
  * session's own output fanned out, never a second shell, and control of the keyboard lent only with the
- * attendee's consent. One WatcherSet per AttendeeSession (session.ts); the socket side is watch.ts.
+ * attendee's consent. One WatcherSet per terminal (terminal.ts); the socket side is watch.ts.
  *
  * Bounds: a watcher never slows the attendee. The shell is paused only by the attendee's own flow
  * control (output-channel.ts); a watcher that does not keep up is not waited for: once more than
@@ -27,7 +27,7 @@ export interface WatchLink {
   close(code: number, reason: string): void;
 }
 
-/** What the set needs from its session. */
+/** What the set needs from its terminal (terminal.ts). */
 export interface WatchedShell {
   /** The live shell's retained output and size, or null while there is none. */
   screen(): { bytes: Buffer; size: TermSize } | null;
@@ -54,7 +54,7 @@ export const WATCH_LIMITS: WatchLimits = { highBytes: 512 * 1024, lowBytes: 64 *
 
 export type ControlState = 'none' | 'requested' | 'granted';
 type Control = { state: 'none' } | { state: 'requested' | 'granted'; by: number };
-type Ended = 'declined' | 'taken-back' | 'released';
+type Ended = NonNullable<Extract<WatchServerMessage, { type: 'control' }>['ended']>;
 
 class Watcher {
   /** `syncing`: a screen is being rendered (output waits in `held`); `behind`: output is skipped until the socket drains. */
@@ -138,9 +138,14 @@ export class WatcherSet {
     for (const w of this.watchers.values()) w.link.sendJson({ type: 'resize', cols: size.cols, rows: size.rows });
   }
 
-  /** The attendee's browser attached or left. */
+  /**
+   * The attendee's browser attached or left. Leaving ends control and any request for it (issue 17 §6:
+   * a lent keyboard must not outlive the attendee, whose shell lives on unattended): they consent
+   * again when they are back.
+   */
   attendeeChanged(online: boolean): void {
     for (const w of this.watchers.values()) w.link.sendJson({ type: 'attendee', online });
+    if (!online && this.control.state !== 'none') this.setControl({ state: 'none' }, 'attendee-left');
   }
 
   /** What the attendee's page is told after each `ready`: who watches and who may type. */

@@ -30,7 +30,16 @@ async function rig(store = openStore(':memory:', WORKSHOP_RULES)): Promise<Rig> 
   const pool = new SandboxPool(new LocalDriver({ root }), store.assignments, { size: 0 }, log);
   await pool.start();
   const sessions = new SessionManager(
-    { pool, driverInfo: pool.driver.info, findBlock: () => undefined, store: { ...store.progress, sandboxOf: (a) => store.assignments.sandboxOf(a) }, log, graceMs: 60_000, ringBytes: 1 << 16 },
+    {
+      pool,
+      findBlock: () => undefined,
+      stepCount: () => null,
+      store: { ...store.progress, sandboxOf: (a) => store.assignments.sandboxOf(a) },
+      reset: { labOf: () => null, beforeReset: () => Promise.resolve(), recordReset: () => undefined },
+      log,
+      graceMs: 60_000,
+      terminal: { driverInfo: pool.driver.info, ringBytes: 1 << 16 },
+    },
     { maxSessions: 10, healthEveryMs: 60_000 },
   );
   // A lab with no tool requirements: the smoke test is the tool check's frame alone.

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { WorkshopSchema, type Workshop } from '../../common/api.js';
-import { CLASS_PATH, parseClassServerMessage, type ClassRow, type ClassServerMessage } from '../../common/class-protocol.js';
+import { ClassClient as ProtocolClient } from '../../common/class-client.js';
+import { CLASS_PATH, type ClassRow, type ClassServerMessage } from '../../common/class-protocol.js';
 import { INSTRUCTOR_PROTOCOL, instructorProtocols } from '../../common/instructor-socket.js';
 import { removeWorkshop } from '../support/podman.js';
 import { INSTRUCTOR_TOKEN, TermClient, startServer, type RunningServer } from '../support/server.js';
@@ -63,31 +64,33 @@ async function workshopUntil(server: RunningServer, id: string, pred: (w: Worksh
   }
 }
 
-/** The instructor's class socket, as the dashboard opens it. */
+/** The instructor's class socket, as the dashboard opens it: the one client and fold (common/class-client.ts). */
 class ClassClient {
   readonly ws: WebSocket;
+  readonly client: ProtocolClient;
   readonly frames: ClassServerMessage[] = [];
   readonly invalid: string[] = [];
-  /** The roster as the frames so far build it. */
-  readonly rows = new Map<string, ClassRow>();
   private waiters: Array<() => void> = [];
 
   constructor(url: string, workshop: string, opts: { token?: string | null; origin?: string } = {}) {
     const protocols = opts.token === null ? [] : instructorProtocols(opts.token ?? INSTRUCTOR_TOKEN);
     this.ws = new WebSocket(`${url.replace(/^http/, 'ws')}${CLASS_PATH}?workshop=${encodeURIComponent(workshop)}`, protocols, { headers: { Origin: opts.origin ?? url } });
-    this.ws.on('message', (raw) => {
-      const parsed = parseClassServerMessage(Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(raw as Buffer[]).toString('utf8'));
-      if (!parsed.ok) this.invalid.push(parsed.message);
-      else {
-        const m = parsed.message;
-        this.frames.push(m);
-        if (m.type === 'snapshot') this.rows.clear();
-        if (m.type === 'snapshot' || m.type === 'update') for (const r of m.rows) this.rows.set(r.id, r);
-        if (m.type === 'update') for (const id of m.removed) this.rows.delete(id);
-      }
-      this.wake();
+    this.client = new ProtocolClient(this.ws, {
+      onFrame: (frame) => {
+        this.frames.push(frame);
+        this.wake();
+      },
+      onInvalid: (error) => {
+        this.invalid.push(error);
+        this.wake();
+      },
+      onClose: () => this.wake(),
     });
-    this.ws.on('close', () => this.wake());
+  }
+
+  /** The roster as the frames so far build it, by attendee. */
+  get rows(): Map<string, ClassRow> {
+    return new Map(this.client.roster.rows.map((r) => [r.id, r]));
   }
 
   /** Resolves when open; rejects with the refused upgrade's status. */

@@ -1,8 +1,10 @@
 // One client cannot exhaust the server (issue 8, item 5): each limit attacked by a hostile client on a
 // real server with real bash and real WebSockets; memory and CPU read from the server itself.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { HIGH_WATERMARK, INPUT_CHUNK_CHARS } from '../../common/protocol.js';
 import { readyTerminal, startServer, TermClient, type RunningServer } from '../support/server.js';
@@ -197,5 +199,66 @@ describe('connections', () => {
       }
     }
     for (const t of first) t.close();
+  });
+});
+
+describe('progress reports (issue 17 §5: progress was whatever the attendee said)', () => {
+  const LAB = 'kubernetes-meets-rust';
+  /** The database and its write-ahead log, in bytes. */
+  const dbBytes = () => ['labdeck.db', 'labdeck.db-wal'].reduce((n, f) => n + (statSync(path.join(server.dataDir, f), { throwIfNoEntry: false })?.size ?? 0), 0);
+  const query = <T>(sql: string, ...args: unknown[]): T => {
+    const db = new Database(path.join(server.dataDir, 'labdeck.db'), { readonly: true });
+    try {
+      return db.prepare(sql).get(...args) as T;
+    } finally {
+      db.close();
+    }
+  };
+
+  test('2000 made-up progress frames store nothing and grow the database by at most 64 KiB', async (t) => {
+    const { term } = await readyTerminal(server);
+    const attendee = (await term.waitForMessage('ready')).attendee;
+    term.type('echo be$((1+1))fore\r');
+    await term.waitForOutput(/be2fore/);
+    const before = dbBytes();
+    const from = term.messages.length;
+    for (let i = 0; i < 2000; i++) term.send(i % 2 ? { type: 'progress', labId: `made-up-${i}`, step: i % 7 } : { type: 'progress', labId: LAB, step: 9999 });
+    await flushed(term);
+    // Frames are handled in order: once this command's output is back, every progress frame was.
+    term.type('echo af$((1+1))ter\r');
+    await term.waitForOutput(/af2ter/);
+    const grown = dbBytes() - before;
+    t.diagnostic(`the database and its WAL grew by ${grown} bytes for 2000 made-up progress frames`);
+    assert.ok(grown <= 64 * 1024, `the database grew by ${grown} bytes`);
+    const stored = query<{ n: number }>('SELECT COUNT(*) AS n FROM step_progress WHERE attendee = ?', attendee);
+    const events = query<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE attendee = ? AND kind = 'step'", attendee);
+    assert.deepEqual([stored.n, events.n], [0, 0], 'no step stored, none logged');
+    const refused = term.messages.slice(from).filter((m) => m.type === 'error' && m.code === 'unknown-step');
+    assert.ok(refused.length >= 1 && refused.length <= 21, `${refused.length} refusals: the rate bounds the answers too`);
+    assert.equal(term.closed, null, 'the page is told, not dropped');
+    term.close();
+  });
+
+  test('a flood of real steps is rate-limited, and the step the attendee lands on is still stored', async (t) => {
+    const { term } = await readyTerminal(server);
+    const attendee = (await term.waitForMessage('ready')).attendee;
+    const started = Date.now();
+    for (let i = 0; i < 2000; i++) term.send({ type: 'progress', labId: LAB, step: i % 2 });
+    term.send({ type: 'progress', labId: LAB, step: 5 });
+    await flushed(term);
+    term.type('echo fl$((1+1))ood\r');
+    await term.waitForOutput(/fl2ood/);
+    // The last report waits for the next token (half a second at 2 a second), then it is the attendee's step.
+    let at: { labId: string | null; step: number | null } = { labId: null, step: null };
+    for (let i = 0; i < 100 && at.step !== 5; i++) {
+      at = query<{ labId: string | null; step: number | null }>('SELECT lab_id AS labId, step FROM attendees WHERE id = ?', attendee);
+      await sleep(50);
+    }
+    assert.deepEqual(at, { labId: LAB, step: 5 });
+    const seconds = (Date.now() - started) / 1000;
+    const moves = query<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE attendee = ? AND kind = 'step'", attendee).n;
+    t.diagnostic(`${moves} step events stored for 2001 real progress frames in ${seconds.toFixed(1)} s`);
+    assert.ok(moves <= 20 + Math.ceil(2 * seconds) + 1, `${moves} steps logged in ${seconds.toFixed(1)} s: at most the burst (20) and 2 a second`);
+    term.close();
   });
 });

@@ -72,7 +72,16 @@ test('a hello while the old session closes gets a different, live sandbox', asyn
   const pool = new SandboxPool(driver, store.assignments, { size: 0 }, log);
   await pool.start();
   const sessions = new SessionManager(
-    { pool, driverInfo: driver.info, findBlock: () => undefined, store: { ...store.progress, sandboxOf: (a) => store.assignments.sandboxOf(a) }, log, graceMs: 60_000, ringBytes: 1 << 16 },
+    {
+      pool,
+      findBlock: () => undefined,
+      stepCount: () => null,
+      store: { ...store.progress, sandboxOf: (a) => store.assignments.sandboxOf(a) },
+      reset: { labOf: () => null, beforeReset: () => Promise.resolve(), recordReset: () => undefined },
+      log,
+      graceMs: 60_000,
+      terminal: { driverInfo: driver.info, ringBytes: 1 << 16 },
+    },
     { maxSessions: 10, healthEveryMs: 60_000 },
   );
   const old = sessions.getOrCreate('alice');

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -133,11 +134,29 @@ async function shell(term: TermClient, command: string, expect: RegExp): Promise
   await term.waitForOutput(expect, 20_000);
 }
 
+/** The reset events the store logged for `attendee` (issue 10's event log), read from the server's own file. */
+function resetEvents(dataDir: string, attendee: string): string[] {
+  const db = new Database(path.join(dataDir, 'labdeck.db'), { readonly: true });
+  try {
+    return (db.prepare("SELECT detail FROM events WHERE attendee = ? AND kind = 'reset' ORDER BY id").all(attendee) as { detail: string }[]).map((r) => r.detail);
+  } finally {
+    db.close();
+  }
+}
+
 function suite(driver: 'local' | 'podman'): void {
   describe(`teaching runtime, ${driver} sandbox`, () => {
     const labsDir = mkdtempSync(path.join(tmpdir(), 'labdeck-teach-labs-'));
+    // Kept across the restarts of the reset tests (issue 18 bug 2), removed in after().
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'labdeck-teach-data-'));
+    const env: Record<string, string> = { LABS_DIR: labsDir };
     let server: RunningServer;
     const workshop = `t-teach-${token}`;
+    /** Stop the server (SIGTERM: a podman sandbox stays for the next one to re-adopt) and start it again on the same data. */
+    const restart = async () => {
+      await server.stop();
+      server = await startServer(env, { dataDir });
+    };
 
     before(async () => {
       mkdirSync(path.join(labsDir, LAB));
@@ -151,14 +170,14 @@ function suite(driver: 'local' | 'podman'): void {
       const index = JSON.parse(readFileSync(path.join(labsDir, 'scenario', 'index.json'), 'utf8')) as { details: { assets: Record<string, unknown[]> } };
       index.details.assets.host01?.push({ file: 'big.bin', target: assetDir });
       writeFileSync(path.join(labsDir, 'scenario', 'index.json'), JSON.stringify(index));
-      const env: Record<string, string> = { LABS_DIR: labsDir };
       if (driver === 'podman') Object.assign(env, { SANDBOX: 'podman', WORKSHOP: workshop, POOL_SIZE: '1' });
-      server = await startServer(env);
+      server = await startServer(env, { dataDir });
     });
     after(async () => {
       await server?.stop();
       if (driver === 'podman') await removeWorkshop(workshop);
       rmSync(labsDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
       rmSync(resetMark, { force: true });
       rmSync(assetDir, { recursive: true, force: true });
       rmSync(scenarioTmp, { recursive: true, force: true });
@@ -351,6 +370,50 @@ function suite(driver: 'local' | 'podman'): void {
         assert.equal(r.status, 200);
         assert.equal(readFileSync(resetMark, 'utf8'), 'reset-ran\n');
         term.close();
+      });
+
+      // Issue 18 bug 2: the lab comes from the store, not from a copy the session fills only once the
+      // page reports its step. After a restart the page is fresh: its hello comes before any progress.
+      test('a fresh page (no progress frame yet) reset runs the lab reset script and logs the event', async () => {
+        rmSync(resetMark, { force: true });
+        const first = await readyTerminal(server);
+        first.term.send({ type: 'progress', labId: LAB, step: 0 });
+        await shell(first.term, 'echo STEP-$((1+1))', /STEP-2\r\n/);
+        const attendee = (await first.term.waitForMessage('ready')).attendee;
+        first.term.close();
+        await restart();
+        const { term } = await readyTerminal(server, first.cookie);
+        await shell(term, 'echo FRESH-$((1+1))', /FRESH-2\r\n/);
+        const from = term.messages.length;
+        const r = await server.instructor(`/api/sandboxes/${attendee}/reset`, 'POST');
+        assert.equal(r.status, 200);
+        assert.equal((await term.waitForMessage('reset', 10_000, from)).by, 'instructor');
+        assert.equal(existsSync(resetMark) ? readFileSync(resetMark, 'utf8') : 'no reset script ran', 'reset-ran\n');
+        assert.deepEqual(resetEvents(dataDir, attendee), ['instructor']);
+        term.close();
+      });
+    }
+
+    if (driver === 'podman') {
+      // Issue 18 bug 2: an attendee without a live session (after a restart, or "Reset all" reaching
+      // someone offline) is reset through the same path: the lab's reset script, then the event.
+      test('an offline attendee reset by the instructor runs the lab reset script and logs the event', async () => {
+        const { term, cookie } = await readyTerminal(server);
+        const attendee = (await term.waitForMessage('ready')).attendee;
+        term.send({ type: 'progress', labId: LAB, step: 0 });
+        await shell(term, 'echo STEP-$((1+1))', /STEP-2\r\n/);
+        term.close();
+        // The podman sandbox outlives the server; the new one re-adopts it, and no browser opens a session.
+        await restart();
+        const r = await server.instructor(`/api/sandboxes/${attendee}/reset`, 'POST');
+        assert.equal(r.status, 200);
+        const ran = new RegExp(`reset script passed attendee="${attendee}" lab="${LAB}"`);
+        assert.match(server.log(), ran, 'the lab reset script ran in the old sandbox');
+        assert.deepEqual(resetEvents(dataDir, attendee), ['instructor']);
+        // The attendee comes back to the fresh sandbox.
+        const back = await readyTerminal(server, cookie);
+        await shell(back.term, 'echo BACK-$((1+1))', /BACK-2\r\n/);
+        back.term.close();
       });
     }
   });

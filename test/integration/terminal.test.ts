@@ -157,14 +157,26 @@ describe('preflight', () => {
     const { term, cookie } = await readyTerminal(server);
     const res = await fetch(server.url + '/api/preflight?lab=kubernetes-meets-rust', { headers: { Cookie: cookie } });
     assert.equal(res.status, 200);
-    const report = (await res.json()) as { tools: { name: string; found: boolean; version: string | null; install: string | null; why: string | null }[]; engine: { state: string; detail: string } };
+    const report = (await res.json()) as { tools: { name: string; found: boolean; version: string | null; install: string | null; why: string | null }[]; engine: { name: string; state: string; detail: string } };
     const kubectl = report.tools.find((t) => t.name === 'kubectl');
     const kind = report.tools.find((t) => t.name === 'kind');
     assert.equal(kubectl?.found, true);
     assert.match(kubectl?.version ?? '', /Client Version/);
     assert.equal(kind?.found, false, 'kind is not installed on this machine');
     assert.ok(kind?.install && kind.why, 'a missing tool says why the lab needs it and how to install it');
-    assert.ok(['ok', 'failed', 'no-image', 'none'].includes(report.engine.state));
+    // The engine check agrees with what the attendee's own shell finds, and says so in its sentence
+    // (issue 18 §11: not only "some value of the enum").
+    term.type('command -v podman >/dev/null && echo ENGINE=po""dman || echo ENGINE=no""ne\r');
+    const seen = (await term.waitForOutput(/^ENGINE=(\w+)\r$/m))[1];
+    const sentence: Record<string, RegExp> = {
+      none: /^no container engine \(podman\) in this sandbox$/,
+      ok: /^podman started a container from \S+/,
+      'no-image': /^podman answers, but has no local image/,
+      failed: /^podman could not start a container: /,
+    };
+    if (seen === 'none') assert.deepEqual([report.engine.name, report.engine.state], ['none', 'none']);
+    else assert.deepEqual([report.engine.name, report.engine.state === 'none'], ['podman', false], JSON.stringify(report.engine));
+    assert.match(report.engine.detail, sentence[report.engine.state]!);
     term.close();
     const anon = await fetch(server.url + '/api/preflight?lab=kubernetes-meets-rust');
     assert.equal(anon.status, 409, 'a new visitor has no sandbox to check');

@@ -4,8 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerMessage } from '../../common/protocol.js';
-import type { TermClient} from '../support/server.js';
-import { INSTRUCTOR_TOKEN, readyTerminal, startServer, type RunningServer } from '../support/server.js';
+import { INSTRUCTOR_TOKEN, TermClient, readyTerminal, startServer, type RunningServer } from '../support/server.js';
 import { WatchClient } from '../support/watch-client.js';
 
 const LAB = 'kubernetes-meets-rust';
@@ -198,6 +197,57 @@ describe('watch an attendee', () => {
     assert.equal((await w2.waitFor('error', undefined, from)).code, 'not-in-control');
     await settle(term, 'mark5');
     assert.doesNotMatch(term.output, /^refused5/m);
+  });
+
+  test('a lent keyboard ends when the attendee\'s browser goes away: keys are refused, and they must accept again (issue 17 §6)', async () => {
+    const { term, cookie } = await readyTerminal(server);
+    open.push(term);
+    const id = (await term.waitForMessage('ready')).attendee;
+    term.type('x=\r');
+    const w = await watching(server, id);
+    open.push(w);
+    let at = term.messages.length;
+    w.send({ type: 'control', action: 'request' });
+    await waitFrame(term, 'control', (m) => m.state === 'requested', at);
+    term.send({ type: 'control', action: 'accept' });
+    await w.waitFor('control', (m) => m.state === 'granted' && m.mine);
+    w.type('echo ty${x}ped1\r');
+    await w.waitForOutput(/^typed1/m);
+
+    // The attendee's browser goes away; their shell lives on, unattended, for the grace period.
+    let from = w.messages.length;
+    term.close();
+    assert.equal((await w.waitFor('control', (m) => m.state === 'none', from)).ended, 'attendee-left');
+    await w.waitFor('attendee', (m) => !m.online, from);
+    from = w.messages.length;
+    w.type('echo un${x}attended\r');
+    assert.equal((await w.waitFor('error', undefined, from)).code, 'not-in-control');
+
+    // Back in the same shell: nothing is granted, and the keys sent meanwhile never reached it.
+    const back = new TermClient(server.url, cookie);
+    open.push(back);
+    await back.opened();
+    back.hello(80, 24, true);
+    const ready = await back.waitForMessage('ready');
+    assert.equal(ready.resumed, true, 'the same shell');
+    assert.equal((await waitFrame(back, 'control', () => true)).state, 'none');
+    await settle(back, 'mark6');
+    assert.doesNotMatch(back.output, /unattended|un\$\{x\}attended/);
+    from = w.messages.length;
+    w.type('echo ref${x}used6\r');
+    assert.equal((await w.waitFor('error', undefined, from)).code, 'not-in-control', 'consent is asked again');
+    await settle(back, 'mark7');
+    assert.doesNotMatch(back.output, /^refused6/m);
+
+    // Asked and given again: the instructor types again.
+    at = back.messages.length;
+    from = w.messages.length;
+    w.send({ type: 'control', action: 'request' });
+    await waitFrame(back, 'control', (m) => m.state === 'requested', at);
+    back.send({ type: 'control', action: 'accept' });
+    await w.waitFor('control', (m) => m.state === 'granted' && m.mine, from);
+    w.type('echo ty${x}ped2\r');
+    await back.waitForOutput(/^typed2/m);
   });
 
   test('one watcher at a time may ask: a second one is told control is busy', async () => {

@@ -1,14 +1,16 @@
 /**
- * A watch-socket client for tests (common/watch-protocol.ts): the instructor's side of "watch an
- * attendee's terminal", over a real `ws` socket, collecting output and frames and waiting for them.
+ * A watch-socket client for tests: the one client of the watch protocol (common/watch-client.ts, the
+ * dashboard's own) over a real `ws` socket, collecting output and frames and waiting for them.
  */
 import WebSocket from 'ws';
 import { instructorProtocols } from '../../common/instructor-socket.js';
-import { parseWatchServerMessage, watchPath, type WatchClientMessage, type WatchServerMessage } from '../../common/watch-protocol.js';
+import { WatchClient as ProtocolClient } from '../../common/watch-client.js';
+import { watchPath, type WatchClientMessage, type WatchServerMessage } from '../../common/watch-protocol.js';
 import { INSTRUCTOR_TOKEN } from './server.js';
 
 export class WatchClient {
   readonly ws: WebSocket;
+  readonly client: ProtocolClient;
   /** Screens and live output, in arrival order, as text. */
   output = '';
   readonly messages: WatchServerMessage[] = [];
@@ -22,20 +24,24 @@ export class WatchClient {
       headers: { Origin: opts.origin ?? url },
     });
     this.ws.binaryType = 'nodebuffer';
-    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) this.output += data.toString('utf8');
-      else {
-        const parsed = parseWatchServerMessage(data.toString('utf8'));
-        if (parsed.ok) {
-          this.messages.push(parsed.message);
-          if (parsed.message.type === 'screen') this.output += parsed.message.data;
-        } else this.invalid.push(parsed.error);
-      }
-      this.wake();
-    });
-    this.ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this.wake();
+    this.client = new ProtocolClient(this.ws, {
+      onOutput: (bytes) => {
+        this.output += Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+        this.wake();
+      },
+      onMessage: (msg) => {
+        this.messages.push(msg);
+        if (msg.type === 'screen') this.output += msg.data;
+        this.wake();
+      },
+      onInvalid: (error) => {
+        this.invalid.push(error);
+        this.wake();
+      },
+      onClose: ({ code, reason }) => {
+        this.closed = { code, reason };
+        this.wake();
+      },
     });
     this.ws.on('error', () => this.wake());
   }
@@ -50,12 +56,13 @@ export class WatchClient {
     });
   }
 
+  /** Any frame, even one the protocol client would not build (tests of what the server refuses). */
   send(msg: WatchClientMessage): void {
     this.ws.send(JSON.stringify(msg));
   }
 
   type(data: string): void {
-    this.send({ type: 'input', data });
+    this.client.input(data);
   }
 
   async until<T>(pred: () => T | undefined | false | null, what: string, ms = 10_000): Promise<T> {

@@ -1,15 +1,20 @@
 /**
  * The browser side of the terminal WebSocket: one instance per attendee page. The protocol itself
  * (framing, validation of every server frame, hello, ack accounting) is common/terminal-client.ts,
- * shared with the tests and the bench; this file adds what a page needs: reconnect with backoff,
- * keepalive, keys held across a blip, and the state the UI shows.
+ * shared with the tests and the bench; what each frame does to the page is terminalState.ts's pure
+ * `reduce`; reconnecting is common/reconnect.ts's backoff with jitter, shared with the instructor's
+ * sockets. This file carries out the effects: the socket, the timers, the xterm sink.
  *
  * Plain TypeScript, no React: the page subscribes through `subscribe`/`getSnapshot`
  * (useSyncExternalStore), and the xterm instance plugs in as a `TerminalSink`. Keeping the socket
  * out of the component tree means a re-render can never open a second socket or drop an ack.
  */
-import { MAX_SHOWN_MESSAGES, TERMINAL_PATH, type ClientMessage, type ServerMessage } from '@/common/protocol';
+import { TERMINAL_PATH, type ClientMessage, type ServerMessage } from '@/common/protocol';
+import { Reconnector } from '@/common/reconnect';
 import { TerminalClient } from '@/common/terminal-client';
+import { INITIAL_MODEL, holdInput, reduce, type ConnSnapshot, type ConnState, type Effect, type Notice, type TermModel } from './terminalState';
+
+export { NO_WATCH, type ConnSnapshot, type ConnState, type ControlState, type InstructorMessage, type Notice, type Sandbox } from './terminalState';
 
 /** Where output goes: the xterm Terminal, adapted (see Terminal.tsx). */
 export interface TerminalSink {
@@ -20,84 +25,26 @@ export interface TerminalSink {
   size(): { cols: number; rows: number };
 }
 
-export type ConnState =
-  | { kind: 'connecting' }
-  | { kind: 'starting'; phase: string; fraction: number }
-  | { kind: 'connected' }
-  /** Waiting to retry; `unreachable` once several attempts in a row could not even open a socket. */
-  | { kind: 'reconnecting'; retryAt: number; unreachable: boolean }
-  | { kind: 'sandbox-gone'; message: string }
-  | { kind: 'taken-over' }
-  /** No join, no shell (REQUIRE_JOIN=1): the server's sentence; the page links to /join. */
-  | { kind: 'join-required'; message: string }
-  | { kind: 'failed'; message: string };
-
-export interface Notice {
-  id: number;
-  tone: 'info' | 'warn' | 'error';
-  text: string;
-}
-
-/** A message from the instructor, shown until the attendee dismisses it (the server keeps it until then). */
-export type InstructorMessage = Extract<ServerMessage, { type: 'message' }>;
-
-export interface Sandbox {
-  attendee: string;
-  driver: string;
-  isolation: string;
-}
-
-export interface ConnSnapshot {
-  state: ConnState;
-  notices: Notice[];
-  /** The instructor's undismissed messages, oldest first; the server sends them again after each `ready`. */
-  messages: InstructorMessage[];
-  sandbox: Sandbox | null;
-  /** Round-trip time of the last ping, ms. */
-  latency: number | null;
-  /** Instructors watching this terminal (a notice shows while above 0), and who may type (docs/protocol.md#watch). */
-  watch: { watchers: number; control: ControlState };
-  /** The presenter's step (presenter mode), or null while nobody presents. */
-  presenter: { labId: string; step: number } | null;
-}
-
-export type ControlState = Extract<ServerMessage, { type: 'control' }>['state'];
-
-/** Before the server says otherwise: nobody watches, nobody presents. */
-export const NO_WATCH: ConnSnapshot['watch'] = { watchers: 0, control: 'none' };
-
-/** Backoff: 0.5 s doubling to 15 s, with "equal jitter" so a room full of laptops does not reconnect in lockstep after a server restart. */
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
 /** Failed opens in a row before the status says "server unreachable" rather than "reconnecting". */
 const UNREACHABLE_AFTER = 3;
 /** Keepalive: conference NATs drop idle TCP silently; a missing pong is the only way to notice. */
 const PING_EVERY_MS = 20_000;
 const PONG_DEADLINE_MS = 45_000;
 const NOTICE_MS = 6_000;
-/** Keystrokes kept while the connection is down, delivered if the same shell comes back. */
-const HELD_INPUT_MAX_CHARS = 4096;
 
 export class TerminalConnection {
   /** The protocol client of the current socket; one per socket, so an old socket's acks never reach a new one. */
   private conn: TerminalClient | null = null;
   private sink: TerminalSink | null = null;
-  private attempt = 0;
+  private model: TermModel = INITIAL_MODEL;
   private failedOpens = 0;
-  /** True once a shell has been ready: later hellos ask to resume it. */
-  private hadShell = false;
-  private resetPending = false;
-  /** Typed while reconnecting: sent once the same shell is back, dropped (with a notice) if it is not. */
-  private held = '';
   private lastSize: { cols: number; rows: number } | null = null;
   private progress: { labId: string; step: number } | null = null;
   private lastPong = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly retry = new Reconnector(() => this.connect());
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private readonly noticeTimers = new Set<ReturnType<typeof setTimeout>>();
-  private noticeSeq = 0;
   private disposed = false;
-  private snapshot: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], messages: [], sandbox: null, latency: null, watch: NO_WATCH, presenter: null };
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly url: string = defaultUrl()) {}
@@ -107,12 +54,12 @@ export class TerminalConnection {
     return () => this.listeners.delete(listener);
   };
 
-  getSnapshot = (): ConnSnapshot => this.snapshot;
+  getSnapshot = (): ConnSnapshot => this.model.snap;
 
   /** Plug in the terminal; the first attach opens the socket (the hello needs the terminal's size). */
   attach(sink: TerminalSink): void {
     this.sink = sink;
-    if (!this.conn && this.snapshot.state.kind === 'connecting') this.connect();
+    if (!this.conn && this.model.snap.state.kind === 'connecting') this.connect();
   }
 
   detach(sink: TerminalSink): void {
@@ -120,23 +67,17 @@ export class TerminalConnection {
   }
 
   get ready(): boolean {
-    return this.snapshot.state.kind === 'connected';
+    return this.model.snap.state.kind === 'connected';
   }
 
   /**
    * Keystrokes and pastes; split so no frame exceeds the server's limit. While the connection is down
-   * (reconnecting to a shell we had), they are held, up to HELD_INPUT_MAX_CHARS, and delivered once
+   * (reconnecting to a shell we had), they are held (terminalState.ts holdInput) and delivered once
    * the same shell is back; otherwise they are not sent.
    */
   sendInput(data: string): void {
-    if (this.ready) {
-      this.conn?.input(data);
-      return;
-    }
-    const kind = this.snapshot.state.kind;
-    if (this.hadShell && !this.resetPending && (kind === 'reconnecting' || kind === 'connecting')) {
-      this.held = (this.held + data).slice(0, HELD_INPUT_MAX_CHARS);
-    }
+    if (this.ready) this.conn?.input(data);
+    else this.model = holdInput(this.model, data);
   }
 
   resize(cols: number, rows: number): void {
@@ -158,9 +99,8 @@ export class TerminalConnection {
 
   /** "Start a new sandbox": over the open socket if there is one, else by connecting afresh. */
   recreate(): void {
-    this.clearNotices();
     this.sink?.reset();
-    this.hadShell = false;
+    this.apply({ ...this.model, hadShell: false, snap: { ...this.model.snap, notices: [] } });
     if (this.conn?.isOpen) {
       this.send({ type: 'recreate' });
       this.setState({ kind: 'starting', phase: 'Starting a new sandbox', fraction: 0 });
@@ -172,19 +112,18 @@ export class TerminalConnection {
   /** Connect now instead of waiting for the backoff timer ("Use this tab", "Retry now", coming back online). */
   reconnectNow(): void {
     if (this.disposed) return;
-    clearTimeout(this.retryTimer);
     this.abandonSocket();
-    this.connect();
+    this.retry.now();
   }
 
   /** The laptop woke up or came back online: skip the rest of the backoff wait. */
   wake(): void {
-    if (this.snapshot.state.kind === 'reconnecting') this.reconnectNow();
+    if (this.model.snap.state.kind === 'reconnecting') this.reconnectNow();
   }
 
   /** Closed by the attendee: the server is told, so no reload or reconnect shows it again. */
   dismissMessage(id: number): void {
-    this.update({ messages: this.snapshot.messages.filter((m) => m.id !== id) });
+    this.patch({ messages: this.model.snap.messages.filter((m) => m.id !== id) });
     this.send({ type: 'dismiss', id });
   }
 
@@ -194,12 +133,12 @@ export class TerminalConnection {
   }
 
   dismissNotice(id: number): void {
-    this.update({ notices: this.snapshot.notices.filter((n) => n.id !== id) });
+    this.patch({ notices: this.model.snap.notices.filter((n: Notice) => n.id !== id) });
   }
 
   dispose(): void {
     this.disposed = true;
-    clearTimeout(this.retryTimer);
+    this.retry.stop();
     for (const t of this.noticeTimers) clearTimeout(t);
     this.noticeTimers.clear();
     this.abandonSocket();
@@ -224,7 +163,7 @@ export class TerminalConnection {
         this.failedOpens = 0;
         const size = this.sink?.size() ?? { cols: 80, rows: 24 };
         this.lastSize = size;
-        conn.hello(size, this.hadShell);
+        conn.hello(size, this.model.hadShell);
       },
       // Ack what xterm has actually parsed, so a slow tab slows the shell down instead of eating memory.
       onOutput: (bytes) => this.sink?.write(bytes, () => conn.consumed(bytes.byteLength)),
@@ -234,7 +173,7 @@ export class TerminalConnection {
         this.conn = null;
         this.stopPing();
         if (!opened) this.failedOpens += 1;
-        const kind = this.snapshot.state.kind;
+        const kind = this.model.snap.state.kind;
         // These states wait for the attendee to choose; everything else retries by itself.
         if (kind === 'taken-over' || kind === 'failed' || kind === 'sandbox-gone') return;
         this.scheduleReconnect();
@@ -244,13 +183,8 @@ export class TerminalConnection {
   }
 
   private scheduleReconnect(): void {
-    if (this.disposed) return;
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-    this.attempt += 1;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
-    this.setState({ kind: 'reconnecting', retryAt: Date.now() + delay, unreachable: this.failedOpens >= UNREACHABLE_AFTER });
+    const retryAt = this.retry.schedule();
+    if (retryAt !== null) this.setState({ kind: 'reconnecting', retryAt, unreachable: this.failedOpens >= UNREACHABLE_AFTER });
   }
 
   /** Drop the current socket without triggering the reconnect logic in its close handler. */
@@ -261,103 +195,52 @@ export class TerminalConnection {
     conn?.abandon();
   }
 
-  /** A server message, already validated by the protocol client. */
+  /** A server message, already validated by the protocol client: the reducer's model, then its effects. */
   private onMessage(msg: ServerMessage): void {
-    switch (msg.type) {
-      case 'progress':
-        this.setState({ kind: 'starting', phase: msg.phase, fraction: clamp01(msg.fraction) });
-        return;
-      case 'ready':
-        this.onReady(msg);
-        return;
-      case 'screen':
-        // Restore the screen as the server's terminal state has it, before any newer output.
-        this.sink?.reset();
-        this.sink?.write(msg.data, () => undefined);
-        return;
-      case 'exit': {
-        // node-pty reports signal 0 for a plain exit, so only a non-zero signal means "killed".
-        const how = msg.signal ? `was killed (signal ${msg.signal})` : `exited with code ${msg.code ?? '?'}`;
-        this.setState({ kind: 'sandbox-gone', message: `The shell ${how}.` });
-        return;
-      }
-      case 'sandbox-lost':
-        this.setState({ kind: 'sandbox-gone', message: msg.message });
-        return;
-      case 'reset':
-        this.held = '';
-        this.sink?.reset();
-        this.resetPending = true;
-        this.notify('warn', msg.by === 'instructor' ? 'Your sandbox was reset by the instructor' : 'Your sandbox was reset', false);
-        this.setState({ kind: 'starting', phase: 'Resetting your sandbox', fraction: 0 });
-        return;
-      case 'taken-over':
-        this.setState({ kind: 'taken-over' });
-        this.abandonSocket();
-        return;
-      case 'bye':
-        // The server is restarting: retry quickly; the backoff takes over if it stays down.
-        this.attempt = 0;
-        this.notify('info', `Server restarting (${msg.reason}); reconnecting…`, true);
-        return;
-      case 'message':
-        if (!this.snapshot.messages.some((m) => m.id === msg.id)) this.update({ messages: [...this.snapshot.messages, msg].slice(-MAX_SHOWN_MESSAGES) });
-        return;
-      case 'watching':
-        this.update({ watch: { ...this.snapshot.watch, watchers: msg.watchers } });
-        return;
-      case 'control':
-        this.update({ watch: { ...this.snapshot.watch, control: msg.state } });
-        return;
-      case 'presenter':
-        this.update({ presenter: msg.step === null ? null : { labId: msg.labId, step: msg.step } });
-        return;
-      case 'workshop':
-        // Issue 10: the server's own sentence (with the close countdown's seconds, or why there is no shell).
-        this.notify(msg.state === 'open' ? 'info' : 'warn', msg.message, msg.state === 'open');
-        if (msg.state === 'paused') this.setState({ kind: 'starting', phase: 'The workshop is paused: your shell comes back when it resumes', fraction: 0 });
-        return;
-      case 'pong':
-        this.lastPong = Date.now();
-        this.update({ latency: Math.max(0, Math.round(performance.now() - msg.t)) });
-        return;
-      case 'error':
-        if (msg.code === 'join-required') {
-          this.setState({ kind: 'join-required', message: msg.message });
-          this.abandonSocket();
-        } else if (msg.fatal) {
-          this.setState({ kind: 'failed', message: msg.message });
-          this.abandonSocket();
-        } else {
-          this.notify('error', msg.message, true);
-        }
-        return;
-    }
+    const { model, effects } = reduce(this.model, msg);
+    this.apply(model);
+    for (const e of effects) this.perform(e);
   }
 
-  private onReady(msg: Extract<ServerMessage, { type: 'ready' }>): void {
-    if (!msg.resumed && this.hadShell && !this.resetPending) this.sink?.reset();
-    const held = this.held;
-    this.held = '';
-    if (held && !msg.resumed) this.notify('warn', 'What you typed while disconnected was not sent: this is a new shell.', true);
-    // `replaced` is the server's own sentence, e.g. "The server restarted and your previous shell was lost; …".
-    if (msg.replaced) this.notify('warn', msg.replaced, false);
-    this.hadShell = true;
-    this.resetPending = false;
-    this.attempt = 0;
-    this.update({ sandbox: { attendee: msg.attendee, driver: msg.driver, isolation: msg.isolation } });
-    this.setState({ kind: 'connected' });
-    if (held && msg.resumed) this.sendInput(held);
-    if (this.progress) this.send({ type: 'progress', ...this.progress });
-    // The pane may have been resized while the sandbox was starting.
-    const size = this.sink?.size();
-    if (size) {
-      const sent = this.lastSize;
-      this.lastSize = null;
-      if (sent && sent.cols === size.cols && sent.rows === size.rows) this.lastSize = sent;
-      else this.resize(size.cols, size.rows);
+  private perform(e: Effect): void {
+    switch (e.kind) {
+      case 'clear-screen':
+        return this.sink?.reset();
+      case 'write-screen':
+        return this.sink?.write(e.data, () => undefined);
+      case 'drop-socket':
+        return this.abandonSocket();
+      case 'backoff-reset':
+        return this.retry.succeeded();
+      case 'expire-notice': {
+        const timer = setTimeout(() => {
+          this.noticeTimers.delete(timer);
+          this.dismissNotice(e.id);
+        }, NOTICE_MS);
+        this.noticeTimers.add(timer);
+        return;
+      }
+      case 'send-input':
+        return this.sendInput(e.data);
+      case 'resend-progress':
+        if (this.progress) this.send({ type: 'progress', ...this.progress });
+        return;
+      case 'sync-size': {
+        // The pane may have been resized while the sandbox was starting.
+        const size = this.sink?.size();
+        if (!size) return;
+        const sent = this.lastSize;
+        this.lastSize = null;
+        if (sent && sent.cols === size.cols && sent.rows === size.rows) this.lastSize = sent;
+        else this.resize(size.cols, size.rows);
+        return;
+      }
+      case 'start-ping':
+        return this.startPing();
+      case 'pong':
+        this.lastPong = Date.now();
+        return this.patch({ latency: Math.max(0, Math.round(performance.now() - e.t)) });
     }
-    this.startPing();
   }
 
   private startPing(): void {
@@ -383,38 +266,23 @@ export class TerminalConnection {
     return this.conn?.send(msg) ?? false;
   }
 
-  /** Show a notice; transient ones go away by themselves, the others stay until dismissed. */
-  private notify(tone: Notice['tone'], text: string, transient: boolean): void {
-    const id = ++this.noticeSeq;
-    this.update({ notices: [...this.snapshot.notices, { id, tone, text }] });
-    if (!transient) return;
-    const timer = setTimeout(() => {
-      this.noticeTimers.delete(timer);
-      this.dismissNotice(id);
-    }, NOTICE_MS);
-    this.noticeTimers.add(timer);
-  }
-
-  private clearNotices(): void {
-    this.update({ notices: [] });
-  }
-
   private setState(state: ConnState): void {
-    this.update({ state });
+    this.patch({ state });
   }
 
-  private update(patch: Partial<ConnSnapshot>): void {
+  private patch(patch: Partial<ConnSnapshot>): void {
+    this.apply({ ...this.model, snap: { ...this.model.snap, ...patch } });
+  }
+
+  private apply(model: TermModel): void {
     if (this.disposed) return;
-    this.snapshot = { ...this.snapshot, ...patch };
-    for (const l of this.listeners) l();
+    const changed = model.snap !== this.model.snap;
+    this.model = model;
+    if (changed) for (const l of this.listeners) l();
   }
 }
 
 function defaultUrl(): string {
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${window.location.host}${TERMINAL_PATH}`;
-}
-
-function clamp01(x: number): number {
-  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
 }

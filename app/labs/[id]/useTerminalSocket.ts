@@ -4,9 +4,8 @@
  * strict mode, which is why the socket is opened lazily by the terminal's attach, not here).
  */
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import { NO_WATCH, TerminalConnection, type ConnSnapshot } from './terminalConnection';
-
-const IDLE: ConnSnapshot = { state: { kind: 'connecting' }, notices: [], messages: [], sandbox: null, latency: null, watch: NO_WATCH, presenter: null };
+import { TerminalConnection } from './terminalConnection';
+import { IDLE, type ConnSnapshot } from './terminalState';
 const noop = () => () => undefined;
 
 export function useTerminalSocket(): { conn: TerminalConnection | null; snap: ConnSnapshot } {
