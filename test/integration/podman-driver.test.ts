@@ -22,6 +22,8 @@ const skip = process.env.LABDECK_SKIP_PODMAN === '1' ? 'LABDECK_SKIP_PODMAN=1: p
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const workshop = `t${process.pid}${randomBytes(3).toString('hex')}`;
 const timings: Record<string, number[]> = {};
+/** The image under test: LABDECK_SANDBOX_IMAGE (what sandbox/build.sh builds), else the default tag. */
+const image = process.env.LABDECK_SANDBOX_IMAGE ?? PODMAN_DEFAULTS.image;
 
 function record(name: string, ms: number): void {
   (timings[name] ??= []).push(Math.round(ms));
@@ -77,7 +79,7 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     const code = await new Promise<number | null>((resolve) => build.on('close', resolve));
     assert.equal(code, 0, `sandbox/build.sh failed:\n${log}`);
     record('image build (before hook)', performance.now() - started);
-    driver = new PodmanDriver({ workshop, isolation: 'isolated' });
+    driver = new PodmanDriver({ workshop, isolation: 'isolated', image });
     let t = performance.now();
     a = await driver.create();
     record('create → exec ok', performance.now() - t);
@@ -252,6 +254,37 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     await waitFor('the shell and its sleep to be gone from A', 10_000, async () => !/sleep 4343|bash -l/.test(await ok(a, 'ps -eo args')));
   });
 
+  test('kill then attach at once: the new shell is not swept away with the old one (issue 18 bug 1)', async () => {
+    // A reset or recreate kills the shell and attaches the next one at once. The old driver swept the
+    // killed shell's marked processes a second time when its exec client exited, which could catch
+    // the new shell.
+    for (let round = 0; round < 12; round++) {
+      const first = await a.attach({ cols: 80, rows: 24 });
+      const firstUp = waitForOutput(first, `fi${round}1rst`, 15_000);
+      first.write(`echo fi${round}$((1))rst\r`);
+      await firstUp;
+      const firstGone = new Promise((r) => first.onExit(r));
+      first.kill();
+      const second = await a.attach({ cols: 80, rows: 24 });
+      shells.push(second);
+      let secondExit: unknown = null;
+      second.onExit((e) => (secondExit = e));
+      const up = waitForOutput(second, `se${round}2cond`, 15_000);
+      second.write(`echo se${round}$((2))cond\r`);
+      await up;
+      await firstGone;
+      // Whatever clean-up the first shell's end triggers has run by now (an exec takes ~0.2 s):
+      // the second shell must still answer, several times over.
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const still = waitForOutput(second, `al${round}${i}ive`, 10_000);
+        second.write(`echo al${round}$((${i}))ive\r`);
+        await still.catch((err: unknown) => assert.fail(`round ${round}: the new shell died after the old one was killed (exit ${JSON.stringify(secondExit)}): ${String(err)}`));
+      }
+      second.kill();
+    }
+  });
+
   test('destroy + create gives a clean sandbox', async () => {
     const tag = randomBytes(4).toString('hex');
     await ok(b, `echo x > /root/left-${tag}; setsid sleep 4444 </dev/null >/dev/null 2>&1 &`);
@@ -289,7 +322,7 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     await driver.stop(stopped);
     assert.equal(await stopped.health(), 'stopped');
 
-    const second = new PodmanDriver({ workshop });
+    const second = new PodmanDriver({ workshop, image });
     const t = performance.now();
     const found = await second.adopt();
     record('adopt', performance.now() - t);
