@@ -482,6 +482,9 @@ export class AttendeeSession {
       const shell = await this.sandbox.attach(this.size, this.deps.shellEnv);
       this.health = 'running';
       const run = new ShellRun(shell, this.deps.ringBytes, this.size, this.refusedShell);
+      // A shell that outlived the server comes back with what it wrote: its screen (issue 19 §1).
+      const backlog = shell.backlog ?? Buffer.alloc(0);
+      run.ring.push(backlog);
       run.own(shell.onData((chunk) => this.onOutput(run, chunk)));
       run.own(shell.onExit((e) => this.onExit(run, e)));
       run.ready();
@@ -489,7 +492,8 @@ export class AttendeeSession {
       this.output.shellStarted(shell);
       this.watchers.shellStarted();
       if (this.lifecycle.is('starting')) this.lifecycle.transition('ready');
-      if (this.client === client) {
+      if (this.client === client && backlog.length > 0) await this.restore(client, run, true);
+      else if (this.client === client) {
         client.sendJson({
           type: 'ready',
           attendee: this.attendee,

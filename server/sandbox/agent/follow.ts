@@ -4,18 +4,10 @@
  * (issue 19 §1). The follow survives a replaced connection: the link starts it again from the next
  * byte not yet delivered, with what is left of its byte budget.
  */
-import type { Disposable } from '../driver.js';
+import type { Disposable, FollowListener } from '../driver.js';
 import { PayloadReader, PayloadWriter, ProtocolError } from './codec.js';
 import type { AgentConnection, ChannelHandler } from './connection.js';
 import { FRAME } from './frames.js';
-
-/** Gets a followed file's bytes, each chunk with the file offset of its first byte. */
-export interface FollowListener {
-  /** An offset below the previous chunk's end means the file was truncated or replaced. */
-  data(chunk: Buffer, offset: number): void;
-  /** The follow ended for good: `limit` (its byte budget is spent) or an error's text. */
-  end?(reason: string): void;
-}
 
 export interface FollowLink {
   current(): AgentConnection | null;

@@ -81,8 +81,11 @@ export type FrameType = (typeof FRAME)[keyof typeof FRAME];
 
 /** Bounds both ends enforce (docs/agent.md, "Bounds"). */
 export const LIMIT = {
-  /** Largest payload the agent accepts (an exec's argv can carry a lab's script). */
-  TO_AGENT_PAYLOAD: 512 * 1024,
+  /**
+   * Largest payload the agent accepts: an exec's argv carries a lab's script, or a Killercoda asset as
+   * base64 arguments (server/teach/assets.ts: 768 KiB per exec). Below the kernel's ARG_MAX (2 MiB).
+   */
+  TO_AGENT_PAYLOAD: 1024 * 1024,
   /** Largest payload the server accepts from an agent. */
   FROM_AGENT_PAYLOAD: 64 * 1024,
   /** Largest data chunk either side sends in one frame. */

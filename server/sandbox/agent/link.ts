@@ -10,11 +10,11 @@
  * agent ends them with the connection). A kill asked for while there is no connection is sent first
  * on the next one, before anything else: it cannot overtake, nor be overtaken by, a later attach.
  */
-import type { Disposable, ExecResult, Shell } from '../driver.js';
+import type { Disposable, ExecResult, FollowListener, Shell } from '../driver.js';
 import { PayloadWriter } from './codec.js';
 import type { AgentConnection } from './connection.js';
 import { agentExec, type AgentExecOptions } from './exec.js';
-import { AgentFollow, type FollowListener } from './follow.js';
+import { AgentFollow } from './follow.js';
 import { FRAME } from './frames.js';
 import { AgentShell, type ShellLink, type TerminalSpec } from './shell.js';
 

@@ -5,7 +5,7 @@
  * leaves nothing behind because every process of it carries the marker the sweep kills by.
  */
 import { ApiException, type CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { ExecOptions, ExecResult, Sandbox, SandboxHealth, Shell, TermSize } from '../driver.js';
+import type { Disposable, ExecOptions, ExecResult, FollowListener, Sandbox, SandboxHealth, Shell, TermSize } from '../driver.js';
 import { ExecChannel } from './channel.js';
 import { ExecShell } from './exec-shell.js';
 import { SANDBOX_CONTAINER } from './manifests.js';
@@ -146,6 +146,12 @@ export class KubernetesSandbox implements Sandbox {
         (err: unknown) => done(null, `exec in ${this.id}: ${errorText(err)}`),
       );
     });
+  }
+
+  /** Not yet: the kubernetes driver moves to the agent next (issue 19 §1), and follows through it then. */
+  follow(_file: string, _from: number, listener: FollowListener): Disposable {
+    queueMicrotask(() => listener.end?.('not supported by the kubernetes driver yet'));
+    return { dispose: () => undefined };
   }
 
   async health(): Promise<SandboxHealth> {
