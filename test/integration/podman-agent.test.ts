@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Sandbox, Shell } from '../../server/sandbox/driver.js';
+import { podman } from '../../server/sandbox/podman/cli.js';
 import { PODMAN_DEFAULTS, PodmanDriver } from '../../server/sandbox/podman/driver.js';
 import type { PodmanSandbox } from '../../server/sandbox/podman/sandbox.js';
 import { removeWorkshop } from '../support/podman.js';
@@ -142,6 +143,20 @@ describe('the agent in podman sandboxes', { skip }, () => {
     shellA.kill();
     shellB.kill();
   });
+  test('a container that dies takes its agent with it: its shells end, its health says so', async () => {
+    const c = (await driver.create()) as PodmanSandbox;
+    try {
+      const shell = await c.attach({ cols: 80, rows: 24 });
+      await answers(shell, 'echo c$((1+2))', /c3/);
+      const ended = new Promise((r) => shell.onExit(r));
+      await podman(['kill', c.id]);
+      await ended;
+      assert.notEqual(await c.health(), 'running');
+    } finally {
+      await driver.destroy(c);
+    }
+  });
+
   // Last: it unmounts A's socket folder.
   test('root in A: its socket folder is read-only and holds only its own socket; unmounting it cuts off only A', async () => {
     const probe = await run(

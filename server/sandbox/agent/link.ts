@@ -32,6 +32,11 @@ export class AgentLink implements ShellLink {
   private closedWhy: string | null = null;
   /** Connections adopted so far (tests and diagnostics). */
   connections = 0;
+  /**
+   * Called when the live connection ends. The driver looks at its sandbox: when it has stopped (the
+   * agent died with it), the shells are ended (endShells); otherwise the agent comes back.
+   */
+  onLost: ((why: string) => void) | null = null;
 
   constructor(
     /** The sandbox, in log lines. */
@@ -41,6 +46,11 @@ export class AgentLink implements ShellLink {
 
   get connected(): boolean {
     return this.conn !== null;
+  }
+
+  /** A follow rides on the link (it is restarted on the next connection). */
+  get following(): boolean {
+    return this.follows.size > 0;
   }
 
   /** Shells attached through this link and not ended or let go. */
@@ -62,6 +72,7 @@ export class AgentLink implements ShellLink {
       if (this.conn !== conn) return;
       this.conn = null;
       this.log?.('sandbox agent connection ended', { sandbox: this.label, why });
+      this.onLost?.(why);
     });
     for (const [name, instance] of this.kills.splice(0)) this.sendKill(conn, name, instance);
     for (const shell of this.liveShells) shell.reattach(conn);
@@ -143,12 +154,19 @@ export class AgentLink implements ShellLink {
     for (const shell of [...this.liveShells]) shell.kill();
   }
 
+  /** The sandbox stopped or vanished with its agent: every shell has ended, and says so. */
+  endShells(): void {
+    for (const shell of [...this.liveShells]) shell.abandon();
+  }
+
   /** The sandbox is gone or this server lets go of it: the connection closes, waiters fail. */
   close(why: string): void {
     if (this.closedWhy !== null) return;
     this.closedWhy = why;
-    this.conn?.close(why);
+    // Let go first: a connection this link closes itself is not a lost one (no onLost).
+    const conn = this.conn;
     this.conn = null;
+    conn?.close(why);
     for (const w of [...this.waiters]) w(null);
     for (const f of [...this.follows]) f.dispose();
   }

@@ -367,6 +367,11 @@ export class AgentShell implements Shell, ChannelHandler {
     this.end({ exitCode: null, signal: 9 });
   }
 
+  /** The sandbox is gone with its agent: this shell has ended, with no exit status. */
+  abandon(): void {
+    this.end({ exitCode: null, signal: null });
+  }
+
   private release(): void {
     if (this.conn && this.chan) {
       this.conn.releaseReading(this);

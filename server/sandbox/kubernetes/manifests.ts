@@ -11,6 +11,8 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'labdeck';
 /** The one container of a sandbox pod: exec names it. */
 export const SANDBOX_CONTAINER = 'sandbox';
+/** Where the pod's main process, the labdeck agent, listens for the server's relay (agent-relay.ts, issue 19 §1). */
+export const AGENT_POD_SOCKET = '/run/labdeck/agent.sock';
 
 export interface WorkshopSpec {
   workshop: string;
@@ -125,7 +127,7 @@ export function podObject(spec: WorkshopSpec, name: string): V1Pod {
           name: SANDBOX_CONTAINER,
           image: spec.image,
           imagePullPolicy: spec.imagePullPolicy,
-          command: ['sleep', 'infinity'],
+          command: ['labdeck-agent', 'listen', AGENT_POD_SOCKET],
           workingDir: '/root',
           resources: { limits: { ...spec.limits }, requests: { ...spec.requests } },
         },

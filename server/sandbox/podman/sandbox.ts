@@ -35,6 +35,19 @@ export class PodmanSandbox implements Sandbox {
   ) {
     this.id = id;
     this.link = new AgentLink(name, log);
+    this.link.onLost = () => void this.lost();
+  }
+
+  /**
+   * The agent's connection ended. It dials again within a second unless the container stopped with it
+   * (the agent is its main process): then its shells have ended, and say so.
+   */
+  private async lost(): Promise<void> {
+    for (let i = 0; i < 12 && !this.destroyed && !this.link.connected; i++) {
+      const health = await this.health().catch(() => 'running' as const);
+      if (health !== 'running') return this.link.endShells();
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   /** Shells attached through this server and not ended. */
