@@ -157,7 +157,7 @@ export class PodmanDriver implements SandboxDriver {
       sandbox.id = containerId;
       onProgress?.('ready', 0.7);
       // Ready when its agent says hello (no `podman exec true` polling).
-      await sandbox.link.connection(AGENT_WAIT_MS);
+      await this.agentReady(sandbox);
       this.sandboxes.set(sandbox.id, sandbox);
       onProgress?.('ready', 1);
       return sandbox;
@@ -166,6 +166,35 @@ export class PodmanDriver implements SandboxDriver {
       await this.remove(containerId ?? name, name);
       await sandbox.socket?.remove();
       throw err;
+    }
+  }
+
+  /**
+   * The agent's hello, or a clear error as soon as the container has stopped instead (its main process,
+   * the agent, failed: an image built before the agent has no `labdeck-agent`).
+   */
+  private async agentReady(sandbox: PodmanSandbox): Promise<void> {
+    const { podmanPath, image } = this.opts;
+    let waiting = true;
+    const stopped = (async (): Promise<never> => {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 300));
+        if (!waiting) return new Promise<never>(() => undefined);
+        const st = await podman(['inspect', '--format', '{{.State.Status}}', sandbox.id], { podmanPath, timeoutMs: 10_000 });
+        if (!waiting) return new Promise<never>(() => undefined);
+        if (st.code === 0 && st.stdout.trim() !== 'running') {
+          const logs = await podman(['logs', '--tail', '5', sandbox.id], { podmanPath, timeoutMs: 10_000 });
+          const said = `${logs.stdout}${logs.stderr}`.trim().replace(/\s+/g, ' ').slice(0, 300);
+          // The init (catatonit) says "failed to exec pid1" when the image has no agent to run.
+          if (/failed to exec pid1/.test(said)) throw new Error(`sandbox ${sandbox.name}: the image ${image} has no labdeck agent (it was built before it): rebuild it with npm run sandbox:build`);
+          throw new Error(`sandbox ${sandbox.name} stopped before its agent connected (${said || st.stdout.trim()})`);
+        }
+      }
+    })();
+    try {
+      await Promise.race([sandbox.link.connection(AGENT_WAIT_MS), stopped]);
+    } finally {
+      waiting = false;
     }
   }
 
