@@ -798,6 +798,12 @@ static void on_term_open(uint32_t chan, struct rd *r) {
     out_error(chan, LD_ERROR_CODE_NOT_FOUND, "that terminal has ended");
     goto done;
   }
+  /* A fresh client (a restarted server) asking for a name whose shell has ended gets a new shell: the
+     ended one's exit is only for a client that had it (a re-attach names its instance). */
+  if (t && instance == 0 && t->exited && t->master < 0) {
+    term_free(t);
+    t = NULL;
+  }
   if (!t) {
     t = term_spawn(name, cols, rows, cwd, argv, env, err, sizeof err);
     if (!t) {

@@ -145,6 +145,19 @@ describe('the agent on the host (listen mode)', () => {
     const fresh = await link.attach(spec('leaving'), 5000);
     assert.equal(fresh.created, true, 'the name starts a new shell once the old one has said its exit');
     fresh.kill();
+    // Ended while nobody was attached, then asked for by a fresh client (a restarted server): a new
+    // shell, not the ended one's exit (only a client that had the shell is told how it ended).
+    const lonely = await link.attach(spec('lonely'), 5000);
+    const lonelyOut = collect(lonely);
+    await lonelyOut.waitFor(/pr\$ $/);
+    lonely.write('sleep 0.3; exit 5\r');
+    await lonelyOut.waitFor(/exit 5/);
+    lonely.detach();
+    await sleep(700);
+    const next = await link.attach(spec('lonely'), 5000);
+    assert.equal(next.created, true);
+    assert.equal(next.backlog.length, 0);
+    next.kill();
   });
 
   test('flow control: a yes flood stops when paused, and Ctrl-C answers', async () => {
