@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
@@ -340,6 +340,8 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     record('adopt', performance.now() - t);
     assert.deepEqual(found.map((s) => s.id).sort(), [a.id, b.id, stopped.id].sort());
     assert.equal((await podman(['container', 'exists', legacy])).code, 1, 'the agentless container is removed');
+    // Socket folders: one per adopted sandbox, none left for what is gone.
+    assert.deepEqual(readdirSync(agentsDir).sort(), [a, b, stopped].map((s) => (s as Sandbox & { name: string }).name).sort());
     // Adopting again changes nothing: same three, no new containers.
     assert.equal((await second.adopt()).length, 3);
     const adoptedStopped = found.find((s) => s.id === stopped.id)!;

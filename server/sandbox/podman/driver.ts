@@ -17,6 +17,7 @@
  * (docs/architecture.md#the-sandbox-assignment). adopt() only finds this workshop's containers by label.
  */
 import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DriverInfo, ProgressListener, Sandbox, SandboxDriver } from '../driver.js';
@@ -231,6 +232,11 @@ export class PodmanDriver implements SandboxDriver {
     const nets = await podman(['network', 'ls', '--filter', `label=${LABEL_WORKSHOP}=${workshop}`, '--format', '{{.Name}}'], { podmanPath });
     for (const net of nets.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
       if (!keepNetworks.has(net)) await podman(['network', 'rm', '-f', net], { podmanPath });
+    }
+    // Socket folders of this workshop's sandboxes that are gone (removed above, by hand, or never started).
+    const keepFolders = new Set([...this.sandboxes.values()].map((s) => s.name));
+    for (const entry of await readdir(this.opts.agentsDir).catch(() => [] as string[])) {
+      if (entry.startsWith(`labdeck-${workshop}-`) && !keepFolders.has(entry)) await rm(path.join(this.opts.agentsDir, entry), { recursive: true, force: true });
     }
     return adopted;
   }
