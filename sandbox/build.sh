@@ -3,7 +3,8 @@
 #   1. check the host and compute a stamp over every input; an image carrying that stamp is up to date
 #   2. rootfs.tar via build-rootfs.sh (mmdebstrap from the host's Debian mirror), cached by its own stamp
 #   3. optional tools (kind, crictl, nerdctl) at pinned versions, verified by sha256; skipped offline,
-#      where labdeck's offline kind (kube/offline-kind) is installed as kind
+#      where labdeck's offline kind (kube/offline-kind) is installed as kind; and the labdeck agent
+#      (sandbox/agent/build.sh: the container's main process, docs/agent.md)
 #   4. podman build (FROM scratch + ADD rootfs.tar)
 #   5. smoke test
 # Environment: LABDECK_SANDBOX_IMAGE (tag), LABDECK_CACHE (artefacts, default .cache/sandbox),
@@ -66,7 +67,7 @@ tools_wanted=${LABDECK_SANDBOX_TOOLS:-1}
 image_stamp() {
   {
     echo "$rootfs_stamp"
-    cat "$here/build.sh" "$repo/scripts/lib/image-build.sh" "$here/Containerfile" "$repo/kube/offline-kind"
+    cat "$here/build.sh" "$repo/scripts/lib/image-build.sh" "$here/Containerfile" "$repo/kube/offline-kind" "$here"/agent/{labdeck-agent.c,frames.h,build.sh}
     echo "tools=$*"
   } | stamp_of
 }
@@ -126,6 +127,9 @@ fi
 if [[ ! -f $bin/kind ]]; then
   install -m 0755 "$repo/kube/offline-kind" "$bin/kind"; installed+=("offline kind (labdeck)")
 fi
+# The agent every sandbox runs as its main process (static: no library of the image is needed).
+agent_bin=$(bash "$here/agent/build.sh" | tail -n 1) || die "the labdeck agent did not build"
+install -m 0755 "$agent_bin" "$bin/labdeck-agent"; installed+=("labdeck-agent $("$agent_bin" version | cut -d' ' -f2)")
 for t in "${installed[@]}"; do echo "  installed: $t"; done
 for t in "${skipped[@]}"; do echo "  skipped: $t"; done
 # Stamp what actually went in (see image_stamp).
@@ -153,6 +157,7 @@ podman run --rm --network none "$image" bash -c '
   podman --version
   ctr --version
   jq --version >/dev/null; git --version >/dev/null; socat -V >/dev/null; ping -V >/dev/null
+  labdeck-agent version
 ' | sed 's/^/  /' || die "smoke test failed: the image does not have its tools"
 
 done_line "built $image ($(image_mb "$image") MB, stamp $stamp)"

@@ -4,12 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EXIT_STATUS_FILE, StatusLineReader, shellEnv } from './exit-status.js';
+import type { Logger } from '../log.js';
+import type { FollowListener } from '../sandbox/driver.js';
+import { EXIT_STATUS_FILE, ExitStatusFollower, StatusLineReader, shellEnv, type FollowOptions } from './exit-status.js';
 
-test('the reader: the header gives the offset, lines give statuses, split chunks are joined', () => {
-  const r = new StatusLineReader({ perSecond: 100, burst: 100 });
-  assert.deepEqual(r.push('@12\n3 1'), []);
-  assert.equal(r.offset, 12);
+test('the reader: lines give statuses with their offsets from where it started, split chunks are joined', () => {
+  const r = new StatusLineReader({ perSecond: 100, burst: 100 }, 12);
+  assert.deepEqual(r.push('3 1'), []);
+  assert.equal(r.offset, 12, 'a partial line does not move the offset');
   assert.deepEqual(r.push('27\n4 0\n'), [
     [127, 12 + 6],
     [0, 12 + 10],
@@ -19,7 +21,6 @@ test('the reader: the header gives the offset, lines give statuses, split chunks
 
 test('the reader drops what is not a status line, and overlong lines whole, however they are split', () => {
   const r = new StatusLineReader({ perSecond: 100, burst: 100 });
-  r.push('@0\n');
   const junk = ['hello', '1 1 1', '-1 2', '1 9999', '', `${'9'.repeat(40)} 1`];
   assert.deepEqual(r.push(junk.join('\n') + '\n'), []);
   assert.equal(r.dropped, junk.length);
@@ -33,8 +34,7 @@ test('the reader drops what is not a status line, and overlong lines whole, howe
 
 test('the reader rate-limits what it counts: a burst, then so many per second', () => {
   let now = 0;
-  const r = new StatusLineReader({ perSecond: 2, burst: 3 }, () => now);
-  r.push('@0\n');
+  const r = new StatusLineReader({ perSecond: 2, burst: 3 }, 0, () => now);
   assert.deepEqual(r.push('1 1\n2 1\n3 1\n4 1\n5 1\n').length, 3);
   assert.equal(r.dropped, 2);
   now = 1000;
@@ -62,4 +62,51 @@ test('the report in a real interactive bash: one line per command run (the first
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+});
+
+/** A sandbox whose follow the test drives: each call is recorded, with its listener. */
+function followedSandbox() {
+  const follows: Array<{ file: string; from: number; max: number; listener: FollowListener; disposed: boolean }> = [];
+  return {
+    follows,
+    sandbox: {
+      id: 'sb',
+      follow(file: string, from: number, listener: FollowListener, max: number) {
+        const f = { file, from, max, listener, disposed: false };
+        follows.push(f);
+        return { dispose: () => void (f.disposed = true) };
+      },
+    },
+  };
+}
+const quietLog = { info() {}, warn() {}, error() {} } as unknown as Logger;
+
+test('the follower: follows the report from the stored offset; a truncated file is read from its start', () => {
+  const { follows, sandbox } = followedSandbox();
+  const seen: Array<[number, number]> = [];
+  const f = new ExitStatusFollower(sandbox, 10, (s, o) => seen.push([s, o]), quietLog);
+  assert.equal(follows.length, 1);
+  assert.deepEqual([follows[0]!.file, follows[0]!.from], [EXIT_STATUS_FILE, 10]);
+  follows[0]!.listener.data(Buffer.from('4 1\n5 '), 10);
+  follows[0]!.listener.data(Buffer.from('0\n'), 16);
+  assert.deepEqual(seen, [[1, 14], [0, 18]]);
+  // The attendee truncated it: chunks start at 0 again, and a partial line before is forgotten.
+  follows[0]!.listener.data(Buffer.from('1 2'), 18);
+  follows[0]!.listener.data(Buffer.from('9 3\n'), 0);
+  assert.deepEqual(seen.at(-1), [3, 4]);
+  f.dispose();
+  assert.equal(follows[0]!.disposed, true);
+});
+
+test('the follower: a budget spent slowly starts a new follow from where it was; one spent fast is a flood and ends', () => {
+  const slow = followedSandbox();
+  const opts: FollowOptions = { runMs: 0, perSecond: 100, burst: 100, maxBytesPerRun: 8, retryMs: 10 };
+  new ExitStatusFollower(slow.sandbox, 0, () => undefined, quietLog, opts);
+  slow.follows[0]!.listener.data(Buffer.from('1 0\n2 0\n'), 0);
+  slow.follows[0]!.listener.end!('limit');
+  assert.deepEqual(slow.follows.map((f) => f.from), [0, 8]);
+  const fast = followedSandbox();
+  new ExitStatusFollower(fast.sandbox, 0, () => undefined, quietLog, { ...opts, runMs: 60_000 });
+  fast.follows[0]!.listener.end!('limit');
+  assert.equal(fast.follows.length, 1, 'no longer followed');
 });

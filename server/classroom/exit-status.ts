@@ -3,24 +3,24 @@
  * never scraped from the terminal, whose bytes are the attendee's to shape.
  *
  * - The shell's PROMPT_COMMAND (set through shellEnv(), passed to `Sandbox.attach` like any variable, so
- *   the local and podman drivers need nothing new) appends `<seq> <status>` to `$HOME/.labdeck-exit-status`
- *   when a command ran since the last prompt: bash's command number (`\#`) moves only then, so an empty
- *   Enter or a second Ctrl-C at the prompt writes nothing. It keeps `$?` and PIPESTATUS for the attendee.
- * - The server follows that file with one long-running `Sandbox.exec` (`tail -F` from the offset it
- *   has read up to, kept in the store with each count so a restarted server neither misses nor
- *   recounts a line) whose output arrives through `onOutput`; the exec ends after FOLLOW_DEFAULTS.runMs
- *   and is started again from the same offset, so the buffered output each exec keeps stays small.
+ *   the drivers need nothing new) appends `<seq> <status>` to `$HOME/.labdeck-exit-status` when a
+ *   command ran since the last prompt: bash's command number (`\#`) moves only then, so an empty Enter
+ *   or a second Ctrl-C at the prompt writes nothing. It keeps `$?` and PIPESTATUS for the attendee.
+ * - The server follows that file with `Sandbox.follow` from the offset it has read up to (kept in the
+ *   store with each count, so a restarted server neither misses nor recounts a line): in a container,
+ *   the sandbox's agent does it over its one connection; for a local sandbox, the server reads the file
+ *   itself. No process per sandbox, on the host or in it (issue 19 §1).
  *
  * Trust: the file is the attendee's, and so is their shell: they can forge their own count (append
  * lines, unset PROMPT_COMMAND) and no one else's, since each sandbox is followed for its own attendee.
  * What the server takes from it is bounded: lines longer than MAX_LINE_CHARS are dropped, counted
- * statuses are rate limited (a token bucket), and a sandbox that writes more than maxBytesPerRun in one
- * exec is no longer followed (it would only be flooding).
+ * statuses are rate limited (a token bucket), and a sandbox that writes more than maxBytesPerRun within
+ * runMs is no longer followed (it would only be flooding).
  */
 import type { Sandbox } from '../sandbox/driver.js';
 import type { Logger } from '../log.js';
 
-/** In the attendee's home: the local driver's workspace, /root in a podman sandbox. */
+/** In the attendee's home: the local driver's workspace, /root in a container. */
 export const EXIT_STATUS_FILE = '.labdeck-exit-status';
 
 /** `<seq> <status>`: a command number and an exit status of at most 3 digits. */
@@ -50,58 +50,49 @@ export function shellEnv(): Record<string, string> {
   return { LABDECK_PROMPT_COMMAND: PROMPT_COMMAND, PS0: '${LABDECK_PROMPT_COMMAND%"${PROMPT_COMMAND:=$LABDECK_PROMPT_COMMAND}"}' };
 }
 
-/**
- * Follows the file from byte `$1`: first `@<offset>` (where it starts), then what is there and what is
- * appended. `tail -F` follows by name, so the file may not exist yet or be recreated.
- */
-const FOLLOW_SCRIPT =
-  `f="$HOME/${EXIT_STATUS_FILE}"; o="$1"; case "$o" in ''|*[!0-9]*) o=0;; esac; [ -e "$f" ] || : >> "$f"; ` +
-  `printf '@%s\\n' "$o"; exec tail -c "+$((o + 1))" -F -- "$f" 2>/dev/null`;
-
 export interface FollowOptions {
-  /** One exec lasts this long before it is started again from where it stopped. */
+  /** A follow may deliver maxBytesPerRun bytes; when that took less than runMs, the sandbox is flooding. */
   runMs: number;
   /** Statuses counted per second after a burst of `burst`; beyond, they are dropped. */
   perSecond: number;
   burst: number;
-  /** Bytes one exec may deliver; a sandbox that writes more is no longer followed. */
+  /** Bytes one follow may deliver; then it is started again from where it stopped, unless it came too fast. */
   maxBytesPerRun: number;
-  /** Wait before starting an exec again when the last one ended early (the sandbox is gone, or failing). */
+  /** Wait before following again after a follow failed (the sandbox is gone, or failing). */
   retryMs: number;
 }
 
 export const FOLLOW_DEFAULTS: FollowOptions = { runMs: 10 * 60_000, perSecond: 2, burst: 20, maxBytesPerRun: 64 * 1024, retryMs: 5_000 };
 
-/** Splits the follower's output into statuses, with every bound above; pure, so it is unit-tested. */
+/**
+ * Splits the report's bytes into statuses, with every bound above; pure, so it is unit-tested. Chunks
+ * are the file's bytes as latin1 text (one character per byte: offsets stay byte offsets).
+ */
 export class StatusLineReader {
   private partial = '';
   private tokens: number;
   private tokensAt: number;
-  /** Where the file was when this exec started, once its `@<offset>` line arrived. */
-  base: number | null = null;
-  /** Bytes of the file consumed after `base`. */
-  consumed = 0;
+  /** Inside a line already too long: its rest is dropped too. */
+  private skipping = false;
+  /** The file offset just after the last line read whole (or skipped): where to follow from next time. */
+  offset: number;
   dropped = 0;
 
   constructor(
     private readonly opts: Pick<FollowOptions, 'perSecond' | 'burst'>,
+    from = 0,
     private readonly now: () => number = Date.now,
   ) {
+    this.offset = from;
     this.tokens = opts.burst;
     this.tokensAt = now();
   }
 
-  /** The offset to follow from next time, or null when unknown. */
-  get offset(): number | null {
-    return this.base === null ? null : this.base + this.consumed;
-  }
-
-  /** A new exec: forget its partial line and header (the offset is kept by the caller). */
-  restart(): void {
+  /** The bytes now come from `offset` (a new follow, or the file was truncated or replaced). */
+  rebase(offset: number): void {
+    this.offset = offset;
     this.partial = '';
     this.skipping = false;
-    this.base = null;
-    this.consumed = 0;
   }
 
   /** The statuses the chunk completes, each with the offset just after its line. */
@@ -114,7 +105,7 @@ export class StatusLineReader {
     }
     if (text.length > MAX_LINE_CHARS) {
       // Not a line of ours: skip it to its end (its bytes still move the offset).
-      if (this.base !== null) this.consumed += Buffer.byteLength(text);
+      this.offset += text.length;
       if (!this.skipping) this.dropped++;
       this.skipping = true;
       text = '';
@@ -123,16 +114,8 @@ export class StatusLineReader {
     return statuses;
   }
 
-  /** Inside a line already too long: its rest is dropped too. */
-  private skipping = false;
-
   private line(line: string, statuses: Array<[number, number]>): void {
-    if (this.base === null) {
-      const m = /^@(\d{1,15})$/.exec(line);
-      if (m) this.base = Number(m[1]);
-      return;
-    }
-    this.consumed += Buffer.byteLength(line) + 1;
+    this.offset += line.length + 1;
     if (this.skipping) {
       this.skipping = false;
       return;
@@ -142,7 +125,7 @@ export class StatusLineReader {
       this.dropped++;
       return;
     }
-    statuses.push([Number(m[2]), this.base + this.consumed]);
+    statuses.push([Number(m[2]), this.offset]);
   }
 
   private take(): boolean {
@@ -159,74 +142,70 @@ export class StatusLineReader {
 export class ExitStatusFollower {
   private stopped = false;
   private readonly reader: StatusLineReader;
-  private wake: (() => void) | null = null;
+  private handle: { dispose(): void } | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  /** The offset the next chunk should start at; another means the file was truncated or replaced. */
+  private expected: number;
+  private startedAt = 0;
 
   /**
    * @param from the byte of the report to start at: where the last counted line ended (store/progress.ts
    *   statusOffset), 0 for a new sandbox. Never "the end": the attendee may run a command before the
-   *   exec has even started, and a restarted server must not count twice what it counted before.
+   *   follow has even started, and a restarted server must not count twice what it counted before.
    * @param onStatus each counted status, with the offset just after its line (to be kept with the count).
    */
   constructor(
-    private readonly sandbox: Pick<Sandbox, 'exec' | 'id'>,
-    private readonly from: number,
+    private readonly sandbox: Pick<Sandbox, 'follow' | 'id'>,
+    from: number,
     private readonly onStatus: (status: number, offset: number) => void,
     private readonly log: Logger,
     private readonly opts: FollowOptions = FOLLOW_DEFAULTS,
   ) {
-    this.reader = new StatusLineReader(opts);
-    void this.loop().catch((err: unknown) => this.log.warn('exit status follower failed', { sandbox: sandbox.id, err: String(err) }));
+    this.reader = new StatusLineReader(opts, from);
+    this.expected = from;
+    this.start();
   }
 
-  /**
-   * Stop counting now. The exec under way ends at its own deadline or with its sandbox (destroying a
-   * sandbox ends every process in it); nothing it says is counted meanwhile.
-   */
+  /** Stop counting now. */
   dispose(): void {
     this.stopped = true;
-    this.wake?.();
+    if (this.retry) clearTimeout(this.retry);
+    this.handle?.dispose();
+    this.handle = null;
   }
 
-  private async loop(): Promise<void> {
-    let offset = this.from;
-    while (!this.stopped) {
-      const started = Date.now();
-      let bytes = 0;
-      let flooded = false;
-      this.reader.restart();
-      // `timeout` inside the sandbox too: a server killed with SIGKILL cannot end its execs, and a
-      // local sandbox's `tail` would otherwise follow the file forever.
-      const seconds = String(Math.max(1, Math.round(this.opts.runMs / 1000)));
-      await this.sandbox.exec(['timeout', '-k', '1', seconds, 'sh', '-c', FOLLOW_SCRIPT, 'sh', String(offset)], {
-        timeoutMs: this.opts.runMs + 5000,
-        onOutput: (chunk) => {
-          if (this.stopped || flooded) return;
-          bytes += chunk.length;
-          if (bytes > this.opts.maxBytesPerRun) {
-            flooded = true;
-            return;
-          }
-          for (const [status, at] of this.reader.push(chunk)) this.onStatus(status, at);
-        },
-      });
-      offset = this.reader.offset ?? offset;
-      if (flooded) {
-        this.log.warn('exit status file flooded: no longer followed for this sandbox', { sandbox: this.sandbox.id, bytes });
-        return;
-      }
-      if (!this.stopped && Date.now() - started < this.opts.runMs / 2) await this.pause(this.opts.retryMs);
+  private start(): void {
+    this.retry = null;
+    if (this.stopped) return;
+    const from = this.reader.offset;
+    this.reader.rebase(from);
+    this.expected = from;
+    this.startedAt = Date.now();
+    try {
+      this.handle = this.sandbox.follow(EXIT_STATUS_FILE, from, { data: (chunk, at) => this.data(chunk, at), end: (why) => this.ended(why) }, this.opts.maxBytesPerRun);
+    } catch (err) {
+      this.ended(String(err));
     }
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+  private data(chunk: Buffer, at: number): void {
+    if (this.stopped) return;
+    if (at !== this.expected) this.reader.rebase(at);
+    this.expected = at + chunk.length;
+    for (const [status, offset] of this.reader.push(chunk.toString('latin1'))) this.onStatus(status, offset);
+  }
+
+  private ended(why: string): void {
+    this.handle = null;
+    if (this.stopped) return;
+    if (why === 'limit' && Date.now() - this.startedAt < this.opts.runMs) {
+      this.log.warn('exit status file flooded: no longer followed for this sandbox', { sandbox: this.sandbox.id, bytes: this.opts.maxBytesPerRun });
+      this.stopped = true;
+      return;
+    }
+    if (why === 'limit') return this.start();
+    this.log.warn('exit status follow ended; following again shortly', { sandbox: this.sandbox.id, why });
+    this.retry = setTimeout(() => this.start(), this.opts.retryMs);
+    this.retry.unref();
   }
 }

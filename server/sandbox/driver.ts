@@ -15,8 +15,14 @@ export interface Disposable {
 
 /** An interactive shell attached to a sandbox: a pty, wherever it lives. */
 export interface Shell {
-  /** Host pid of the process that owns the pty (bash itself, or `podman exec`). */
+  /** Host pid of the process that owns the pty (bash itself); 0 when the pty lives in the sandbox's agent. */
   readonly pid: number;
+  /**
+   * Output the shell wrote before this attach, when it was already running (a restarted server
+   * attaching to a shell that outlived it: the agent's ring, issue 19 §1). The session restores the
+   * screen from it. Empty or absent for a new shell.
+   */
+  readonly backlog?: Buffer;
   /** Write keystrokes (UTF-8 text) to the shell. */
   write(data: string): void;
   /** Bytes written and not yet taken by the pty: grows while the program in it does not read. */
@@ -54,6 +60,17 @@ export interface ExecOptions {
   onOutput?: (chunk: string) => void;
 }
 
+/** Gets a followed file's bytes (Sandbox.follow), each chunk with the file offset of its first byte. */
+export interface FollowListener {
+  /** An offset below the previous chunk's end means the file was truncated or replaced. */
+  data(chunk: Buffer, offset: number): void;
+  /** The follow ended for good: `limit` (its byte budget is spent) or an error's text. */
+  end?(reason: string): void;
+}
+
+/** The terminal every attendee has first; more (tabs, issue 20) get names of their own. */
+export const MAIN_TERMINAL = 'main';
+
 /**
  * One attendee's environment. Which attendee is not the sandbox's to know: the assignment has one
  * owner, the store, written only by the pool (pool.ts, docs/architecture.md#the-sandbox-assignment).
@@ -64,13 +81,24 @@ export interface Sandbox {
   readonly driver: string;
   /** When it was created (ms since epoch). */
   readonly createdAt: number;
-  /** Start an interactive login shell inside the sandbox. */
-  attach(size: TermSize, env?: Record<string, string>): Promise<Shell>;
+  /**
+   * Attach to the sandbox's terminal named `terminal` (MAIN_TERMINAL by default), starting an
+   * interactive login shell there if none runs. Drivers whose shells outlive the server hand back the
+   * one that runs, with its `backlog`; `env` applies only to a shell started now.
+   */
+  attach(size: TermSize, env?: Record<string, string>, terminal?: string): Promise<Shell>;
   /**
    * Run a command out of band (preflight checks, lab checks); killed after `timeoutMs`. `onOutput`
    * gets stdout and stderr as they come (a snippet's output streamed under its block, issue 11).
    */
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Follow a file of the attendee's, `path` relative to their home, from byte `from`: what is there,
+   * then what is appended, by name (a file created later, or replaced, is picked up). At most
+   * `maxBytes` in all; then `end('limit')`. Never a symlink, never anything but a regular file. No
+   * resident process on the host (issue 19 §1).
+   */
+  follow(path: string, from: number, listener: FollowListener, maxBytes: number): Disposable;
   /** Is it still there and running? */
   health(): Promise<SandboxHealth>;
 }

@@ -13,8 +13,9 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { access, chmod, chown, lstat, mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { DriverInfo, ExecOptions, ExecResult, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
+import type { Disposable, DriverInfo, ExecOptions, ExecResult, FollowListener, ProgressListener, Sandbox, SandboxDriver, SandboxHealth, Shell, TermSize } from './driver.js';
 import { DEFAULT_PATH, allowListedEnv, runCommand } from './exec.js';
+import { followHostFile, homePath } from './file-follow.js';
 import { PtyShell } from './pty-shell.js';
 import { SANDBOX_MARKER, SHELL_MARKER, findProcesses, killProcesses, killSandboxProcesses } from './proc-sweep.js';
 
@@ -134,6 +135,11 @@ class LocalSandbox implements Sandbox {
       ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
     });
     return { code: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
+  }
+
+  /** The workspace is on this machine: the server follows the file itself (file-follow.ts), no process. */
+  follow(file: string, from: number, listener: FollowListener, maxBytes: number): Disposable {
+    return followHostFile(path.join(this.home, homePath(file)), from, listener, maxBytes);
   }
 
   async health(): Promise<SandboxHealth> {

@@ -9,9 +9,11 @@
  * by the sweep of the old one. Linux only (/proc).
  */
 import { readdir, readFile } from 'node:fs/promises';
+import { TEXT } from './agent/frames.js';
 
 export const SANDBOX_MARKER = 'LABDECK_SANDBOX';
-export const SHELL_MARKER = 'LABDECK_SHELL';
+/** One spelling for the shell marker, the agent's too (issue 18 bug 1): agent/frames.ts owns it. */
+export const SHELL_MARKER = TEXT.MARKER;
 
 /** Which processes to sweep: any one of these matches. */
 export interface SweepTarget {

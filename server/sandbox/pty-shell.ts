@@ -1,6 +1,6 @@
 /**
- * A Shell backed by a node-pty process. Shared by drivers whose shell is a local pty: `local` (bash
- * itself) and `podman` (`podman exec -it`). Output is handed out as Buffers: utf8 decoding in node-pty
+ * A Shell backed by a node-pty process: the `local` driver's bash. (Container drivers' shells live in
+ * their sandbox's agent: agent/shell.ts.) Output is handed out as Buffers: utf8 decoding in node-pty
  * costs ~15% throughput (docs/host-facts.md, "The terminal data path") and the browser decodes anyway.
  */
 import { chownSync } from 'node:fs';
@@ -17,8 +17,6 @@ export interface PtyShellOptions {
   size: TermSize;
   /** Extra clean-up after the pty process is killed (e.g. a process-tree sweep); may be async. */
   onKill?: (pid: number) => void | Promise<void>;
-  /** True when the pty's process is only a client of a shell that lives on elsewhere (podman + dtach). */
-  detachable?: boolean;
   /**
    * The user the child switches to (the local driver as root): its terminal device is given to it, as
    * login(1) does, for programs that reopen their terminal by name.
@@ -111,20 +109,10 @@ export class PtyShell implements Shell {
     return { dispose: () => this.exitListeners.delete(listener) };
   }
 
+  /** A local shell cannot outlive the server: letting go of it ends it. */
   detach(): void {
-    if (!this.opts.detachable) return this.kill();
-    if (this.killed) return;
-    this.killed = true;
-    this.detaching = true;
-    try {
-      this.proc.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
+    this.kill();
   }
-
-  /** True after detach(): the exit that follows is not the shell's end. */
-  detaching = false;
 
   kill(): void {
     if (this.killed) return;

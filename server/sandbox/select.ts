@@ -19,7 +19,7 @@ export async function createDriver(config: Config): Promise<SandboxDriver> {
     const { staticHostChecks, formatCheck } = await import('./podman/host-check.js');
     const bad = (await staticHostChecks({ isolation: config.podman.isolation })).filter((c) => !c.ok);
     if (bad.length > 0) throw new Error(`the podman sandbox host is not ready:\n${bad.map(formatCheck).join('\n')}`);
-    return new PodmanDriver({ workshop: config.workshop, ...config.podman, image, memory, cpus });
+    return new PodmanDriver({ workshop: config.workshop, ...config.podman, image, memory, cpus, agentsDir: path.join(config.dataDir, 'agents') });
   }
   // Workspaces live outside the 0700 data folder (local.ts says why); `workspaces/` inside it is where
   // versions before issue 8 kept them.

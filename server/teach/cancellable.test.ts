@@ -17,6 +17,7 @@ function hostSandbox(tmp: string): Sandbox {
     driver: 'test',
     createdAt: Date.now(),
     attach: () => Promise.reject(new Error('no shells here')),
+    follow: () => ({ dispose: () => undefined }),
     health: () => Promise.resolve('running'),
     exec: async (argv: string[], opts: ExecOptions = {}) => {
       const [file, ...args] = argv;

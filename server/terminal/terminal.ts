@@ -147,6 +147,9 @@ export class Terminal {
     this.tell({ type: 'progress', phase: 'starting your shell', fraction: 0.9 });
     const shell = await sandbox.attach(this.size_, this.deps.shellEnv);
     const run = new ShellRun(shell, this.deps.ringBytes, this.size_, this.refusedShell);
+    // A shell that outlived the server comes back with what it wrote: its screen (issue 19 §1).
+    const backlog = shell.backlog ?? Buffer.alloc(0);
+    run.ring.push(backlog);
     run.own(shell.onData((chunk) => this.onOutput(run, chunk)));
     run.own(shell.onExit((e) => this.onExit(run, e)));
     run.ready();
@@ -154,6 +157,7 @@ export class Terminal {
     this.output.shellStarted(shell);
     this.watchers.shellStarted();
     if (this.client_ !== client) return;
+    if (backlog.length > 0) return this.restore(client, true);
     client.sendJson({ type: 'ready', ...this.ready(), resumed: false, ...(replaced ? { replaced } : {}) });
     this.announce(client);
   }

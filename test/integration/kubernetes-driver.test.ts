@@ -24,7 +24,7 @@ import { applyWorkshop, removeStaleKubeNodes, startKubeNode, type KubeNode } fro
 
 const skip = process.env.LABDECK_SKIP_KUBE === '1' ? 'LABDECK_SKIP_KUBE=1: kubernetes driver tests skipped' : false;
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-/** sandbox/build.sh's image (LABDECK_SANDBOX_IMAGE names another tag, as the build script takes it). */
+/** The image sandbox/build.sh builds (LABDECK_SANDBOX_IMAGE names another tag, as the build script takes it), loaded into the node. */
 const SANDBOX_IMAGE = process.env.LABDECK_SANDBOX_IMAGE ?? 'localhost/labdeck-sandbox:latest';
 const workshop = `t${process.pid}${randomBytes(3).toString('hex')}`;
 
@@ -200,6 +200,12 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
       shell.write('stty size\r');
       await waitForOutput(shell, '33 120', 10_000);
       await assert.rejects(sb.attach({ cols: 80, rows: 24 }, { 'BAD NAME': 'x' }), /invalid environment variable/);
+      // A second terminal, and commands: still one exec stream into the pod, the agent's relay (issue 19 §1).
+      const tab = await sb.attach({ cols: 80, rows: 24 }, {}, 'tab-1');
+      shells.push(tab);
+      tab.write('echo t$((1+1))ab\r');
+      await waitForOutput(tab, 't2ab', 20_000);
+      assert.equal((await ok(sb, 'pgrep -c -f "^labdeck-agent relay"')).trim(), '1');
     } finally {
       await driver.destroy(sb);
     }
@@ -273,6 +279,7 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
       assert.equal(adopted?.id, sb.id);
       const second = await adopted.attach({ cols: 80, rows: 24 });
       shells.push(second);
+      assert.match(second.backlog?.toString() ?? '', /sleep 3131/, 'the screen it had comes back from the agent');
       second.write('echo "kept:$KEPT"\r');
       await waitForOutput(second, 'kept:yes-42', 20_000);
       const exited = new Promise((r) => second.onExit(r));
@@ -327,7 +334,8 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
       assert.deepEqual(second, first, 'a second adopt() duplicated or lost pods');
       assert.deepEqual(await pods(), before, 'adopt() created or deleted pods');
       // A pod whose sandbox died is not adopted, and is deleted.
-      await ok(b, 'kill -KILL $(pgrep -x sleep | head -1)').catch(() => undefined);
+      // Its main process (the agent, the oldest labdeck-agent: the relay is one too) killed from inside.
+      await ok(b, 'kill -KILL $(pgrep -o -x labdeck-agent)').catch(() => undefined);
       await waitFor('b to be reported dead', 60_000, async () => (await b.health()) !== 'running');
       const third = (await newDriver().adopt()).map((s) => s.id);
       assert.deepEqual(third, [a.id]);
@@ -349,7 +357,7 @@ describe('KubernetesDriver (a real offline Kubernetes node)', { skip }, () => {
       const ended = new Promise((r) => shell.onExit(r));
       // The sandbox's main process killed from inside, as an OOM kill would: the container exits, the
       // pod fails (restartPolicy Never) and stays so.
-      await killed.exec(['sh', '-c', 'kill -KILL $(pgrep -x sleep)']);
+      await killed.exec(['sh', '-c', 'kill -KILL $(pgrep -o -x labdeck-agent)']);
       await ended;
       await waitFor('the killed pod to be reported', 60_000, async () => (await killed.health()) === 'stopped');
       // The eviction API, as `kubectl drain` or node pressure uses it (policy/v1beta1 on Kubernetes 1.20).

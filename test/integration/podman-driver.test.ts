@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -22,6 +24,10 @@ const skip = process.env.LABDECK_SKIP_PODMAN === '1' ? 'LABDECK_SKIP_PODMAN=1: p
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const workshop = `t${process.pid}${randomBytes(3).toString('hex')}`;
 const timings: Record<string, number[]> = {};
+/** The image under test: LABDECK_SANDBOX_IMAGE (what sandbox/build.sh builds), else the default tag. */
+const image = process.env.LABDECK_SANDBOX_IMAGE ?? PODMAN_DEFAULTS.image;
+/** Each sandbox's agent socket folder (the server's data folder's `agents/` in production). */
+const agentsDir = mkdtempSync(path.join(tmpdir(), 'labdeck-agents-'));
 
 function record(name: string, ms: number): void {
   (timings[name] ??= []).push(Math.round(ms));
@@ -77,7 +83,7 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     const code = await new Promise<number | null>((resolve) => build.on('close', resolve));
     assert.equal(code, 0, `sandbox/build.sh failed:\n${log}`);
     record('image build (before hook)', performance.now() - started);
-    driver = new PodmanDriver({ workshop, isolation: 'isolated' });
+    driver = new PodmanDriver({ workshop, isolation: 'isolated', image, agentsDir });
     let t = performance.now();
     a = await driver.create();
     record('create → exec ok', performance.now() - t);
@@ -93,6 +99,7 @@ describe('PodmanDriver (real podman)', { skip }, () => {
   after(async () => {
     await driver?.close();
     await removeWorkshop(workshop);
+    rmSync(agentsDir, { recursive: true, force: true });
     const left = await podman(['ps', '-aq', '--filter', `label=labdeck.workshop=${workshop}`]);
     const summary = Object.entries(timings).map(([k, v]) => `${k}: ${v.join(', ')} ms`);
     console.log(`podman driver timings\n  ${summary.join('\n  ')}`);
@@ -252,6 +259,37 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     await waitFor('the shell and its sleep to be gone from A', 10_000, async () => !/sleep 4343|bash -l/.test(await ok(a, 'ps -eo args')));
   });
 
+  test('kill then attach at once: the new shell is not swept away with the old one (issue 18 bug 1)', async () => {
+    // A reset or recreate kills the shell and attaches the next one at once. The old driver swept the
+    // killed shell's marked processes a second time when its exec client exited, which could catch
+    // the new shell.
+    for (let round = 0; round < 6; round++) {
+      const first = await a.attach({ cols: 80, rows: 24 });
+      const firstUp = waitForOutput(first, `fi${round}1rst`, 15_000);
+      first.write(`echo fi${round}$((1))rst\r`);
+      await firstUp;
+      const firstGone = new Promise((r) => first.onExit(r));
+      first.kill();
+      const second = await a.attach({ cols: 80, rows: 24 });
+      shells.push(second);
+      let secondExit: unknown = null;
+      second.onExit((e) => (secondExit = e));
+      const up = waitForOutput(second, `se${round}2cond`, 15_000);
+      second.write(`echo se${round}$((2))cond\r`);
+      await up;
+      await firstGone;
+      // Whatever clean-up the first shell's end triggers has run by now (an exec takes ~0.2 s):
+      // the second shell must still answer, several times over.
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const still = waitForOutput(second, `al${round}${i}ive`, 10_000);
+        second.write(`echo al${round}$((${i}))ive\r`);
+        await still.catch((err: unknown) => assert.fail(`round ${round}: the new shell died after the old one was killed (exit ${JSON.stringify(secondExit)}): ${String(err)}`));
+      }
+      second.kill();
+    }
+  });
+
   test('destroy + create gives a clean sandbox', async () => {
     const tag = randomBytes(4).toString('hex');
     await ok(b, `echo x > /root/left-${tag}; setsid sleep 4444 </dev/null >/dev/null 2>&1 &`);
@@ -289,11 +327,21 @@ describe('PodmanDriver (real podman)', { skip }, () => {
     await driver.stop(stopped);
     assert.equal(await stopped.health(), 'stopped');
 
-    const second = new PodmanDriver({ workshop });
+    // A container from a server before the agent (no agent label, `sleep infinity` as its main process):
+    // nothing can attach to it, so adopt() removes it and its attendee gets a new sandbox.
+    const legacy = (await podman(['run', '-d', '--init', '--label', `labdeck.workshop=${workshop}`, image, 'sleep', 'infinity'])).stdout.trim();
+    assert.match(legacy, /^[0-9a-f]{64}$/);
+
+    // The first server stops (its agents dial on); the next one adopts their containers.
+    await driver.close();
+    const second = new PodmanDriver({ workshop, image, agentsDir });
     const t = performance.now();
     const found = await second.adopt();
     record('adopt', performance.now() - t);
     assert.deepEqual(found.map((s) => s.id).sort(), [a.id, b.id, stopped.id].sort());
+    assert.equal((await podman(['container', 'exists', legacy])).code, 1, 'the agentless container is removed');
+    // Socket folders: one per adopted sandbox, none left for what is gone.
+    assert.deepEqual(readdirSync(agentsDir).sort(), [a, b, stopped].map((s) => (s as Sandbox & { name: string }).name).sort());
     // Adopting again changes nothing: same three, no new containers.
     assert.equal((await second.adopt()).length, 3);
     const adoptedStopped = found.find((s) => s.id === stopped.id)!;

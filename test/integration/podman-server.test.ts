@@ -3,6 +3,7 @@
 // instructor reset gives a clean container. Needs the image (npm test builds it first).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,16 +46,26 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('a podman shell survives a server SIGKILL; sandboxes are re-adopted, not duplicated', async () => {
+test('a podman shell survives a server SIGKILL with its screen and what it printed meanwhile; sandboxes are re-adopted, not duplicated', async () => {
   const { term, cookie } = await readyTerminal(server!);
   assert.equal(term.messages.find((m) => m.type === 'ready' && m.driver === 'podman') !== undefined, true);
   term.type('export KEEP=$((1000+234)); sleep 4242 & echo star$((1+1))ted\r');
   await term.waitForOutput(/star2ted/, 20_000);
+  // Something to print while the server is down, and a file to tell the test it has been printed.
+  term.type('(sleep 1; echo printed-while-$((2+3))-down; touch /root/printed) &\r');
+  await term.waitForOutput(/\[1\] \d+/, 20_000);
   const before = await settle(2); // the attendee's sandbox + one warm in the pool
   assert.equal(before.length, 2);
+  const attendee = await attendeeOf(server!);
+  const list = (await (await server!.instructor('/api/instructor/attendees')).json()) as { attendee: string; sandbox: { id: string } | null }[];
+  const sandboxId = list.find((a) => a.attendee === attendee)!.sandbox!.id;
 
   await server!.stop('SIGKILL');
   await term.until(() => term.closed, 'the socket to drop');
+  for (let i = 0; (await podman(['exec', sandboxId, 'test', '-e', '/root/printed'])).code !== 0; i++) {
+    assert.ok(i < 100, 'the shell printed while the server was down');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   server = await startServer(env, { dataDir });
 
   const again = new TermClient(server.url, cookie);
@@ -62,11 +73,21 @@ test('a podman shell survives a server SIGKILL; sandboxes are re-adopted, not du
   again.hello(80, 24, true);
   const ready = await again.waitForMessage('ready', 30_000);
   assert.equal(ready.replaced, undefined, 'the shell was re-attached, not replaced');
+  assert.equal(ready.resumed, true, 'the same shell, as the agent kept it');
+  const screen = await again.waitForMessage('screen', 10_000);
+  assert.match(screen.data, /star2ted/, 'the screen it had');
+  assert.match(screen.data, /printed-while-5-down/, 'and what it printed while the server was down');
   again.type('echo keep=$KEEP; jobs\r');
   await again.waitForOutput(/keep=1234/, 20_000);
   await again.waitForOutput(/sleep 4242/);
   const afterRestart = await settle(2);
   assert.deepEqual(afterRestart, before, 'the same containers: re-adopted, no duplicate, the pool not doubled');
+  // Out-of-band commands go through the agent too (the preflight's tool probe).
+  const pre = await fetch(`${server.url}/api/preflight?lab=kubernetes-meets-rust`, { headers: { Cookie: cookie } });
+  assert.equal(pre.status, 200, await pre.clone().text());
+  // An attendee at rest costs no process on the host: no `podman exec` for their shell or anything else.
+  const ps = execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).split('\n');
+  assert.deepEqual(ps.filter((l) => /podman exec/.test(l) && before.some((id) => l.includes(id))), []);
   again.close();
 });
 

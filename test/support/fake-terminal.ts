@@ -93,6 +93,9 @@ export class FakeSandbox implements Sandbox {
   exec(): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
     return Promise.resolve({ code: 0, stdout: '', stderr: '', timedOut: false });
   }
+  follow(): Disposable {
+    return { dispose: () => undefined };
+  }
   health(): Promise<SandboxHealth> {
     return Promise.resolve(this.health_);
   }

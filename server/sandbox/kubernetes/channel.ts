@@ -131,8 +131,10 @@ export class ExecChannel {
     return this.ws.bufferedAmount;
   }
 
-  sendStdin(data: Buffer): void {
-    if (this.open) this.ws.send(Buffer.concat([Buffer.from([STDIN]), data]));
+  /** `sent` runs once the frame has been written out (or at once, with an error, when the socket is gone). */
+  sendStdin(data: Buffer, sent?: (err?: Error) => void): void {
+    if (this.open) this.ws.send(Buffer.concat([Buffer.from([STDIN]), data]), sent);
+    else sent?.(new Error('the exec socket is closed'));
   }
 
   resize(cols: number, rows: number): void {

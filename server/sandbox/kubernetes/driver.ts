@@ -1,10 +1,11 @@
 /**
  * The `kubernetes` driver: one pod per sandbox, in one namespace per workshop, from the labdeck sandbox
- * image; shells and checks over the API server's exec endpoint (no kubectl). One concern per file:
- * manifests.ts (the pod), namespace.ts (the namespace the operator made, read and checked),
- * network-policy.ts (what its policies allow), channel.ts (an exec socket), exec-shell.ts (a Shell over
- * it), sandbox.ts (one pod), and this driver (create, adopt, destroy). docs/kubernetes-driver.md has
- * the design, the RBAC it needs and what was measured.
+ * image, whose main process is the labdeck agent; shells, checks and follows go through it over one
+ * exec stream per sandbox (no kubectl). One concern per file: manifests.ts (the pod), namespace.ts (the
+ * namespace the operator made, read and checked), network-policy.ts (what its policies allow),
+ * channel.ts (an exec socket), agent-relay.ts (the one stream to the pod's agent), sandbox.ts (one pod),
+ * and this driver (create, adopt, destroy). docs/kubernetes-driver.md has the design, the RBAC it needs
+ * and what was measured.
  *
  * Which attendee has which sandbox is the store's fact (docs/architecture.md#the-sandbox-assignment),
  * so pods carry the workshop's label, never an attendee's: adopt() lists this workshop's pods and the
@@ -195,6 +196,12 @@ export class KubernetesDriver implements SandboxDriver {
     try {
       const pod = await this.waitRunning(name, onProgress);
       const sandbox = new KubernetesSandbox(name, this.namespace, createdAt(pod), this.kc, this.core);
+      // Ready when its agent says hello through the relay.
+      onProgress?.('ready', 0.9);
+      await sandbox.connect().catch((err: unknown) => {
+        sandbox.close('creation failed');
+        throw new Error(`pod ${name}: its agent did not answer: ${errorText(err)}`);
+      });
       this.sandboxes.set(name, sandbox);
       onProgress?.('ready', 1);
       return sandbox;
@@ -240,8 +247,9 @@ export class KubernetesDriver implements SandboxDriver {
     for (const pod of pods) {
       const name = pod.metadata?.name;
       if (!name || pod.metadata?.labels?.[LABEL_WORKSHOP] !== this.spec.workshop) continue;
-      // A pod that died, or was still starting when the server stopped, is not worth the wait: gone.
-      if (podHealth(pod) !== 'running') {
+      // A pod that died, or was still starting when the server stopped, is not worth the wait: gone. So
+      // is one from a server before the agent (its main process is not the agent): nothing can attach.
+      if (podHealth(pod) !== 'running' || pod.spec?.containers[0]?.command?.[0] !== 'labdeck-agent') {
         if (!pod.metadata?.deletionTimestamp) await this.deletePod(name);
         continue;
       }
@@ -257,8 +265,11 @@ export class KubernetesDriver implements SandboxDriver {
 
   async destroy(sandbox: Sandbox): Promise<void> {
     const s = this.sandboxes.get(sandbox.id);
-    for (const shell of s?.shells ?? []) shell.kill();
-    if (s) s.destroyed = true;
+    if (s) {
+      s.link.killShells();
+      s.destroyed = true;
+      s.close('the sandbox was destroyed');
+    }
     await this.deletePod(sandbox.id);
     this.sandboxes.delete(sandbox.id);
   }
@@ -286,8 +297,12 @@ export class KubernetesDriver implements SandboxDriver {
     }
   }
 
+  /** The server stops: shells still attached end (detached ones live on in their pods), relays close. */
   async close(): Promise<void> {
-    for (const s of this.sandboxes.values()) for (const shell of s.shells) shell.kill();
+    for (const s of this.sandboxes.values()) {
+      s.link.killShells();
+      s.close('the server is stopping');
+    }
     this.sandboxes.clear();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The kubernetes driver's pure parts: the pod it sends, quantities, exit statuses, pod health, the
- * shell command, its settings. What the cluster does with them is test/integration/kubernetes-driver.test.ts;
+ * pod's main command, its settings. What the cluster does with them is test/integration/kubernetes-driver.test.ts;
  * deploy/'s objects are kubernetes-deploy.test.ts's (and namespace.test.ts's).
  */
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '../../config.js';
 import { exitCodeOf } from './channel.js';
 import { loadKubeConfig } from './driver.js';
 import { cpuQuantity, memoryQuantity, PING_GROUP_RANGE, podObject, SANDBOX_CAPABILITIES, type WorkshopSpec } from './manifests.js';
-import { api, podHealth, shellCommand } from './sandbox.js';
+import { api, podHealth } from './sandbox.js';
 
 const spec: WorkshopSpec = {
   workshop: 'w1',
@@ -68,12 +68,8 @@ test('pod health: running only with the sandbox container running; evicted, fail
   assert.equal(podHealth({ status: { phase: 'Running', containerStatuses: [{ name: 'sandbox', state: { terminated: { exitCode: 137 } }, ready: false, restartCount: 0, image: '', imageID: '' }] } }), 'stopped');
 });
 
-test('shell command: environment passed as env arguments, bad names refused', () => {
-  const cmd = shellCommand({ LAB: 'a b' });
-  assert.deepEqual(cmd.slice(0, 4), ['env', 'TERM=xterm-256color', 'COLORTERM=truecolor', 'LAB=a b']);
-  assert.ok(cmd.includes('dtach'));
-  assert.throws(() => shellCommand({ 'A=B': 'x' }), /invalid environment variable/);
-  assert.throws(() => shellCommand({ A: 'x\0y' }), /invalid environment variable/);
+test('pod: its main process is the labdeck agent, listening for the server relay (issue 19 §1)', () => {
+  assert.deepEqual(podObject(spec, 'x').spec?.containers[0]?.command, ['labdeck-agent', 'listen', '/run/labdeck/agent.sock']);
 });
 
 test('settings: SANDBOX=kubernetes and its variables; bad values name the variable', () => {

@@ -13,6 +13,8 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'labdeck';
 /** The one container of a sandbox pod: exec names it. */
 export const SANDBOX_CONTAINER = 'sandbox';
+/** Where the pod's main process, the labdeck agent, listens for the server's relay (agent-relay.ts, issue 19 §1). */
+export const AGENT_POD_SOCKET = '/run/labdeck/agent.sock';
 
 /**
  * The capabilities a sandbox's root keeps; every other one is dropped (issue 17 §8). What a lab does as
@@ -98,9 +100,8 @@ export function podObject(spec: WorkshopSpec, name: string): V1Pod {
           name: SANDBOX_CONTAINER,
           image: spec.image,
           imagePullPolicy: spec.imagePullPolicy,
-          // The pod's main process; the attendee's shell is started by exec (sandbox.ts). Issue 19's
-          // in-sandbox agent changes this line, and only this one.
-          command: ['sleep', 'infinity'],
+          // The pod's main process: the labdeck agent, which owns the shells (issue 19 §1, docs/agent.md).
+          command: ['labdeck-agent', 'listen', AGENT_POD_SOCKET],
           workingDir: '/root',
           securityContext: {
             privileged: false,

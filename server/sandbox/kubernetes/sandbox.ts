@@ -1,42 +1,25 @@
 /**
- * One Kubernetes sandbox: a pod with one container, at most one attendee shell. The shell runs under
- * dtach in the pod, as in a podman sandbox (podman/attach.ts has the same session marker and sweep), so
- * it outlives the exec socket and the server: a restarted server re-attaches to it, and a killed shell
- * leaves nothing behind because every process of it carries the marker the sweep kills by.
+ * One Kubernetes sandbox: a pod with one container whose main process is the labdeck agent. Shells,
+ * checks and follows all ride on one agent connection (agent/link.ts), carried by one exec stream per
+ * sandbox (agent-relay.ts): a shell outlives the stream and the server, a restarted server re-attaches
+ * to it and gets its screen back from the agent's ring, and a killed shell is swept by the agent,
+ * which can never catch a newer shell (issue 18 bug 1, issue 19 §1).
  */
 import { ApiException, type CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { ExecOptions, ExecResult, Sandbox, SandboxHealth, Shell, TermSize } from '../driver.js';
-import { ExecChannel } from './channel.js';
-import { ExecShell } from './exec-shell.js';
+import type { Disposable, ExecOptions, ExecResult, FollowListener, Sandbox, SandboxHealth, Shell, TermSize } from '../driver.js';
+import { MAIN_TERMINAL } from '../driver.js';
+import { AgentLink, type LinkLog } from '../agent/link.js';
+import { homePath } from '../file-follow.js';
+import { openRelay } from './agent-relay.js';
 import { SANDBOX_CONTAINER } from './manifests.js';
 
-const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SESSION_VAR = 'LABDECK_SESSION';
-const SHELL_SESSION = 'attendee-shell';
-const SHELL_SOCKET = '/run/labdeck-shell.sock';
-/** Bytes of stdout or stderr an out-of-band exec keeps (as runCommand's maxBuffer); more ends it. */
-const EXEC_MAX_BYTES = 4 << 20;
-
-/** The command that attaches a terminal to the pod's shell, starting it if there is none (podman/attach.ts says why dtach). */
-export function shellCommand(env: Record<string, string>): string[] {
-  const vars: string[] = [];
-  for (const [k, v] of Object.entries(env)) {
-    if (!ENV_KEY_RE.test(k) || v.includes('\0')) throw new Error(`invalid environment variable ${JSON.stringify(k)}`);
-    vars.push(`${k}=${v}`);
-  }
-  return [
-    'env', 'TERM=xterm-256color', 'COLORTERM=truecolor', ...vars, `${SESSION_VAR}=${SHELL_SESSION}`,
-    'dtach', '-A', SHELL_SOCKET, '-E', '-z', '-r', 'winch', 'bash', '-l',
-  ];
-}
-
-/** SIGKILL every process in the pod whose environment carries the shell's marker. */
-function sweepCommand(): string[] {
-  const script =
-    'm="$1=$2"; for d in /proc/[0-9]*; do ' +
-    'if tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qxF "$m"; then kill -KILL "${d#/proc/}" 2>/dev/null; fi; done; true';
-  return ['sh', '-c', script, 'sh', SESSION_VAR, SHELL_SESSION];
-}
+/** The attendee's home inside the pod. */
+const SANDBOX_HOME = '/root';
+/** How long attach and exec wait for the relay and the agent's hello. */
+const AGENT_WAIT_MS = 30_000;
+/** Backoff between attempts to open the relay again after it dropped. */
+const RELAY_RETRY_MIN_MS = 500;
+const RELAY_RETRY_MAX_MS = 10_000;
 
 /** What a pod's status means for the attendee: running, or stopped (evicted, failed, its container dead). */
 export function podHealth(pod: V1Pod): SandboxHealth {
@@ -48,14 +31,16 @@ export function podHealth(pod: V1Pod): SandboxHealth {
 
 export class KubernetesSandbox implements Sandbox {
   readonly driver = 'kubernetes';
-  readonly shells = new Set<Shell>();
+  readonly link: AgentLink;
   destroyed = false;
   /**
    * Paused (driver.stop): a pod cannot be stopped and started again with its files, so its processes
    * end and the pod stays, holding its files (and its requests); health says `stopped`, attach refuses.
    */
   stopped = false;
-  private sweeping: Promise<void> = Promise.resolve();
+  /** The relay being opened, so that concurrent callers share one. */
+  private relaying: Promise<void> | null = null;
+  private retryMs = RELAY_RETRY_MIN_MS;
 
   constructor(
     /** The pod's name: unique in the workshop's namespace, and what the store keeps. */
@@ -64,88 +49,74 @@ export class KubernetesSandbox implements Sandbox {
     readonly createdAt: number,
     private readonly kc: KubeConfig,
     private readonly core: CoreV1Api,
-  ) {}
-
-  async attach(size: TermSize, env: Record<string, string> = {}): Promise<Shell> {
-    if (this.destroyed) throw new Error(`sandbox ${this.id} was destroyed`);
-    if (this.stopped) throw new Error(`sandbox ${this.id} is stopped (the workshop is paused)`);
-    const command = shellCommand(env);
-    await this.sweeping;
-    const shell = new ExecShell({ onKill: () => this.sweep() });
-    const channel = await ExecChannel.open(this.kc, { namespace: this.namespace, pod: this.id }, command, { tty: true, stdin: true }, shell.handlers);
-    shell.bind(channel, size);
-    this.shells.add(shell);
-    shell.onExit(() => {
-      this.shells.delete(shell);
-      // The socket can also end on its own (pod gone, API server restarted): sweep then. Not after
-      // kill() (it swept already; a second sweep, queued behind a new attach, would kill the new
-      // shell) nor after detach() (the shell is kept for a later attach).
-      if (!shell.letGo) void this.sweep();
-    });
-    return shell;
+    private readonly log?: LinkLog,
+  ) {
+    this.link = new AgentLink(`${namespace}/${id}`, log);
   }
 
-  private sweep(): Promise<void> {
-    const next = this.sweeping
-      .then(async () => {
-        if (!this.destroyed) await this.exec(sweepCommand(), { timeoutMs: 5000 });
+  get shells(): ReadonlySet<Shell> {
+    return this.link.shells;
+  }
+
+  /**
+   * Make sure the relay is open (or being opened). When it drops while shells or follows ride on it, it
+   * is opened again, backing off, until the pod is gone or stopped; they re-attach where they were.
+   */
+  connect(): Promise<void> {
+    if (this.destroyed) return Promise.reject(new Error(`sandbox ${this.id} was destroyed`));
+    if (this.link.connected) return Promise.resolve();
+    this.relaying ??= openRelay(this.kc, { namespace: this.namespace, pod: this.id })
+      .then((conn) => {
+        this.retryMs = RELAY_RETRY_MIN_MS;
+        this.link.adopt(conn);
+        conn.onClose(() => this.relayLost());
       })
-      .catch(() => undefined);
-    this.sweeping = next;
-    return next;
+      .finally(() => (this.relaying = null));
+    return this.relaying;
+  }
+
+  private relayLost(): void {
+    if (this.destroyed || this.stopped || (this.link.shells.size === 0 && !this.link.following)) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(RELAY_RETRY_MAX_MS, this.retryMs * 2);
+    setTimeout(() => void this.reconnect(), wait).unref();
+  }
+
+  /** Open the relay again, unless the pod has stopped (its agent with it): then its shells have ended. */
+  private async reconnect(): Promise<void> {
+    if (this.link.connected || this.destroyed) return;
+    const health = await this.health().catch(() => 'running' as const);
+    if (health !== 'running') {
+      this.link.endShells();
+      return;
+    }
+    await this.connect().catch((err: unknown) => {
+      this.log?.('the relay to a sandbox agent failed; trying again', { sandbox: this.id, err: String(err) });
+      this.relayLost();
+    });
+  }
+
+  async attach(size: TermSize, env: Record<string, string> = {}, terminal = MAIN_TERMINAL): Promise<Shell> {
+    if (this.destroyed) throw new Error(`sandbox ${this.id} was destroyed`);
+    if (this.stopped) throw new Error(`sandbox ${this.id} is stopped (the workshop is paused)`);
+    await this.connect();
+    return this.link.attach({ name: terminal, cwd: SANDBOX_HOME, argv: ['bash', '-l'], env: { TERM: 'xterm-256color', COLORTERM: 'truecolor', ...env }, size }, AGENT_WAIT_MS);
   }
 
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) throw new Error('exec needs a command');
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    const seconds = Math.max(0.1, timeoutMs / 1000).toFixed(1);
-    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[], bytes: 0 };
-    let overflow = false;
-    return new Promise<ExecResult>((resolve) => {
-      let channel: ExecChannel | null = null;
-      let finished = false;
-      let backstopFired = false;
-      const started = Date.now();
-      const take = (into: Buffer[]) => (chunk: Buffer) => {
-        if (out.bytes + chunk.length > 2 * EXEC_MAX_BYTES) {
-          overflow = true;
-          channel?.close();
-          return;
-        }
-        out.bytes += chunk.length;
-        into.push(chunk);
-        opts.onOutput?.(chunk.toString('utf8'));
-      };
-      const done = (code: number | null, why = ''): void => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(backstop);
-        const stderr = Buffer.concat(out.stderr).toString('utf8') + (overflow ? '\n[output over 4 MiB: ended]' : '') + why;
-        // `timeout` inside the pod exits 124 (or 137 after -k) when it ends the command.
-        const innerTimeout = (code === 124 || code === 137) && Date.now() - started >= timeoutMs - 50;
-        resolve({ code: code ?? 127, stdout: Buffer.concat(out.stdout).toString('utf8'), stderr, timedOut: backstopFired || innerTimeout });
-      };
-      // `timeout` runs inside the pod: closing the socket alone would leave the command running there.
-      // This client-side deadline is a backstop for a stuck API server or kubelet.
-      const backstop = setTimeout(() => {
-        backstopFired = true;
-        channel?.close();
-        done(null, `\nexec: no answer within ${timeoutMs + 5000} ms`);
-      }, timeoutMs + 5000);
-      ExecChannel.open(
-        this.kc,
-        { namespace: this.namespace, pod: this.id },
-        ['timeout', '-k', '1', '--', seconds, ...argv],
-        { tty: false, stdin: false },
-        { onStdout: take(out.stdout), onStderr: take(out.stderr), onClose: (code) => done(code) },
-      ).then(
-        (ch) => {
-          channel = ch;
-          if (finished) ch.close();
-        },
-        (err: unknown) => done(null, `exec in ${this.id}: ${errorText(err)}`),
-      );
-    });
+    try {
+      await this.connect();
+    } catch (err) {
+      return { code: 127, stdout: '', stderr: `exec in ${this.id}: ${errorText(err)}`, timedOut: false };
+    }
+    return this.link.exec(argv, { ...opts, cwd: SANDBOX_HOME, readyTimeoutMs: AGENT_WAIT_MS });
+  }
+
+  follow(file: string, from: number, listener: FollowListener, maxBytes: number): Disposable {
+    const handle = this.link.follow(`${SANDBOX_HOME}/${homePath(file)}`, from, maxBytes, listener);
+    this.connect().catch(() => this.relayLost());
+    return handle;
   }
 
   async health(): Promise<SandboxHealth> {
@@ -158,21 +129,25 @@ export class KubernetesSandbox implements Sandbox {
     }
   }
 
-  /** Paused: end every shell and every process but the pod's PID 1, keep the pod and its files. */
+  /** Paused: end every shell and every process but the pod's own, keep the pod and its files. */
   async stop(): Promise<void> {
     if (this.destroyed) return;
     this.stopped = true;
-    for (const shell of this.shells) shell.kill();
-    await this.sweeping;
+    this.link.killShells();
     // Every process but the pod's own: PID 1 (pause), and those whose parent is outside the namespace
-    // (PPID 0: the container's `sleep infinity` and this exec itself; `kill -1` would end the container).
-    // What the attendee left running, dtach's master included, has a parent inside: it ends.
+    // (PPID 0: the container's main process, the agent, and the relay). What the attendee left
+    // running has a parent inside: it ends.
     await this.exec(['bash', '-c', STOP_SCRIPT], { timeoutMs: 10_000 });
   }
 
   async start(): Promise<void> {
     if (this.destroyed) throw new Error(`sandbox ${this.id} was destroyed`);
     this.stopped = false;
+  }
+
+  /** The pod goes, or this server lets go of it. */
+  close(why: string): void {
+    this.link.close(why);
   }
 }
 

@@ -1,8 +1,11 @@
 /**
  * The `podman` driver: one container per sandbox, on its own isolated network, from the image that
- * sandbox/build.sh builds (localhost/labdeck-sandbox:latest). The folder holds one concern per file:
- * cli.ts (every podman call), run-flags.ts (the isolation posture), isolation.ts (the firewall rule and
- * the devices cgroup), attach.ts (the shell under dtach), sandbox.ts (one sandbox), and this driver.
+ * sandbox/build.sh builds (localhost/labdeck-sandbox:latest). The container's main process is the
+ * labdeck agent (sandbox/agent/, docs/agent.md), which dials a Unix socket the server listens on for
+ * that sandbox alone (agent-socket.ts): terminals, checks and the exit-status follow go over it, with
+ * no host process per terminal (issue 19 §1). The folder holds one concern per file: cli.ts (every
+ * podman call), run-flags.ts (the isolation posture), isolation.ts (the firewall rule and the devices
+ * cgroup), agent-socket.ts (where the agent reaches the server), sandbox.ts (one sandbox), and this driver.
  *
  * Isolation levels:
  * - `isolated`: no --privileged. CAP_SYS_ADMIN + MKNOD and /dev/fuse so nested podman works (with
@@ -14,13 +17,18 @@
  * (docs/architecture.md#the-sandbox-assignment). adopt() only finds this workshop's containers by label.
  */
 import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DriverCheck, DriverInfo, ProgressListener, Sandbox, SandboxDriver } from '../driver.js';
+import { PROTOCOL } from '../agent/frames.js';
+import type { LinkLog } from '../agent/link.js';
+import { AGENT_MOUNT, AGENT_SOCKET, AgentSocket, SOCKET_PATH_MAX } from './agent-socket.js';
 import { podman, podmanOk } from './cli.js';
 import { hostChecks } from './host-check.js';
 import { ensureDevicesParent, ensureSandboxIsolation, pickSandboxSubnet } from './isolation.js';
 import { runFlags, type PodmanIsolation } from './run-flags.js';
-import { PodmanSandbox } from './sandbox.js';
-
+import { AGENT_WAIT_MS, PodmanSandbox } from './sandbox.js';
 export type { PodmanIsolation } from './run-flags.js';
 
 export interface PodmanDriverOptions {
@@ -37,6 +45,13 @@ export interface PodmanDriverOptions {
   destroyTimeoutMs?: number;
   /** podman binary; `podman` from PATH by default. */
   podmanPath?: string;
+  /**
+   * Where each sandbox's agent socket folder lives: `<agentsDir>/<container name>/`. The server's data
+   * folder's `agents/` (select.ts); the repository's `.data/agents` by default (the server's default data folder).
+   */
+  agentsDir?: string;
+  /** Where the agents' connections are logged. */
+  log?: LinkLog;
 }
 
 export const PODMAN_DEFAULTS = {
@@ -51,6 +66,13 @@ export const PODMAN_DEFAULTS = {
 const WORKSHOP_RE = /^[a-z0-9][a-z0-9_.-]{0,39}$/;
 const LABEL_WORKSHOP = 'labdeck.workshop';
 const LABEL_NETWORK = 'labdeck.network';
+/**
+ * The agent protocol the container's agent speaks. A container without it (made by a server from
+ * before the agent) cannot be attached to: adopt() removes it, and its attendee is told their shell
+ * was lost (the pool gives them a new sandbox).
+ */
+const LABEL_AGENT = 'labdeck.agent';
+const DEFAULT_AGENTS_DIR = fileURLToPath(new URL('../../../.data/agents', import.meta.url));
 
 interface PsEntry {
   Id: string;
@@ -62,14 +84,18 @@ interface PsEntry {
 
 export class PodmanDriver implements SandboxDriver {
   readonly info: DriverInfo;
-  private readonly opts: Required<Omit<PodmanDriverOptions, 'podmanPath'>> & Pick<PodmanDriverOptions, 'podmanPath'>;
+  private readonly opts: Required<Omit<PodmanDriverOptions, 'podmanPath' | 'log'>> & Pick<PodmanDriverOptions, 'podmanPath' | 'log'>;
   private readonly sandboxes = new Map<string, PodmanSandbox>();
 
   constructor(options: PodmanDriverOptions) {
     if (!WORKSHOP_RE.test(options.workshop)) {
       throw new Error(`workshop name ${JSON.stringify(options.workshop)} must match ${WORKSHOP_RE} (it is part of container names)`);
     }
-    this.opts = { ...PODMAN_DEFAULTS, ...options };
+    this.opts = { ...PODMAN_DEFAULTS, agentsDir: DEFAULT_AGENTS_DIR, ...options };
+    const longest = path.join(this.opts.agentsDir, `labdeck-${options.workshop}-00000000`, AGENT_SOCKET);
+    if (longest.length > SOCKET_PATH_MAX) {
+      throw new Error(`the agents' socket folder ${this.opts.agentsDir} is too long a path for a Unix socket with workshop ${options.workshop} (${longest.length} > ${SOCKET_PATH_MAX} bytes): use a shorter LABDECK_DATA_DIR or WORKSHOP`);
+    }
     if (!Number.isInteger(this.opts.pidsLimit) || this.opts.pidsLimit < 16) throw new Error(`pidsLimit must be an integer >= 16`);
     if (!(this.opts.cpus > 0)) throw new Error(`cpus must be > 0`);
     if (!/^\d+[bkmg]?$/i.test(this.opts.memory)) throw new Error(`memory must look like 512m or 1g`);
@@ -105,6 +131,7 @@ export class PodmanDriver implements SandboxDriver {
     const { workshop, image, podmanPath } = this.opts;
     const name = `labdeck-${workshop}-${randomBytes(4).toString('hex')}`;
     let containerId: string | null = null;
+    const sandbox = new PodmanSandbox(name, name, name, Date.now(), podmanPath, this.opts.log);
     try {
       onProgress?.('network', 0.1);
       // Sandboxes must not reach each other: labdeck's own firewall rule over the sandbox subnets
@@ -113,6 +140,7 @@ export class PodmanDriver implements SandboxDriver {
       await ensureSandboxIsolation();
       if (this.opts.isolation === 'isolated') this.underLabdeckParent = await ensureDevicesParent();
       await this.createNetwork(name);
+      sandbox.socket = await AgentSocket.listen(path.join(this.opts.agentsDir, name), sandbox.link);
       onProgress?.('container', 0.3);
       const out = await podmanOk(
         [
@@ -121,37 +149,59 @@ export class PodmanDriver implements SandboxDriver {
           '--hostname', 'sandbox',
           '--label', `${LABEL_WORKSHOP}=${workshop}`,
           '--label', `${LABEL_NETWORK}=${name}`,
+          '--label', `${LABEL_AGENT}=${PROTOCOL.VERSION}`,
           '--label', `labdeck.isolation=${this.opts.isolation}`,
           '--network', name,
+          // Its own socket folder only, read-only: the sandbox can neither replace the socket nor see another's.
+          '--volume', `${sandbox.socket.dir}:${AGENT_MOUNT}:ro`,
           ...this.runFlags(),
-          image, 'sleep', 'infinity',
+          image, 'labdeck-agent', 'connect', `${AGENT_MOUNT}/${AGENT_SOCKET}`,
         ],
         `start ${name}`,
         { timeoutMs: 60_000, podmanPath },
       );
       containerId = out.trim().split('\n').pop() ?? name;
+      sandbox.id = containerId;
       onProgress?.('ready', 0.7);
-      await this.waitReady(containerId, 15_000);
-      const sandbox = new PodmanSandbox(containerId, name, name, Date.now(), podmanPath);
+      // Ready when its agent says hello (no `podman exec true` polling).
+      await this.agentReady(sandbox);
       this.sandboxes.set(sandbox.id, sandbox);
       onProgress?.('ready', 1);
       return sandbox;
     } catch (err) {
+      sandbox.link.close('creation failed');
       await this.remove(containerId ?? name, name);
+      await sandbox.socket?.remove();
       throw err;
     }
   }
 
-  /** Poll `podman exec true` until it answers: the container is running and exec works. */
-  private async waitReady(id: string, deadlineMs: number): Promise<void> {
-    const end = Date.now() + deadlineMs;
-    let last = '';
-    for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
-      const r = await podman(['exec', id, 'true'], { timeoutMs: 5000, podmanPath: this.opts.podmanPath });
-      if (r.code === 0) return;
-      last = r.stderr.trim();
-      if (Date.now() + delay > end) throw new Error(`sandbox ${id} not ready after ${deadlineMs} ms: ${last}`);
-      await new Promise((res) => setTimeout(res, delay));
+  /**
+   * The agent's hello, or a clear error as soon as the container has stopped instead (its main process,
+   * the agent, failed: an image built before the agent has no `labdeck-agent`).
+   */
+  private async agentReady(sandbox: PodmanSandbox): Promise<void> {
+    const { podmanPath, image } = this.opts;
+    let waiting = true;
+    const stopped = (async (): Promise<never> => {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 300));
+        if (!waiting) return new Promise<never>(() => undefined);
+        const st = await podman(['inspect', '--format', '{{.State.Status}}', sandbox.id], { podmanPath, timeoutMs: 10_000 });
+        if (!waiting) return new Promise<never>(() => undefined);
+        if (st.code === 0 && st.stdout.trim() !== 'running') {
+          const logs = await podman(['logs', '--tail', '5', sandbox.id], { podmanPath, timeoutMs: 10_000 });
+          const said = `${logs.stdout}${logs.stderr}`.trim().replace(/\s+/g, ' ').slice(0, 300);
+          // The init (catatonit) says "failed to exec pid1" when the image has no agent to run.
+          if (/failed to exec pid1/.test(said)) throw new Error(`sandbox ${sandbox.name}: the image ${image} has no labdeck agent (it was built before it): rebuild it with npm run sandbox:build`);
+          throw new Error(`sandbox ${sandbox.name} stopped before its agent connected (${said || st.stdout.trim()})`);
+        }
+      }
+    })();
+    try {
+      await Promise.race([sandbox.link.connection(AGENT_WAIT_MS), stopped]);
+    } finally {
+      waiting = false;
     }
   }
 
@@ -167,15 +217,19 @@ export class PodmanDriver implements SandboxDriver {
       // Only exact matches: the filter is on the label, but be strict anyway.
       if (e.Labels?.[LABEL_WORKSHOP] !== workshop) continue;
       // A stopped one may be a paused workshop's: the pool keeps it if the store assigns it to someone.
-      // Any other state (created, never started; mid-removal) is a leftover of a crash.
-      if (e.State !== 'running' && e.State !== 'exited' && e.State !== 'stopped') {
+      // Any other state (created, never started; mid-removal) is a leftover of a crash; one without
+      // this server's agent cannot be attached to.
+      const current = e.Labels?.[LABEL_AGENT] === String(PROTOCOL.VERSION);
+      if ((e.State !== 'running' && e.State !== 'exited' && e.State !== 'stopped') || !current) {
         await this.remove(e.Id, network);
         continue;
       }
       keepNetworks.add(network);
       let sandbox = this.sandboxes.get(e.Id);
       if (!sandbox) {
-        sandbox = new PodmanSandbox(e.Id, name, network, (e.Created ?? Date.now() / 1000) * 1000, podmanPath);
+        sandbox = new PodmanSandbox(e.Id, name, network, (e.Created ?? Date.now() / 1000) * 1000, podmanPath, this.opts.log);
+        // Listen again where its agent dials (it does so every second while no server answers).
+        sandbox.socket = await AgentSocket.listen(path.join(this.opts.agentsDir, name), sandbox.link);
         this.sandboxes.set(e.Id, sandbox);
       }
       adopted.push(sandbox);
@@ -185,29 +239,38 @@ export class PodmanDriver implements SandboxDriver {
     for (const net of nets.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
       if (!keepNetworks.has(net)) await podman(['network', 'rm', '-f', net], { podmanPath });
     }
+    // Socket folders of this workshop's sandboxes that are gone (removed above, by hand, or never started).
+    const keepFolders = new Set([...this.sandboxes.values()].map((s) => s.name));
+    for (const entry of await readdir(this.opts.agentsDir).catch(() => [] as string[])) {
+      if (entry.startsWith(`labdeck-${workshop}-`) && !keepFolders.has(entry)) await rm(path.join(this.opts.agentsDir, entry), { recursive: true, force: true });
+    }
     return adopted;
   }
 
   async destroy(sandbox: Sandbox): Promise<void> {
     const s = sandbox instanceof PodmanSandbox ? sandbox : this.sandboxes.get(sandbox.id);
-    for (const shell of s?.shells ?? []) shell.kill();
-    if (s) s.destroyed = true;
+    if (s) {
+      s.link.killShells();
+      s.link.close('the sandbox was destroyed');
+      s.destroyed = true;
+    }
     await this.remove(sandbox.id, s?.network ?? null);
+    await s?.socket?.remove();
     this.sandboxes.delete(sandbox.id);
   }
 
-  /** `podman stop`: processes end (2 s after SIGTERM), the container and its files stay. */
+  /** `podman stop`: processes end (the agent at SIGTERM ends its terminals), the container and its files stay. */
   async stop(sandbox: Sandbox): Promise<void> {
     const s = sandbox instanceof PodmanSandbox ? sandbox : this.sandboxes.get(sandbox.id);
-    for (const shell of s?.shells ?? []) shell.kill();
+    s?.link.killShells();
     await podmanOk(['stop', '-t', '2', sandbox.id], `stop ${s?.name ?? sandbox.id}`, { timeoutMs: 30_000, podmanPath: this.opts.podmanPath });
   }
 
-  /** `podman start`, then wait until exec answers, as after create(). */
+  /** `podman start`, then wait for the agent's hello, as after create(). */
   async start(sandbox: Sandbox): Promise<void> {
     const s = sandbox instanceof PodmanSandbox ? sandbox : this.sandboxes.get(sandbox.id);
     await podmanOk(['start', sandbox.id], `start ${s?.name ?? sandbox.id}`, { timeoutMs: 60_000, podmanPath: this.opts.podmanPath });
-    await this.waitReady(sandbox.id, 15_000);
+    if (s) await s.link.connection(AGENT_WAIT_MS);
   }
 
   /** A network on a fresh /28 of the sandbox range; retried when the random subnet is taken. */
@@ -249,8 +312,16 @@ export class PodmanDriver implements SandboxDriver {
     }
   }
 
+  /**
+   * The server stops: shells still attached end (a session that said goodbye detached its own first),
+   * and this server stops listening; the agents dial on, for the next server to adopt.
+   */
   async close(): Promise<void> {
-    for (const s of this.sandboxes.values()) for (const shell of s.shells) shell.kill();
+    for (const s of this.sandboxes.values()) {
+      s.link.killShells();
+      s.link.close('the server is stopping');
+      s.socket?.close();
+    }
     this.sandboxes.clear();
   }
 }
