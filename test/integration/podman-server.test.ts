@@ -57,7 +57,7 @@ test('a podman shell survives a server SIGKILL with its screen and what it print
   const before = await settle(2); // the attendee's sandbox + one warm in the pool
   assert.equal(before.length, 2);
   const attendee = await attendeeOf(server!);
-  const list = (await (await server!.instructor('/api/instructor/attendees')).json()) as { attendee: string; sandbox: { id: string } | null }[];
+  const list = InstructorAttendeePageSchema.parse(await (await server!.instructor('/api/instructor/attendees?limit=500')).json()).attendees;
   const sandboxId = list.find((a) => a.attendee === attendee)!.sandbox!.id;
 
   await server!.stop('SIGKILL');
