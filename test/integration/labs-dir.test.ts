@@ -146,7 +146,7 @@ describe('a scenario cannot reach files outside its folder (issue 17 §1)', () =
   async function setup(cookie: string, id: string): Promise<{ status: number; body: { ok?: boolean; message?: string; error?: string } }> {
     const res = await fetch(`${confined.url}/api/setup`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Cookie: cookie },
+      headers: { 'Content-Type': 'application/json', Origin: confined.url, Cookie: cookie },
       body: JSON.stringify({ lab: id, step: 0 }),
     });
     return { status: res.status, body: (await res.json()) as { ok?: boolean; message?: string } };
